@@ -1,0 +1,20 @@
+"""Regie's engine: BPMN cases on SpiffWorkflow with an event log, on SQLite or PostgreSQL.
+
+    from engine import Engine
+    eng = Engine.from_url("sqlite:///instance/regie.db")
+    eng.deploy(["processes/", "forms/"])
+"""
+
+from .errors import (
+    ConflictError, InvalidData, ModelError, NotFoundError, RegieError, TaskNotReady, UnknownCase, UnknownProcess,
+    UnknownTask,
+)
+from .providers import ManualClock, RandomIds, SequentialIds, SystemClock
+from .runtime import CaseState, Deployed, Engine, HistoryEntry, TaskView, Verification
+
+__all__ = [
+    "Engine", "TaskView", "CaseState", "HistoryEntry", "Deployed", "Verification",
+    "RegieError", "NotFoundError", "ConflictError", "InvalidData", "ModelError", "TaskNotReady",
+    "UnknownCase", "UnknownProcess", "UnknownTask",
+    "ManualClock", "SequentialIds", "RandomIds", "SystemClock",
+]

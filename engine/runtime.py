@@ -1,0 +1,544 @@
+"""The engine facade: deploy, start, tasks, claim, complete, timers, history, state, verify.
+
+One ``Engine`` is built from a store, a clock, an id source and an expression evaluator. Each public
+method that changes something is one command: one transaction, one case, events appended to the
+case's hash chain, or nothing at all. The web app and the CLI are thin clients of this class.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .audit import Event, canonical_json, check_chain
+from .cases import (
+    Live, active_elements, apply_event, case_data, normalise, ready_user_tasks, status, waiting_timers,
+)
+from .definitions import ProcessVersion, SourceFile, compile_models, load_version, read_sources
+from .errors import (
+    IncidentError, InvalidData, FieldProblem, ModelProblem, ModelError, RegieError, TaskNotReady,
+    UnknownCase, UnknownProcess, UnknownTask, UnknownUser,
+)
+from .expressions import Evaluator
+from .forms import Form, load_form
+from .providers import Clock, IdSource, RandomIds, SystemClock
+from .deadlines import resolve_date
+from .spiff import RegieScriptEngine, TaskIdSequence, dump_instance, load_instance
+from .store import CaseRow, Store, TaskRow, TimerRow, VersionRow
+
+DEFAULT_URL = "sqlite:///instance/regie.db"
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A ready (or done) user task as the inbox, the CLI and integrators see it."""
+
+    id: str
+    name: str
+    title: str
+    role: str | None
+    assignee: str | None
+    case_id: str
+    due: datetime | None
+    follow_up: datetime | None
+    form: str | None
+    process_id: str
+    state: str
+    created_at: datetime
+    candidate_users: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, row: TaskRow) -> "TaskView":
+        return cls(row.id, row.name, row.title, row.role, row.assignee, row.case_id, row.due_at, row.follow_up_at,
+                   row.form, row.process_id, row.state, row.created_at,
+                   tuple(u for u in row.candidate_users.split(",") if u))
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(canonical_json(asdict(self)))
+
+
+@dataclass(frozen=True)
+class CaseState:
+    id: str
+    process_id: str
+    version_id: str
+    status: str
+    subject: str
+    data: dict[str, Any]
+    active: list[str]
+    created_at: datetime
+    updated_at: datetime
+    revision: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(canonical_json(asdict(self)))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    type: str
+    at: datetime
+    actor: str
+    payload: dict[str, Any]
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(canonical_json(asdict(self)))
+
+
+@dataclass(frozen=True)
+class Deployed:
+    process_id: str
+    version_id: str
+    name: str
+    new: bool
+
+
+@dataclass
+class Verification:
+    """Outcome of ``verify``: truthy when every chain and state is intact; ``problems`` says what is not."""
+
+    cases: int
+    problems: list[str]
+
+    def __bool__(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return f"{self.cases} zaak/zaken gecontroleerd: alles klopt."
+        return "\n".join(self.problems)
+
+
+class Engine:
+    """Runs cases of deployed BPMN models; see the module docstring for the guarantees."""
+
+    def __init__(self, store: Store, clock: Clock | None = None, ids: IdSource | None = None,
+                 evaluator: Evaluator | None = None, cache_size: int = 512):
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.ids = ids or RandomIds()
+        self.evaluator = evaluator or Evaluator(clock=self.clock.now)
+        self.script_engine = RegieScriptEngine(self.evaluator)
+        self._versions: dict[str, ProcessVersion] = {}
+        self._live: OrderedDict[str, tuple[int, Live]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str | None = None, **kwargs) -> "Engine":
+        """An engine on ``url`` (else ``REGIE_DATABASE_URL``, else the local SQLite file), schema upgraded."""
+        store = Store(url or os.environ.get("REGIE_DATABASE_URL") or DEFAULT_URL)
+        store.upgrade()
+        return cls(store, **kwargs)
+
+    # --- models ---------------------------------------------------------------------------------
+
+    def validate(self, paths: Iterable[str | Path]) -> list[ModelProblem]:
+        """Check model files without storing anything; returns the problems (empty when all is well)."""
+        try:
+            compile_models(read_sources(paths), self.evaluator, self._deployed_forms())
+        except ModelError as err:
+            return err.problems
+        return []
+
+    def deploy(self, paths: Iterable[str | Path], actor: str = "system") -> list[Deployed]:
+        """Validate and store every executable process in ``paths`` as an immutable version.
+
+        Deploying content that is already stored makes that version current again and adds nothing.
+        Raises ``ModelError`` (nothing stored) when any file has a problem.
+        """
+        sources = read_sources(paths)
+        if not sources:
+            raise ModelError([ModelProblem(", ".join(map(str, paths)), "", "Geen .bpmn-, .dmn- of .yaml-bestanden gevonden.")])
+        versions = compile_models(sources, self.evaluator, self._deployed_forms())
+        now = self.clock.now()
+        deployed = []
+        with self.store.write() as tx:
+            for version in versions:
+                new = tx.version(version.id) is None
+                tx.add_version(VersionRow(
+                    id=version.id, process_id=version.process_id, name=version.name,
+                    bundle=canonical_json(version.bundle), deployed_at=now, deployed_by=actor,
+                ))
+                deployed.append(Deployed(version.process_id, version.id, version.name, new))
+        for version in versions:
+            self._versions.setdefault(version.id, version)
+        return deployed
+
+    def _deployed_forms(self) -> dict[str, Form]:
+        """Forms of the current versions, so a model can be redeployed without repeating its forms."""
+        forms: dict[str, Form] = {}
+        with self.store.read() as tx:
+            for process in tx.processes():
+                row = tx.version(process.current_version_id)
+                for key, text in json.loads(row.bundle)["forms"].items():
+                    form, _ = load_form(key, text)
+                    if form:
+                        forms.setdefault(key, form)
+        return forms
+
+    def processes(self) -> list[dict[str, str]]:
+        with self.store.read() as tx:
+            return [{"id": p.id, "name": p.name, "version_id": p.current_version_id} for p in tx.processes()]
+
+    def version(self, version_id: str) -> ProcessVersion:
+        """A deployed version, parsed once per process and then kept in memory."""
+        version = self._versions.get(version_id)
+        if version is None:
+            with self.store.read() as tx:
+                row = tx.version(version_id)
+            if row is None:
+                raise UnknownProcess(version_id)
+            version = load_version(json.loads(row.bundle), self.evaluator)
+            self._versions[version_id] = version
+        return version
+
+    def current_version(self, process_id: str) -> ProcessVersion:
+        with self.store.read() as tx:
+            process = tx.process(process_id)
+        if process is None:
+            raise UnknownProcess(process_id)
+        return self.version(process.current_version_id)
+
+    # --- cases ----------------------------------------------------------------------------------
+
+    def start(self, process_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> str:
+        """Start a case on the process's current version; returns the new case id."""
+        version = self.current_version(process_id)
+        data = normalise(data)
+        form = version.start_form()
+        if form is not None:
+            form.validate(data)
+        elif not isinstance(data, dict):
+            raise InvalidData([FieldProblem("-", "Geef de startgegevens als velden met waarden.")])
+        case_id = self.ids.new_id()
+        now = self.clock.now()
+        command = Event("case_started", {"process_id": process_id, "version_id": version.id, "data": data})
+        live, facts = self._apply(None, command, now, case_id, version)
+        with self.store.write() as tx:
+            row = CaseRow(
+                id=case_id, process_id=process_id, version_id=version.id, status="running",
+                subject=_subject(form, data), data="{}", state="{}", task_counter=0, revision=0, last_seq=0,
+                last_hash="0" * 64, created_at=now, updated_at=now, created_by=actor,
+            )
+            tx.add_case(row)
+            self._persist(tx, row, live, version, [command, *facts], now, actor, revision=0)
+        self._remember(case_id, row.revision, live)
+        return case_id
+
+    def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> TaskView:
+        """Complete a ready user task with form data; the case moves on to its next wait state."""
+        data = normalise(data)
+        now = self.clock.now()
+        case_id = None
+        try:
+            with self.store.write() as tx:
+                task_row = self._open_task(tx, task_id)
+                case_id = task_row.case_id
+                case = tx.case(task_row.case_id, lock=True)
+                version = self.version(case.version_id)
+                form = version.forms.get(task_row.form) if task_row.form else None
+                if form is not None:
+                    form.validate(data)
+                live = self._load(case, version)
+                spiff_task = live.workflow.get_task_from_id(uuid.UUID(task_id))
+                if spiff_task is None or spiff_task.state != TaskState.READY:
+                    raise TaskNotReady(task_id, task_row.title)
+                command = Event("task_completed", {
+                    "task_id": task_id, "element": task_row.name, "title": task_row.title, "data": data,
+                })
+                live, facts = self._apply(live, command, now, case.id, version)
+                if form is not None and _subject(form, data):
+                    case.subject = _subject(form, data)
+                revision = case.revision
+                self._persist(tx, case, live, version, [command, *facts], now, actor, revision)
+                task_row.state, task_row.completed_at, task_row.completed_by = "completed", now, actor
+                done = TaskView.of(task_row)
+        except BaseException:
+            self._forget(case_id)
+            raise
+        self._remember(case.id, case.revision, live)
+        return done
+
+    def claim(self, task_id: str, user: str, actor: str | None = None) -> TaskView:
+        """Take a task into ``user``'s own inbox (or hand it to them, when ``actor`` is someone else)."""
+        return self._set_assignee(task_id, user, actor or user, "task_claimed", "")
+
+    def assign(self, task_id: str, user: str, actor: str, reason: str = "") -> TaskView:
+        """Give a task to a colleague; the reason lands in the case history."""
+        return self._set_assignee(task_id, user, actor, "task_assigned", reason)
+
+    def unclaim(self, task_id: str, actor: str) -> TaskView:
+        """Put a task back in the team's inbox."""
+        return self._set_assignee(task_id, None, actor, "task_unclaimed", "")
+
+    def _set_assignee(self, task_id: str, user: str | None, actor: str, kind: str, reason: str) -> TaskView:
+        now = self.clock.now()
+        with self.store.write() as tx:
+            task_row = self._open_task(tx, task_id)
+            if user is not None and tx.user(user) is None and tx.users():
+                raise UnknownUser(user)
+            case = tx.case(task_row.case_id, lock=True)
+            payload = {"task_id": task_id, "element": task_row.name, "assignee": user}
+            if reason:
+                payload["reason"] = reason
+            revision = case.revision
+            tx.append_events(case, [Event(kind, payload)], now, actor)
+            case.updated_at = now
+            tx.save_case(case, revision)
+            task_row.assignee = user
+            view = TaskView.of(task_row)
+        self._bump(case.id, case.revision)
+        return view
+
+    def fire_due_timers(self, now: datetime | None = None, limit: int = 1000) -> int:
+        """Fire every timer whose due time has passed at ``now``; returns how many timers fired.
+
+        Each case is its own transaction: one case failing does not stop the others.
+        """
+        from .timers import fire_due
+
+        return fire_due(self, now or self.clock.now(), limit)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def tasks(self, case_id: str | None = None, role: str | None = None, user: str | None = None,
+              roles: list[str] | None = None, limit: int | None = None, offset: int = 0) -> list[TaskView]:
+        """Open user tasks, filtered by case, role (team) or assigned user."""
+        with self.store.read() as tx:
+            if case_id and tx.case(case_id) is None:
+                raise UnknownCase(case_id)
+            return [TaskView.of(r) for r in tx.open_tasks(case_id, role, user, roles, limit, offset)]
+
+    def task(self, task_id: str) -> TaskView:
+        with self.store.read() as tx:
+            row = tx.task(task_id)
+            if row is None:
+                raise UnknownTask(task_id)
+            return TaskView.of(row)
+
+    def form(self, task_id: str) -> Form | None:
+        """The form of a task (None when the task has no form)."""
+        task = self.task(task_id)
+        with self.store.read() as tx:
+            case = tx.case(task.case_id)
+        return self.version(case.version_id).forms.get(task.form) if task.form else None
+
+    def state(self, case_id: str) -> CaseState:
+        with self.store.read() as tx:
+            case = tx.case(case_id)
+            if case is None:
+                raise UnknownCase(case_id)
+            state = json.loads(case.state)
+        return CaseState(case.id, case.process_id, case.version_id, case.status, case.subject,
+                         json.loads(case.data), state.get("regie_active", []), case.created_at, case.updated_at,
+                         case.revision)
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        with self.store.read() as tx:
+            if tx.case(case_id) is None:
+                raise UnknownCase(case_id)
+            return [HistoryEntry(e.seq, e.type, e.at, e.actor, json.loads(e.payload), e.hash)
+                    for e in tx.events(case_id)]
+
+    def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[CaseState]:
+        with self.store.read() as tx:
+            rows = tx.cases(process_id, status, limit)
+        return [CaseState(c.id, c.process_id, c.version_id, c.status, c.subject, json.loads(c.data), [],
+                          c.created_at, c.updated_at, c.revision) for c in rows]
+
+    # --- audit ----------------------------------------------------------------------------------
+
+    def replay(self, case_id: str, up_to: int | None = None) -> Live | None:
+        """Rebuild a case's workflow from its events (up to event ``up_to``), touching nothing stored."""
+        with self.store.read() as tx:
+            case = tx.case(case_id)
+            if case is None:
+                raise UnknownCase(case_id)
+            events = tx.events(case_id, up_to)
+        live, _ = self._replay(case, events)
+        return live
+
+    def _replay(self, case: CaseRow, events) -> tuple[Live | None, list[Event]]:
+        live: Live | None = None
+        facts: list[Event] = []
+        for row in events:
+            if row.type not in ("case_started", "task_completed", "timers_due"):
+                continue
+            payload = json.loads(row.payload)
+            version = self.version(payload.get("version_id", case.version_id))
+            live, produced = self._apply(live, Event(row.type, payload), row.at, case.id, version)
+            facts.extend(produced)
+        return live, facts
+
+    def verify(self, case_id: str | None = None) -> Verification:
+        """Recompute every hash chain and replay every case; report each case and event that differs."""
+        with self.store.read() as tx:
+            ids = [case_id] if case_id else tx.case_ids()
+            if case_id and tx.case(case_id) is None:
+                raise UnknownCase(case_id)
+        problems: list[str] = []
+        for cid in ids:
+            problems.extend(self._verify_case(cid))
+        return Verification(len(ids), problems)
+
+    def _verify_case(self, case_id: str) -> list[str]:
+        with self.store.read() as tx:
+            case = tx.case(case_id)
+            events = tx.events(case_id)
+        problems = [f"zaak {case_id}, event {p.seq}: {p.message}" for p in check_chain(case_id, events)]
+        if events and (events[-1].hash != case.last_hash or events[-1].seq != case.last_seq):
+            problems.append(f"zaak {case_id}: het laatste event hoort niet bij de zaak (events verwijderd?)")
+        if problems:
+            return problems
+        try:
+            live, facts = self._replay(case, events)
+        except (RegieError, SpiffWorkflowException, KeyError, ValueError) as err:
+            return [f"zaak {case_id}: opnieuw afspelen lukt niet: {err}"]
+        recorded = [(e.type, json.loads(e.payload)) for e in events
+                    if e.type in ("gateway_decision", "timer_fired", "case_completed")]
+        replayed = [(f.type, normalise(f.payload)) for f in facts]
+        if recorded != replayed:
+            problems.append(f"zaak {case_id}: de beslissingen in de log komen niet overeen met het opnieuw afspelen")
+        stored = json.loads(case.state)
+        stored.pop("regie_active", None)
+        if live is None or normalise(dump_instance(live.workflow)) != stored:
+            problems.append(f"zaak {case_id}: de opgeslagen toestand wijkt af van het opnieuw afspelen van de events")
+        return problems
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _apply(self, live, event, at, case_id, version):
+        try:
+            return apply_event(live, event, at, case_id, version, self.script_engine)
+        except RegieError as err:
+            raise IncidentError(case_id, getattr(err, "element_id", "") or "-", str(err)) from err
+        except SpiffWorkflowException as err:
+            task = getattr(err, "task", None)
+            element = getattr(getattr(task, "task_spec", None), "bpmn_id", "") or "-"
+            raise IncidentError(case_id, element, str(err)) from err
+
+    def _open_task(self, tx, task_id: str) -> TaskRow:
+        row = tx.task(task_id)
+        if row is None:
+            raise UnknownTask(task_id)
+        if row.state != "open":
+            done = f"afgerond door {row.completed_by}" if row.state == "completed" else "vervallen"
+            raise TaskNotReady(task_id, row.title, done)
+        return row
+
+    def _load(self, case: CaseRow, version: ProcessVersion) -> Live:
+        with self._lock:
+            cached = self._live.get(case.id)
+            if cached is not None and cached[0] == case.revision:
+                self._live.pop(case.id)
+                return cached[1]
+        state = json.loads(case.state)
+        state.pop("regie_active", None)
+        workflow = load_instance(state, version.spec, version.subprocess_specs, self.script_engine)
+        return Live(workflow, TaskIdSequence(case.id, case.task_counter))
+
+    def _remember(self, case_id: str, revision: int, live: Live) -> None:
+        with self._lock:
+            self._live[case_id] = (revision, live)
+            self._live.move_to_end(case_id)
+            while len(self._live) > self._cache_size:
+                self._live.popitem(last=False)
+
+    def _forget(self, case_id: str | None) -> None:
+        with self._lock:
+            self._live.pop(case_id, None)
+
+    def _bump(self, case_id: str, revision: int) -> None:
+        """A command changed the case row but not its workflow: keep the cached workflow valid."""
+        with self._lock:
+            cached = self._live.get(case_id)
+            if cached is not None and cached[0] == revision - 1:
+                self._live[case_id] = (revision, cached[1])
+
+    def _persist(self, tx, case: CaseRow, live: Live, version: ProcessVersion, events: list[Event],
+                 now: datetime, actor: str, revision: int) -> None:
+        """Write the step: events, workflow state, task projection and timers, under the revision check."""
+        workflow = live.workflow
+        state = dump_instance(workflow)
+        state["regie_active"] = active_elements(workflow)
+        case.state = json.dumps(state, separators=(",", ":"), ensure_ascii=False, default=str)
+        case.data = canonical_json(case_data(workflow))
+        case.status = status(workflow)
+        case.task_counter = live.ids.counter
+        case.updated_at = now
+        tx.append_events(case, events, now, actor)
+        tx.save_case(case, revision)
+        self._sync_tasks(tx, case, workflow, version, now)
+        self._sync_timers(tx, case, workflow)
+
+    def _sync_tasks(self, tx, case: CaseRow, workflow, version: ProcessVersion, now: datetime) -> None:
+        ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+        for row in tx.open_tasks(case_id=case.id):
+            if row.id not in ready:
+                row.state, row.completed_at = "cancelled", now
+        known = {r.id for r in tx.case_tasks(case.id)}
+        for task_id, task in ready.items():
+            if task_id in known:
+                continue
+            info = version.user_tasks.get(task.task_spec.bpmn_id)
+            names = {**task.data}
+            tx.add_task(TaskRow(
+                id=task_id, case_id=case.id, process_id=case.process_id, name=task.task_spec.bpmn_id,
+                title=info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id),
+                role=info.role if info else task.task_spec.lane,
+                candidate_users=",".join(info.candidate_users) if info else "",
+                assignee=self._assignee(info, names), form=info.form if info else None, state="open",
+                due_at=resolve_date(info.due if info else None, now, names, self.evaluator),
+                follow_up_at=resolve_date(info.follow_up if info else None, now, names, self.evaluator),
+                created_at=now,
+            ))
+
+    def _assignee(self, info, names) -> str | None:
+        if info is None or not info.assignee:
+            return info.candidate_users[0] if info and len(info.candidate_users) == 1 else None
+        value = self.evaluator.evaluate(_expression(info.assignee), names)
+        return str(value) if value else None
+
+    def _sync_timers(self, tx, case: CaseRow, workflow) -> None:
+        waiting = waiting_timers(workflow)
+        for row in tx.case_timers(case.id):
+            current = waiting.pop(row.task_id, None)
+            if current is None:
+                tx.delete(row)
+            elif current[1] != row.due_at:
+                row.due_at, row.status, row.attempts = current[1], "waiting", 0
+        for task_id, (element, due) in waiting.items():
+            tx.add_timer(TimerRow(case_id=case.id, task_id=task_id, element=element, due_at=due,
+                                  status="waiting", attempts=0))
+
+
+def _subject(form: Form | None, data: dict[str, Any]) -> str:
+    """The resident's display name: the value of the form field marked ``subject: true``."""
+    if form is None:
+        return ""
+    for field in form.fields:
+        if field.subject and data.get(field.name):
+            return str(data[field.name])[:300]
+    return ""
+
+
+def _expression(text: str) -> str:
+    from .expressions import juel_to_expression
+
+    return juel_to_expression(text) if "${" in text or "#{" in text else text
+
+
+__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "Deployed", "Verification", "SourceFile"]

@@ -1,0 +1,269 @@
+"""Everything Regie needs from SpiffWorkflow, in one place.
+
+SpiffWorkflow does the BPMN semantics. Regie owns time, identity, expression evaluation and storage,
+so this module:
+
+- routes SpiffWorkflow's own reads of the wall clock and of ``uuid4`` (timer code, task creation)
+  through context variables that the engine sets for the duration of a step — the injected clock
+  and a per-case deterministic id sequence rule, and a replay reproduces every task id;
+- parses models with the Camunda dialect plus the task attributes Camunda Modeler writes
+  (candidate groups/users, assignee, due and follow-up dates);
+- evaluates every expression with Regie's restricted evaluator (never ``eval``/``exec``);
+- stores only a workflow's instance state: the specs come from the content-addressed version.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
+import SpiffWorkflow.task as _spiff_task
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway, InclusiveGateway
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, BusinessRuleTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+
+from .errors import ExpressionError
+
+REGIE_NS = "https://regie.dev/schema/bpmn"
+
+# ISO-8601 durations (P3M, PT24H), repeating intervals (R5/P3M, R/2026-01-01T09:00/P1W) and dates.
+ISO_TIMER = re.compile(
+    r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+    r"|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)(/P[0-9YMWDTHS.]+)?$"
+)
+
+# --- time and ids, routed through the engine's providers ----------------------------------------
+
+_now: ContextVar[Callable[[], datetime] | None] = ContextVar("regie_now", default=None)
+_task_ids: ContextVar[Callable[[], uuid.UUID] | None] = ContextVar("regie_task_ids", default=None)
+_decisions: ContextVar[list | None] = ContextVar("regie_decisions", default=None)
+
+
+def _current_time() -> datetime:
+    source = _now.get()
+    # Outside an engine step (raw SpiffWorkflow use in benchmarks) the library behaves as shipped.
+    return source() if source is not None else datetime.now(timezone.utc)
+
+
+class _ClockedDatetime(datetime):
+    """``datetime`` for SpiffWorkflow's timer module whose ``now`` is the engine's clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        current = _current_time()
+        return current.astimezone(tz) if tz is not None else current.replace(tzinfo=None)
+
+
+class _ClockedTime:
+    """Stands in for the ``time`` module inside ``SpiffWorkflow.task`` (last_state_change stamps)."""
+
+    @staticmethod
+    def time() -> float:
+        return _current_time().timestamp()
+
+
+def _next_task_id() -> uuid.UUID:
+    source = _task_ids.get()
+    return source() if source is not None else uuid.uuid4()
+
+
+_spiff_timer.datetime = _ClockedDatetime
+_spiff_task.time = _ClockedTime
+_spiff_task.uuid4 = _next_task_id
+
+
+class TaskIdSequence:
+    """Deterministic task ids for one case: the n-th task created in a case always gets the same id."""
+
+    def __init__(self, case_id: str, counter: int = 0):
+        self._namespace = uuid.UUID(case_id) if _is_uuid(case_id) else uuid.uuid5(uuid.NAMESPACE_URL, case_id)
+        self.counter = counter
+
+    def __call__(self) -> uuid.UUID:
+        self.counter += 1
+        return uuid.uuid5(self._namespace, str(self.counter))
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@contextmanager
+def step_context(now: datetime, ids: TaskIdSequence, decisions: list | None = None) -> Iterator[None]:
+    """Run SpiffWorkflow code with the engine's time fixed at ``now`` and the case's id sequence."""
+    tokens = (_now.set(lambda: now), _task_ids.set(ids), _decisions.set(decisions))
+    try:
+        yield
+    finally:
+        _decisions.reset(tokens[2])
+        _task_ids.reset(tokens[1])
+        _now.reset(tokens[0])
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+class RegieUserTaskParser(UserTaskParser):
+    """Camunda user task plus the routing and deadline attributes SpiffWorkflow's parser ignores."""
+
+    def create_task(self):
+        task = super().create_task()
+        attrib = self.node.attrib
+        camunda = "{" + CAMUNDA_MODEL_NS + "}"
+        regie = "{" + REGIE_NS + "}"
+        task.candidate_groups = _split(attrib.get(camunda + "candidateGroups"))
+        task.candidate_users = _split(attrib.get(camunda + "candidateUsers"))
+        task.assignee_expression = attrib.get(camunda + "assignee")
+        task.due_date_expression = attrib.get(camunda + "dueDate") or attrib.get(regie + "dueDate")
+        task.follow_up_expression = attrib.get(camunda + "followUpDate") or attrib.get(regie + "followUpDate")
+        return task
+
+
+class RegieStartEventParser(CamundaStartEventParser):
+    """A start event may name a start form (``camunda:formKey``), filled in when a case is started."""
+
+    def create_task(self):
+        task = super().create_task()
+        task.form_key = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}formKey")
+        return task
+
+
+class RegieBusinessRuleTaskParser(BusinessRuleTaskParser):
+    """Remembers which decision a business rule task calls, so a version can bundle its DMN file."""
+
+    def create_task(self):
+        task = super().create_task()
+        task.decision_ref = self.get_decision_ref(self.node)
+        return task
+
+
+class RegieParser(CamundaParser):
+    """Parses BPMN (Camunda dialect) and DMN files for the engine."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (RegieUserTaskParser, UserTask),
+        full_tag("businessRuleTask"): (RegieBusinessRuleTaskParser, BusinessRuleTask),
+        full_tag("startEvent"): (RegieStartEventParser, StartEvent),
+    }
+
+
+# --- expressions ---------------------------------------------------------------------------------
+
+
+class RegieScriptEngine(PythonScriptEngine):
+    """Evaluates every condition, script and DMN cell with Regie's restricted evaluator.
+
+    Gateway conditions are also recorded (expression, the values it read, the outcome) so the engine
+    can write them to the case's event log.
+    """
+
+    def __init__(self, evaluator):
+        super().__init__(environment=None)
+        self.evaluator = evaluator
+
+    def validate(self, expression: str) -> None:
+        # DMN's engine uses a SyntaxError here to decide whether a cell needs an implicit '=='.
+        ast.parse(expression)
+
+    def evaluate(self, task, expression, external_context=None):
+        if ISO_TIMER.match(expression.strip()) and isinstance(
+            getattr(task.task_spec, "event_definition", None), TimerEventDefinition
+        ):
+            return expression.strip()   # a plain ISO-8601 value, as Camunda Modeler writes timers
+        names = task.data if not external_context else {**task.data, **external_context}
+        try:
+            result = self.evaluator.evaluate(expression, names)
+        except ExpressionError as err:
+            err.element_id = err.element_id or task.task_spec.bpmn_id or task.task_spec.name
+            raise
+        decisions = _decisions.get()
+        if decisions is not None and isinstance(task.task_spec, (ExclusiveGateway, InclusiveGateway)):
+            used = sorted(self.evaluator.names_used(expression))
+            decisions.append({
+                "element": task.task_spec.bpmn_id,
+                "expression": expression,
+                "values": {name: names.get(name) for name in used},
+                "result": result,
+            })
+        return result
+
+    def execute(self, task, script, external_context=None):
+        if not external_context:
+            self.evaluator.execute(script, task.data)
+            return True
+        names = {**task.data, **external_context}
+        self.evaluator.execute(script, names)
+        for key, value in names.items():
+            if key not in external_context or value is not external_context[key]:
+                task.data[key] = value
+        return True
+
+    def call_service(self, task, **kwargs):
+        raise ExpressionError(
+            str(kwargs.get("operation_name", "service")),
+            "servicetaken zijn niet toegestaan in Regie-modellen.",
+            task.task_spec.bpmn_id or "",
+        )
+
+
+# --- instance state ------------------------------------------------------------------------------
+
+
+class _InstanceConverter(BpmnWorkflowConverter):
+    """Converts a workflow without its specs: those belong to the deployed version, not the case."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def restore(self, dct, spec, subprocess_specs, script_engine):
+        dct = dict(dct)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], uuid.UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(uuid.UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dict(dct["subprocesses"]), workflow)
+        workflow.bpmn_events = self.registry.restore(dct.get("bpmn_events", []))
+        return workflow
+
+
+_registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+_instance_converter = _InstanceConverter(BpmnWorkflow, _registry)
+
+
+def dump_instance(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The workflow's instance state as a JSON-ready dict (no specs)."""
+    return _instance_converter.to_dict(workflow)
+
+
+def load_instance(state: dict[str, Any], spec, subprocess_specs, script_engine) -> BpmnWorkflow:
+    """Rebuild a workflow from ``dump_instance`` output and the version's specs."""
+    return _instance_converter.restore(state, spec, subprocess_specs, script_engine)

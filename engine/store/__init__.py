@@ -1,0 +1,285 @@
+"""All SQL lives here. The engine speaks in cases, events, tasks and timers; this module in rows.
+
+``Store.write()`` and ``Store.read()`` each open one transaction (a unit of work, ``Tx``). The command
+that opens it owns it: it commits when the block ends and rolls back on any error, so a command
+changes everything or nothing. Writers are serialised per case: ``BEGIN IMMEDIATE`` on SQLite (one
+writer at a time, waiting up to the busy timeout), ``SELECT … FOR UPDATE`` on the case row on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, func, or_, select, update
+from sqlalchemy.engine import Engine as SAEngine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from ..audit import GENESIS, Event, canonical_json, event_hash
+from ..errors import CaseChanged, ConflictError
+from .models import (
+    Base, CaseRow, EventRow, IncidentRow, ProcessRow, TaskRow, TimerRow, UserRow, VersionRow,
+)
+
+__all__ = ["Store", "Tx", "CaseRow", "EventRow", "TaskRow", "TimerRow", "UserRow", "VersionRow", "ProcessRow", "IncidentRow"]
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class Store:
+    """Database access for the engine: connection set-up, schema upgrade, transactions."""
+
+    def __init__(self, url: str, echo: bool = False):
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        options = {"connect_args": {"timeout": 30}} if self.is_sqlite else {"pool_pre_ping": True}
+        self.engine: SAEngine = create_engine(self.url, echo=echo, **options)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._writer = self.engine.execution_options(regie_write=True)
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self.engine.connect() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def create_all(self) -> None:
+        """Create tables straight from the models (used by Alembic's first revision and tests)."""
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def write(self) -> Iterator["Tx"]:
+        """A read-write transaction: commits at the end of the block, rolls back on error."""
+        with Session(self._writer, expire_on_commit=False, autoflush=False) as session:
+            try:
+                with session.begin():
+                    yield Tx(session, self)
+            except OperationalError as err:
+                if _is_lock_error(err):
+                    raise ConflictError(
+                        "De database is even bezet door een andere handeling. Probeer het over een paar "
+                        "seconden opnieuw; er is niets opgeslagen."
+                    ) from err
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator["Tx"]:
+        """A read-only transaction (a consistent snapshot)."""
+        with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
+            with session.begin():
+                yield Tx(session, self)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: SAEngine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # We issue BEGIN ourselves (below), so pysqlite must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("regie_write") else "BEGIN")
+
+
+def _is_lock_error(err: OperationalError) -> bool:
+    text = str(err.orig).lower()
+    return "locked" in text or "could not obtain lock" in text or "deadlock" in text
+
+
+class Tx:
+    """One unit of work. Methods change rows; only the ``Store`` context commits."""
+
+    def __init__(self, session: Session, store: Store):
+        self.session = session
+        self.store = store
+
+    # --- processes and versions -------------------------------------------------------------
+
+    def version(self, version_id: str) -> VersionRow | None:
+        return self.session.get(VersionRow, version_id)
+
+    def process(self, process_id: str) -> ProcessRow | None:
+        return self.session.get(ProcessRow, process_id)
+
+    def processes(self) -> list[ProcessRow]:
+        return list(self.session.scalars(select(ProcessRow).order_by(ProcessRow.id)))
+
+    def versions(self, process_id: str) -> list[VersionRow]:
+        return list(self.session.scalars(
+            select(VersionRow).where(VersionRow.process_id == process_id).order_by(VersionRow.deployed_at)
+        ))
+
+    def add_version(self, row: VersionRow) -> VersionRow:
+        """Store a version unless the same content is stored already; make it the process's current one."""
+        existing = self.session.get(VersionRow, row.id)
+        if existing is None:
+            self.session.add(row)
+            existing = row
+        process = self.session.get(ProcessRow, row.process_id)
+        if process is None:
+            self.session.add(ProcessRow(id=row.process_id, name=row.name, current_version_id=row.id))
+        else:
+            process.name, process.current_version_id = row.name, row.id
+        self.session.flush()
+        return existing
+
+    # --- cases and their events -------------------------------------------------------------
+
+    def case(self, case_id: str, lock: bool = False) -> CaseRow | None:
+        """The case row; ``lock`` takes the row lock (PostgreSQL) for the rest of the transaction."""
+        query = select(CaseRow).where(CaseRow.id == case_id)
+        if lock and not self.store.is_sqlite:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def add_case(self, row: CaseRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def save_case(self, row: CaseRow, expected_revision: int) -> None:
+        """Write a changed case, provided nobody else wrote it since ``expected_revision``."""
+        values = {
+            "status": row.status, "subject": row.subject, "data": row.data, "state": row.state,
+            "task_counter": row.task_counter, "last_seq": row.last_seq, "last_hash": row.last_hash,
+            "updated_at": row.updated_at, "revision": expected_revision + 1, "version_id": row.version_id,
+        }
+        result = self.session.execute(
+            update(CaseRow).where(CaseRow.id == row.id, CaseRow.revision == expected_revision).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise CaseChanged(row.id)
+        row.revision = expected_revision + 1
+
+    def append_events(self, case: CaseRow, events: list[Event], at: datetime, actor: str) -> list[EventRow]:
+        """Append events to the case's chain; updates ``case.last_seq`` and ``case.last_hash``."""
+        rows = []
+        for ev in events:
+            payload = canonical_json(ev.payload)
+            seq = case.last_seq + 1
+            digest = event_hash(case.last_hash, case.id, seq, ev.type, at, actor, payload)
+            rows.append(EventRow(
+                case_id=case.id, seq=seq, type=ev.type, at=at, actor=actor, payload=payload,
+                prev_hash=case.last_hash, hash=digest,
+            ))
+            case.last_seq, case.last_hash = seq, digest
+        self.session.add_all(rows)
+        return rows
+
+    def events(self, case_id: str, up_to: int | None = None) -> list[EventRow]:
+        query = select(EventRow).where(EventRow.case_id == case_id)
+        if up_to is not None:
+            query = query.where(EventRow.seq <= up_to)
+        return list(self.session.scalars(query.order_by(EventRow.seq)))
+
+    def case_ids(self) -> list[str]:
+        return list(self.session.scalars(select(CaseRow.id).order_by(CaseRow.created_at, CaseRow.id)))
+
+    def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0) -> list[CaseRow]:
+        query = select(CaseRow)
+        if process_id:
+            query = query.where(CaseRow.process_id == process_id)
+        if status:
+            query = query.where(CaseRow.status == status)
+        return list(self.session.scalars(query.order_by(CaseRow.created_at.desc(), CaseRow.id).limit(limit).offset(offset)))
+
+    # --- task projection --------------------------------------------------------------------
+
+    def task(self, task_id: str) -> TaskRow | None:
+        return self.session.get(TaskRow, task_id)
+
+    def open_tasks(self, case_id: str | None = None, role: str | None = None, user: str | None = None,
+                   roles: list[str] | None = None, limit: int | None = None, offset: int = 0) -> list[TaskRow]:
+        """Open tasks; ``user`` selects tasks assigned to that user; ``roles`` any of those roles."""
+        query = select(TaskRow).where(TaskRow.state == "open")
+        if case_id:
+            query = query.where(TaskRow.case_id == case_id)
+        if role:
+            query = query.where(TaskRow.role == role)
+        if roles is not None:
+            query = query.where(TaskRow.role.in_(roles))
+        if user:
+            query = query.where(TaskRow.assignee == user)
+        query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        return list(self.session.scalars(query))
+
+    def case_tasks(self, case_id: str) -> list[TaskRow]:
+        return list(self.session.scalars(
+            select(TaskRow).where(TaskRow.case_id == case_id).order_by(TaskRow.created_at, TaskRow.id)
+        ))
+
+    def add_task(self, row: TaskRow) -> None:
+        self.session.add(row)
+
+    # --- timers -----------------------------------------------------------------------------
+
+    def case_timers(self, case_id: str) -> list[TimerRow]:
+        return list(self.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id)))
+
+    def add_timer(self, row: TimerRow) -> None:
+        self.session.add(row)
+
+    def delete(self, row) -> None:
+        self.session.delete(row)
+
+    def due_case_ids(self, now: datetime, limit: int = 1000) -> list[str]:
+        """Cases with a waiting timer due at ``now``, earliest first, skipping rows other schedulers hold."""
+        query = (
+            select(TimerRow.case_id, func.min(TimerRow.due_at).label("due"))
+            .where(TimerRow.status == "waiting", TimerRow.due_at <= now)
+            .where(or_(TimerRow.locked_until.is_(None), TimerRow.locked_until < now))
+            .group_by(TimerRow.case_id).order_by("due").limit(limit)
+        )
+        return [row.case_id for row in self.session.execute(query)]
+
+    # --- incidents and users ----------------------------------------------------------------
+
+    def add_incident(self, row: IncidentRow) -> None:
+        self.session.add(row)
+
+    def incidents(self, case_id: str | None = None, open_only: bool = True) -> list[IncidentRow]:
+        query = select(IncidentRow)
+        if case_id:
+            query = query.where(IncidentRow.case_id == case_id)
+        if open_only:
+            query = query.where(IncidentRow.resolved_at.is_(None))
+        return list(self.session.scalars(query.order_by(IncidentRow.id)))
+
+    def user(self, username: str) -> UserRow | None:
+        return self.session.get(UserRow, username)
+
+    def users(self) -> list[UserRow]:
+        return list(self.session.scalars(select(UserRow).order_by(UserRow.username)))
+
+    def save_user(self, row: UserRow) -> None:
+        self.session.merge(row)
+
+
