@@ -115,12 +115,15 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
     problems: list[ModelProblem] = []
     forms: dict[str, Form] = dict(known_forms or {})
     form_texts: dict[str, str] = {k: f.source for k, f in forms.items()}
+    broken: set[str] = set()   # forms with problems of their own: not reported again as missing
     for src in sources:
         if src.kind != "form":
             continue
         key = src.name.rsplit(".", 1)[0]
         form, found = load_form(key, src.text, src.name)
         problems.extend(found)
+        if found:
+            broken.add(key)
         if form:
             forms[key], form_texts[key] = form, src.text
 
@@ -140,13 +143,13 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
         specs = [spec, *subprocess_specs.values()]
         where = {s.name: file_of.get(s.name, file_of.get(process_id, "")) for s in specs}
         problems.extend(_check_expressions(specs, where, evaluator))
-        user_tasks, used_forms, form_problems = _user_tasks(specs, where, forms)
+        user_tasks, used_forms, form_problems = _user_tasks(specs, where, forms, broken)
         problems.extend(form_problems)
         start_form = _start_form(spec)
-        if start_form and start_form not in forms:
+        if start_form and start_form not in forms and start_form not in broken:
             problems.append(ModelProblem(where[spec.name], spec.start.outputs[0].bpmn_id,
                                          f"Het startformulier '{start_form}' bestaat niet. Maak forms/{start_form}.yaml."))
-        elif start_form:
+        elif start_form in forms:
             used_forms.add(start_form)
         bundle = {
             "process_id": process_id,
@@ -228,7 +231,7 @@ def _start_form(spec) -> str | None:
     return None
 
 
-def _user_tasks(specs, where, forms):
+def _user_tasks(specs, where, forms, broken):
     infos: dict[str, UserTaskInfo] = {}
     used: set[str] = set()
     problems: list[ModelProblem] = []
@@ -237,12 +240,12 @@ def _user_tasks(specs, where, forms):
             if not getattr(ts, "manual", False) or not hasattr(ts, "candidate_groups"):
                 continue
             key = form_key(getattr(getattr(ts, "form", None), "key", None))
-            if key and key not in forms:
+            if key and key not in forms and key not in broken:
                 problems.append(ModelProblem(
                     where[spec.name], ts.bpmn_id,
                     f"Het formulier '{key}' bestaat niet. Maak forms/{key}.yaml of pas camunda:formKey aan.",
                 ))
-            elif key:
+            elif key in forms:
                 used.add(key)
             infos[ts.bpmn_id] = UserTaskInfo(
                 ts.bpmn_id, ts.bpmn_name or ts.bpmn_id, key, ts.lane, ts.candidate_groups,

@@ -262,7 +262,7 @@ def load_form(key: str, text: str, filename: str = "") -> tuple[Form | None, lis
         line = f" (regel {mark.line + 1})" if mark else ""
         return None, [ModelProblem(where, key, f"Dit is geen geldige YAML{line}: {getattr(err, 'problem', err)}.")]
     problems = [
-        ModelProblem(where, key, f"{'/'.join(map(str, e.absolute_path)) or 'formulier'}: {e.message}")
+        ModelProblem(where, key, f"{'/'.join(map(str, e.absolute_path)) or 'formulier'}: {_explain_definition(e)}")
         for e in _FORM_VALIDATOR.iter_errors(raw)
     ]
     if problems:
@@ -285,6 +285,23 @@ def load_form(key: str, text: str, filename: str = "") -> tuple[Form | None, lis
     if problems:
         return None, problems
     return Form(key, raw["title"], tuple(fields), raw.get("intro", ""), tuple(raw.get("tips", ())), text), []
+
+
+def _explain_definition(error) -> str:
+    """A policy officer's reading of what is wrong in a form definition."""
+    if error.validator == "required":
+        missing = [m for m in error.validator_value if not isinstance(error.instance, dict) or m not in error.instance]
+        return f"'{missing[0] if missing else error.validator_value[0]}' ontbreekt."
+    if error.validator == "enum":
+        return f"'{error.instance}' kan niet. Kies uit: {', '.join(map(str, error.validator_value))}."
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"onbekend onderdeel. Toegestaan: {allowed}."
+    if error.validator == "type":
+        return f"verkeerd soort waarde (verwacht: {error.validator_value})."
+    if error.validator == "pattern":
+        return f"'{error.instance}' kan niet: gebruik kleine letters, cijfers en _."
+    return error.message
 
 
 def form_key(value: str | None) -> str | None:

@@ -52,13 +52,13 @@ class Store:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        head = ScriptDirectory.from_config(config).get_current_head()
+        heads = set(ScriptDirectory.from_config(config).get_heads())
         with self.engine.connect() as conn:
-            if MigrationContext.configure(conn).get_current_revision() == head:
+            if set(MigrationContext.configure(conn).get_current_heads()) == heads:
                 return
         with self.engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
 
     def create_all(self) -> None:
         """Create tables straight from the models (used by Alembic's first revision and tests)."""

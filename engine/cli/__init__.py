@@ -1,0 +1,62 @@
+"""The ``regie`` command line: a thin client of the engine facade.
+
+Every command opens the database named by ``REGIE_DATABASE_URL`` (default: the SQLite file under
+``instance/``). Commands that print data have ``--json``, with the facade's field names. A user error
+prints the engine's message and exits with status 1; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+
+import click
+
+from ..errors import RegieError
+
+
+def engine_from_env():
+    from ..runtime import Engine
+
+    return Engine.from_url()
+
+
+def handle_errors(func):
+    """Turn a ``RegieError`` into its message on stderr and exit status 1 (never a traceback)."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RegieError as err:
+            click.echo(f"Fout: {err}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def parse_json(value: str | None, what: str = "--data") -> dict:
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise click.BadParameter(f"geen geldige JSON ({err.msg}, teken {err.pos}).", param_hint=what) from err
+    if not isinstance(data, dict):
+        raise click.BadParameter('geef een JSON-object, bijvoorbeeld {"veld": "waarde"}.', param_hint=what)
+    return data
+
+
+def echo_json(value) -> None:
+    from ..audit import canonical_json
+
+    click.echo(json.dumps(json.loads(canonical_json(value)), indent=2, ensure_ascii=False))
+
+
+@click.group(help="Regie: zaakregie voor het sociaal domein (BPMN-processen, taken, audit).")
+def main() -> None:
+    pass
+
+
+from . import cases, models, serve, timers  # noqa: E402,F401  (commands register themselves on `main`)

@@ -1,0 +1,103 @@
+"""``regie start``, ``tasks``, ``complete``, ``claim``, ``history``, ``state``, ``verify``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import echo_json, engine_from_env, handle_errors, main, parse_json
+
+
+@main.command(help="Start een zaak. Print het zaaknummer.")
+@click.argument("process_id")
+@click.option("--data", help="Startgegevens als JSON-object.")
+@click.option("--as", "actor", default="system", help="Wie de zaak start.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def start(process_id, data, actor, as_json) -> None:
+    case_id = engine_from_env().start(process_id, parse_json(data), actor=actor)
+    echo_json({"id": case_id}) if as_json else click.echo(case_id)
+
+
+@main.command(help="Toon open taken.")
+@click.option("--case", "case_id", help="Alleen taken van deze zaak.")
+@click.option("--role", help="Alleen taken van deze rol (team).")
+@click.option("--user", help="Alleen taken die aan deze gebruiker zijn toegewezen.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def tasks(case_id, role, user, as_json) -> None:
+    items = engine_from_env().tasks(case_id=case_id, role=role, user=user)
+    if as_json:
+        echo_json([t.to_dict() for t in items])
+        return
+    for t in items:
+        due = t.due.strftime("%Y-%m-%d %H:%M") if t.due else "-"
+        click.echo(f"{t.id}\t{t.case_id[:8]}\t{t.name}\t{t.title}\t{t.role or '-'}\t{t.assignee or '-'}\t{due}")
+    if not items:
+        click.echo("Geen open taken.")
+
+
+@main.command(help="Rond een taak af met formuliergegevens.")
+@click.argument("task_id")
+@click.option("--data", help="Formuliergegevens als JSON-object.")
+@click.option("--as", "actor", default="system", help="Wie de taak afrondt.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def complete(task_id, data, actor, as_json) -> None:
+    eng = engine_from_env()
+    done = eng.complete(task_id, parse_json(data), actor=actor)
+    following = eng.tasks(case_id=done.case_id)
+    if as_json:
+        echo_json({"completed": done.to_dict(), "next": [t.to_dict() for t in following]})
+        return
+    click.echo(f"Afgerond: {done.title}")
+    for t in following:
+        click.echo(f"Volgende taak: {t.id}\t{t.title}\t{t.role or '-'}")
+
+
+@main.command(help="Neem een taak in behandeling (of geef hem aan iemand met --to).")
+@click.argument("task_id")
+@click.option("--as", "actor", required=True, help="Wie dit doet.")
+@click.option("--to", "user", help="Aan wie de taak gaat (standaard: uzelf).")
+@click.option("--reason", default="", help="Reden, komt in de geschiedenis van de zaak.")
+@handle_errors
+def claim(task_id, actor, user, reason) -> None:
+    eng = engine_from_env()
+    task = eng.assign(task_id, user, actor, reason) if user and user != actor else eng.claim(task_id, actor)
+    click.echo(f"{task.title}: toegewezen aan {task.assignee}")
+
+
+@main.command(help="Toon de geschiedenis (events) van een zaak.")
+@click.argument("case_id")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def history(case_id, as_json) -> None:
+    entries = engine_from_env().history(case_id)
+    if as_json:
+        echo_json([e.to_dict() for e in entries])
+        return
+    for e in entries:
+        click.echo(f"{e.seq:>4}  {e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<12} {e.type:<18} {e.hash[:12]}")
+
+
+@main.command(help="Toon de toestand van een zaak.")
+@click.argument("case_id")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def state(case_id, as_json) -> None:
+    current = engine_from_env().state(case_id)
+    if as_json:
+        echo_json(current.to_dict())
+        return
+    click.echo(f"{current.id}  {current.process_id}  {current.status}  nu bij: {', '.join(current.active) or '-'}")
+
+
+@main.command(help="Controleer de hash-keten en speel elke zaak opnieuw af. Zonder zaak: alle zaken.")
+@click.argument("case_id", required=False)
+@handle_errors
+def verify(case_id) -> None:
+    result = engine_from_env().verify(case_id)
+    click.echo(str(result))
+    if not result:
+        sys.exit(1)

@@ -1,0 +1,61 @@
+"""``regie init-db``, ``deploy``, ``validate``, ``processes``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import echo_json, engine_from_env, handle_errors, main
+
+
+@main.command("init-db", help="Maak de database aan of werk het schema bij.")
+@handle_errors
+def init_db() -> None:
+    eng = engine_from_env()
+    click.echo(f"Database klaar: {eng.store.url.render_as_string(hide_password=True)}")
+
+
+@main.command(help="Rol modellen uit (BPMN, DMN, formulieren). Zonder pad: processes/ en forms/.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--as", "actor", default="system", help="Wie uitrolt (voor de audit).")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def deploy(paths, actor, as_json) -> None:
+    eng = engine_from_env()
+    deployed = eng.deploy(list(paths) or ["processes/", "forms/"], actor=actor)
+    if as_json:
+        echo_json([d.__dict__ for d in deployed])
+        return
+    for d in deployed:
+        click.echo(f"{d.process_id}: versie {d.version_id[:12]} {'(nieuw)' if d.new else '(al bekend)'}")
+
+
+@main.command(help="Controleer modellen zonder iets op te slaan. Eén regel per probleem.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def validate(paths, as_json) -> None:
+    eng = engine_from_env()
+    problems = eng.validate(list(paths))
+    if as_json:
+        echo_json([p.__dict__ for p in problems])
+    else:
+        for p in problems:
+            click.echo(str(p))
+        if not problems:
+            click.echo("Geen problemen gevonden.")
+    if problems:
+        sys.exit(1)
+
+
+@main.command(help="Toon de uitgerolde processen.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def processes(as_json) -> None:
+    items = engine_from_env().processes()
+    if as_json:
+        echo_json(items)
+        return
+    for p in items:
+        click.echo(f"{p['id']}\t{p['version_id'][:12]}\t{p['name']}")
