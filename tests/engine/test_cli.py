@@ -1,0 +1,71 @@
+"""The ``regie`` command line, as an integrator or operator uses it: messages, exit codes, --json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from tests.conftest import MODELS
+
+
+@pytest.fixture
+def regie(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGIE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+
+    def run(*args, code=0):
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result
+
+    return run
+
+
+def test_init_deploy_start_complete_history_verify(regie):
+    assert "Database klaar" in regie("init-db").output
+    assert "aanvraag: versie" in regie("deploy", MODELS).output
+    case_id = regie("start", "aanvraag", "--data", '{"naam": "Fictieve Bewoner"}', "--as", "anna").output.strip()
+    tasks = json.loads(regie("tasks", "--case", case_id, "--json").output)
+    assert [(t["name"], t["title"], t["role"], t["case_id"]) for t in tasks] == [
+        ("intake", "Intake doen", "casemanager", case_id)]
+    assert set(tasks[0]) >= {"id", "name", "title", "role", "assignee", "case_id", "due"}
+    out = regie("complete", tasks[0]["id"], "--data", '{"akkoord": true, "bedrag": 10}', "--as", "anna").output
+    assert "Afgerond: Intake doen" in out and "Volgende taak:" in out
+    history = json.loads(regie("history", case_id, "--json").output)
+    assert [e["type"] for e in history] == ["case_started", "task_completed", "gateway_decision"]
+    assert "alles klopt" in regie("verify", case_id).output
+    assert json.loads(regie("state", case_id, "--json").output)["active"] == ["plan"]
+
+
+def test_validate_reports_one_line_per_problem(regie, tmp_path):
+    (tmp_path / "kapot.bpmn").write_text("<nope")
+    result = regie("validate", tmp_path / "kapot.bpmn", code=1)
+    assert result.output.startswith("kapot.bpmn: -: Dit is geen geldige XML")
+    assert "Geen problemen gevonden." in regie("validate", MODELS).output
+
+
+@pytest.mark.parametrize("args, message", [
+    (("start", "bestaat-niet"), "Fout: Het proces 'bestaat-niet' bestaat niet."),
+    (("history", "geen-zaak"), "Fout: De zaak 'geen-zaak' bestaat niet. Controleer het zaaknummer."),
+    (("complete", "geen-taak"), "Fout: De taak 'geen-taak' bestaat niet (meer)."),
+    (("verify", "geen-zaak"), "Fout: De zaak 'geen-zaak' bestaat niet."),
+])
+def test_user_errors_are_messages_not_tracebacks(regie, args, message):
+    regie("deploy", MODELS)
+    result = regie(*args, code=1)
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_json_data(regie):
+    regie("deploy", MODELS)
+    result = regie("start", "aanvraag", "--data", "{naam:", code=2)
+    assert "geen geldige JSON" in result.output
+
+
+def test_timers_run_due(regie):
+    regie("deploy", MODELS)
+    assert "0 timer(s) afgegaan." in regie("timers", "run-due", "--now", "2030-01-01T00:00:00+00:00").output
