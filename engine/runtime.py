@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .audit import Event, canonical_json, check_chain
+from .audit import GENESIS, Event, canonical_json, check_chain
 from .cases import (
     Live, active_elements, apply_event, case_data, normalise, ready_user_tasks, status, waiting_timers,
 )
@@ -133,6 +133,9 @@ class Engine:
         self.script_engine = RegieScriptEngine(self.evaluator)
         self._versions: dict[str, ProcessVersion] = {}
         self._live: OrderedDict[str, tuple[int, Live]] = OrderedDict()
+        # What the task and timer tables hold for a cached case, so a step can skip re-reading them.
+        self._synced: dict[str, tuple[int, _Synced]] = {}
+        self._pending: dict[str, _Synced] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -230,11 +233,10 @@ class Engine:
         with self.store.write() as tx:
             row = CaseRow(
                 id=case_id, process_id=process_id, version_id=version.id, status="running",
-                subject=_subject(form, data), data="{}", state="{}", task_counter=0, revision=0, last_seq=0,
-                last_hash="0" * 64, created_at=now, updated_at=now, created_by=actor,
+                subject=_subject(form, data), data="{}", state="{}", task_counter=0, last_seq=0,
+                last_hash=GENESIS, created_at=now, updated_at=now, created_by=actor,
             )
-            tx.add_case(row)
-            self._persist(tx, row, live, version, [command, *facts], now, actor, revision=0)
+            self._persist(tx, row, live, version, [command, *facts], now, actor, new=True)
         self._remember(case_id, row.revision, live)
         return case_id
 
@@ -262,8 +264,7 @@ class Engine:
                 live, facts = self._apply(live, command, now, case.id, version)
                 if form is not None and _subject(form, data):
                     case.subject = _subject(form, data)
-                revision = case.revision
-                self._persist(tx, case, live, version, [command, *facts], now, actor, revision)
+                self._persist(tx, case, live, version, [command, *facts], now, actor)
                 task_row.state, task_row.completed_at, task_row.completed_by = "completed", now, actor
                 done = TaskView.of(task_row)
         except BaseException:
@@ -294,10 +295,9 @@ class Engine:
             payload = {"task_id": task_id, "element": task_row.name, "assignee": user}
             if reason:
                 payload["reason"] = reason
-            revision = case.revision
             tx.append_events(case, [Event(kind, payload)], now, actor)
             case.updated_at = now
-            tx.save_case(case, revision)
+            tx.save_case(case)
             task_row.assignee = user
             view = TaskView.of(task_row)
         self._bump(case.id, case.revision)
@@ -451,15 +451,24 @@ class Engine:
         return Live(workflow, TaskIdSequence(case.id, case.task_counter))
 
     def _remember(self, case_id: str, revision: int, live: Live) -> None:
+        """After a commit: keep the case's workflow (and what its rows now hold) for the next command."""
         with self._lock:
+            synced = self._pending.pop(case_id, None)
+            if self._cache_size <= 0:
+                return
             self._live[case_id] = (revision, live)
             self._live.move_to_end(case_id)
+            if synced is not None:
+                self._synced[case_id] = (revision, synced)
             while len(self._live) > self._cache_size:
-                self._live.popitem(last=False)
+                dropped, _ = self._live.popitem(last=False)
+                self._synced.pop(dropped, None)
 
     def _forget(self, case_id: str | None) -> None:
         with self._lock:
             self._live.pop(case_id, None)
+            self._synced.pop(case_id, None)
+            self._pending.pop(case_id, None)
 
     def _bump(self, case_id: str, revision: int) -> None:
         """A command changed the case row but not its workflow: keep the cached workflow valid."""
@@ -467,10 +476,16 @@ class Engine:
             cached = self._live.get(case_id)
             if cached is not None and cached[0] == revision - 1:
                 self._live[case_id] = (revision, cached[1])
+            synced = self._synced.get(case_id)
+            if synced is not None and synced[0] == revision - 1:
+                self._synced[case_id] = (revision, synced[1])
 
     def _persist(self, tx, case: CaseRow, live: Live, version: ProcessVersion, events: list[Event],
-                 now: datetime, actor: str, revision: int) -> None:
-        """Write the step: events, workflow state, task projection and timers, under the revision check."""
+                 now: datetime, actor: str, new: bool = False) -> None:
+        """Write the step: events, workflow state, task projection and timers, under the revision check.
+
+        ``new``: the case row does not exist yet and is inserted (with its first events) here.
+        """
         workflow = live.workflow
         state = dump_instance(workflow)
         state["regie_active"] = active_elements(workflow)
@@ -479,17 +494,35 @@ class Engine:
         case.status = status(workflow)
         case.task_counter = live.ids.counter
         case.updated_at = now
+        with self._lock:
+            previous = self._synced.pop(case.id, None)
+        before = _Synced(frozenset(), {}) if new else (
+            previous[1] if previous is not None and previous[0] == case.revision else None)
+        if new:
+            tx.add_case(case)
         tx.append_events(case, events, now, actor)
-        tx.save_case(case, revision)
-        self._sync_tasks(tx, case, workflow, version, now)
-        self._sync_timers(tx, case, workflow)
+        tx.save_case(case)
+        open_tasks = self._sync_tasks(tx, case, workflow, version, now, before)
+        timers = self._sync_timers(tx, case, workflow, before)
+        with self._lock:
+            self._pending[case.id] = _Synced(open_tasks, timers)
 
-    def _sync_tasks(self, tx, case: CaseRow, workflow, version: ProcessVersion, now: datetime) -> None:
+    def _sync_tasks(self, tx, case: CaseRow, workflow, version: ProcessVersion, now: datetime,
+                    before: "_Synced | None") -> frozenset[str]:
+        """Bring the task projection in line with the workflow's ready user tasks; returns their ids."""
         ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-        for row in tx.open_tasks(case_id=case.id):
-            if row.id not in ready:
-                row.state, row.completed_at = "cancelled", now
-        known = {r.id for r in tx.case_tasks(case.id)}
+        if before is not None:
+            known = set(before.open_tasks)
+            for task_id in known - set(ready):
+                row = tx.task(task_id)
+                if row is not None and row.state == "open":
+                    row.state, row.completed_at = "cancelled", now
+        else:
+            known = set()
+            for row in tx.tasks_to_sync(case.id, list(ready)):
+                known.add(row.id)
+                if row.state == "open" and row.id not in ready:
+                    row.state, row.completed_at = "cancelled", now
         for task_id, task in ready.items():
             if task_id in known:
                 continue
@@ -505,6 +538,7 @@ class Engine:
                 follow_up_at=resolve_date(info.follow_up if info else None, now, names, self.evaluator),
                 created_at=now,
             ))
+        return frozenset(ready)
 
     def _assignee(self, info, names) -> str | None:
         if info is None or not info.assignee:
@@ -512,8 +546,12 @@ class Engine:
         value = self.evaluator.evaluate(_expression(info.assignee), names)
         return str(value) if value else None
 
-    def _sync_timers(self, tx, case: CaseRow, workflow) -> None:
-        waiting = waiting_timers(workflow)
+    def _sync_timers(self, tx, case: CaseRow, workflow, before: "_Synced | None") -> dict:
+        """Bring the timer table in line with the workflow's waiting timers; returns them."""
+        current = waiting_timers(workflow)
+        if before is not None and before.timers == current:
+            return current
+        waiting = dict(current)
         for row in tx.case_timers(case.id):
             current = waiting.pop(row.task_id, None)
             if current is None:
@@ -523,6 +561,15 @@ class Engine:
         for task_id, (element, due) in waiting.items():
             tx.add_timer(TimerRow(case_id=case.id, task_id=task_id, element=element, due_at=due,
                                   status="waiting", attempts=0))
+        return current
+
+
+@dataclass(frozen=True)
+class _Synced:
+    """The open task ids and waiting timers a case's rows hold after a commit."""
+
+    open_tasks: frozenset[str]
+    timers: dict
 
 
 def _subject(form: Form | None, data: dict[str, Any]) -> str:

@@ -46,8 +46,7 @@ def fire_case(engine, case_id: str, now: datetime) -> int:
             if not fired:
                 engine._remember(case.id, case.revision, live)
                 return 0
-            revision = case.revision
-            engine._persist(tx, case, live, version, [Event("timers_due", {}), *facts], now, "timer", revision)
+            engine._persist(tx, case, live, version, [Event("timers_due", {}), *facts], now, "timer")
     except IncidentError as err:
         engine._forget(case_id)
         record_incident(engine, case_id, err, now)
@@ -68,8 +67,7 @@ def record_incident(engine, case_id: str, err: IncidentError, now: datetime) -> 
                 timer.status, timer.attempts = "failed", timer.attempts + 1
         tx.add_incident(IncidentRow(case_id=case_id, element=err.element_id, kind="timer", message=err.reason,
                                     created_at=now))
-        revision = case.revision
         tx.append_events(case, [Event("incident", {"element": err.element_id, "reason": err.reason})], now, "timer")
         case.updated_at = now
-        tx.save_case(case, revision)
+        tx.save_case(case)
     engine._bump(case_id, case.revision)

@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, func, or_, select, update
+from sqlalchemy import create_engine, event, func, or_, select
 from sqlalchemy.engine import Engine as SAEngine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import GENESIS, Event, canonical_json, event_hash
 from ..errors import CaseChanged, ConflictError
@@ -160,22 +161,13 @@ class Tx:
 
     def add_case(self, row: CaseRow) -> None:
         self.session.add(row)
-        self.session.flush()
 
-    def save_case(self, row: CaseRow, expected_revision: int) -> None:
-        """Write a changed case, provided nobody else wrote it since ``expected_revision``."""
-        values = {
-            "status": row.status, "subject": row.subject, "data": row.data, "state": row.state,
-            "task_counter": row.task_counter, "last_seq": row.last_seq, "last_hash": row.last_hash,
-            "updated_at": row.updated_at, "revision": expected_revision + 1, "version_id": row.version_id,
-        }
-        result = self.session.execute(
-            update(CaseRow).where(CaseRow.id == row.id, CaseRow.revision == expected_revision).values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise CaseChanged(row.id)
-        row.revision = expected_revision + 1
+    def save_case(self, row: CaseRow) -> None:
+        """Write a changed case, provided nobody else wrote it since it was read (revision check)."""
+        try:
+            self.session.flush([row])
+        except StaleDataError as err:
+            raise CaseChanged(row.id) from err
 
     def append_events(self, case: CaseRow, events: list[Event], at: datetime, actor: str) -> list[EventRow]:
         """Append events to the case's chain; updates ``case.last_seq`` and ``case.last_hash``."""
@@ -230,6 +222,13 @@ class Tx:
         if limit is not None:
             query = query.limit(limit).offset(offset)
         return list(self.session.scalars(query))
+
+    def tasks_to_sync(self, case_id: str, ready_ids: list[str]) -> list[TaskRow]:
+        """The case's open task rows plus any rows for ``ready_ids`` (one indexed query)."""
+        condition = TaskRow.state == "open"
+        if ready_ids:
+            condition = or_(condition, TaskRow.id.in_(ready_ids))
+        return list(self.session.scalars(select(TaskRow).where(TaskRow.case_id == case_id, condition)))
 
     def case_tasks(self, case_id: str) -> list[TaskRow]:
         return list(self.session.scalars(

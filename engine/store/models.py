@@ -58,7 +58,7 @@ class CaseRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
     data: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, deferred=True)   # loaded only when the workflow is not cached
     task_counter: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer)
     last_seq: Mapped[int] = mapped_column(Integer)
@@ -66,6 +66,10 @@ class CaseRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
+
+    # Optimistic lock: every UPDATE says "WHERE revision = <the one I read>" and bumps it; a writer
+    # that lost a race updates no row and gets StaleDataError (turned into CaseChanged by the store).
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class EventRow(Base):
@@ -147,3 +151,13 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[str] = mapped_column(String(300))       # comma separated role ids
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class DraftRow(Base):
+    """A caseworker's unfinished task form (*Opslaan als concept*). Not a case change: no event."""
+
+    __tablename__ = "task_drafts"
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)            # the form as typed: field -> text or list of texts
+    saved_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
