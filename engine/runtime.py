@@ -341,9 +341,8 @@ class Engine:
             case = tx.case(case_id)
             if case is None:
                 raise UnknownCase(case_id)
-            state = json.loads(case.state)
         return CaseState(case.id, case.process_id, case.version_id, case.status, case.subject,
-                         json.loads(case.data), state.get("regie_active", []), case.created_at, case.updated_at,
+                         json.loads(case.data), json.loads(case.active), case.created_at, case.updated_at,
                          case.revision)
 
     def history(self, case_id: str) -> list[HistoryEntry]:
@@ -398,6 +397,7 @@ class Engine:
         with self.store.read() as tx:
             case = tx.case(case_id)
             events = tx.events(case_id)
+            stored = json.loads(case.state)
         problems = [f"zaak {case_id}, event {p.seq}: {p.message}" for p in check_chain(case_id, events)]
         if events and (events[-1].hash != case.last_hash or events[-1].seq != case.last_seq):
             problems.append(f"zaak {case_id}: het laatste event hoort niet bij de zaak (events verwijderd?)")
@@ -412,8 +412,6 @@ class Engine:
         replayed = [(f.type, normalise(f.payload)) for f in facts]
         if recorded != replayed:
             problems.append(f"zaak {case_id}: de beslissingen in de log komen niet overeen met het opnieuw afspelen")
-        stored = json.loads(case.state)
-        stored.pop("regie_active", None)
         if live is None or normalise(dump_instance(live.workflow)) != stored:
             problems.append(f"zaak {case_id}: de opgeslagen toestand wijkt af van het opnieuw afspelen van de events")
         return problems
@@ -445,9 +443,7 @@ class Engine:
             if cached is not None and cached[0] == case.revision:
                 self._live.pop(case.id)
                 return cached[1]
-        state = json.loads(case.state)
-        state.pop("regie_active", None)
-        workflow = load_instance(state, version.spec, version.subprocess_specs, self.script_engine)
+        workflow = load_instance(json.loads(case.state), version.spec, version.subprocess_specs, self.script_engine)
         return Live(workflow, TaskIdSequence(case.id, case.task_counter))
 
     def _remember(self, case_id: str, revision: int, live: Live) -> None:
@@ -487,9 +483,8 @@ class Engine:
         ``new``: the case row does not exist yet and is inserted (with its first events) here.
         """
         workflow = live.workflow
-        state = dump_instance(workflow)
-        state["regie_active"] = active_elements(workflow)
-        case.state = json.dumps(state, separators=(",", ":"), ensure_ascii=False, default=str)
+        case.state = json.dumps(dump_instance(workflow), separators=(",", ":"), ensure_ascii=False, default=str)
+        case.active = json.dumps(active_elements(workflow))
         case.data = canonical_json(case_data(workflow))
         case.status = status(workflow)
         case.task_counter = live.ids.counter

@@ -58,6 +58,7 @@ class CaseRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
     data: Mapped[str] = mapped_column(Text)
+    active: Mapped[str] = mapped_column(Text, default="[]")   # JSON list of element ids where the case stands
     state: Mapped[str] = mapped_column(Text, deferred=True)   # loaded only when the workflow is not cached
     task_counter: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer)

@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
+    sa.Column('active', sa.Text(), nullable=False),
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('task_counter', sa.Integer(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
