@@ -70,3 +70,15 @@ def load_demo_users(store: Store) -> list[str]:
     for username, name, roles in DEMO_USERS:
         save_user(store, username, name, roles, username + DEMO_PASSWORD_SUFFIX)
     return [u for u, _, _ in DEMO_USERS]
+
+
+def get_user(store: Store, username: str) -> UserRow | None:
+    """The user row (active or not), or None."""
+    with store.read() as tx:
+        return tx.user(username)
+
+
+def user_names(store: Store) -> dict[str, str]:
+    """Username -> full name of every user, to show people by name in timelines and lists."""
+    with store.read() as tx:
+        return {u.username: u.name for u in tx.users()}

@@ -1,0 +1,151 @@
+"""Inbox, search, paging and the coordinator's overview: read-only queries over the task projection.
+
+Every function takes a ``Tx`` and returns plain rows. An inbox page is two indexed queries (the page
+and a capped count), joined with the case row only for the resident's name: no query per task.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from . import Tx
+from .models import CaseRow, IncidentRow, TaskRow, UserRow
+
+__all__ = ["InboxQuery", "InboxRow", "inbox_page", "overview", "colleagues", "COUNT_CAP"]
+
+COUNT_CAP = 1000          # an inbox says "more than 1000" instead of counting 100,000 rows
+_CASE_NUMBER = re.compile(r"^[0-9a-f-]{4,36}$")
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """Which open tasks to list. ``view``: ``mine`` (assigned to ``user``), ``team`` (a role of the
+    user) or ``all``. ``due``: ``overdue``, ``today``, ``week`` or ``none`` (no due date)."""
+
+    view: str = "mine"
+    user: str = ""
+    roles: tuple[str, ...] = ()
+    process_id: str | None = None
+    task_name: str | None = None
+    due: str | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    task_id: str
+    case_id: str
+    subject: str
+    title: str
+    name: str
+    process_id: str
+    role: str | None
+    assignee: str | None
+    due_at: datetime | None
+    follow_up_at: datetime | None
+    created_at: datetime
+
+
+_COLUMNS = (TaskRow.id, TaskRow.case_id, CaseRow.subject, TaskRow.title, TaskRow.name, TaskRow.process_id,
+            TaskRow.role, TaskRow.assignee, TaskRow.due_at, TaskRow.follow_up_at, TaskRow.created_at)
+
+
+def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limit: int = 25,
+               offset: int = 0) -> tuple[list[InboxRow], int]:
+    """One page of open tasks, most urgent first (by due date, then age), and the number of matches
+    (counted up to ``COUNT_CAP + 1``). ``day_end`` is the end of today in the user's time zone."""
+    where = _conditions(query, now, day_end)
+    page = (
+        select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
+        .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
+        .limit(limit).offset(offset)
+    )
+    rows = [InboxRow(*r) for r in tx.session.execute(page)]
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    counted: Select = select(TaskRow.id).where(*where)
+    if query.search:
+        counted = counted.join(CaseRow, CaseRow.id == TaskRow.case_id)
+    total = tx.session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery()))
+    return rows, int(total or 0)
+
+
+def _conditions(query: InboxQuery, now: datetime, day_end: datetime) -> list:
+    where = [TaskRow.state == "open"]
+    if query.view == "mine":
+        where.append(TaskRow.assignee == query.user)
+    elif query.view == "team":
+        where.append(TaskRow.role.in_(query.roles or ("-",)))
+    if query.process_id:
+        where.append(TaskRow.process_id == query.process_id)
+    if query.task_name:
+        where.append(TaskRow.name == query.task_name)
+    due = {
+        "overdue": lambda: TaskRow.due_at < now,
+        "today": lambda: TaskRow.due_at < day_end,
+        "week": lambda: TaskRow.due_at < day_end + timedelta(days=6),
+        "none": lambda: TaskRow.due_at.is_(None),
+    }.get(query.due or "")
+    if due is not None:
+        where.append(due())
+    text = (query.search or "").strip()
+    if text:
+        by_name = CaseRow.subject.icontains(text, autoescape=True)
+        if _CASE_NUMBER.match(text.lower()):
+            where.append(or_(CaseRow.id.startswith(text.lower(), autoescape=True), by_name))
+        else:
+            where.append(by_name)
+    return where
+
+
+def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
+    """The coordinator's picture: cases per process and status, open tasks per process and stage,
+    overdue tasks, escalations (tasks for the coordinator's role, open incidents), workload per person."""
+    overdue_flag = case((and_(TaskRow.due_at.is_not(None), TaskRow.due_at < now), 1), else_=0)
+    cases = tx.session.execute(
+        select(CaseRow.process_id, CaseRow.status, func.count()).group_by(CaseRow.process_id, CaseRow.status)
+    ).all()
+    stages = tx.session.execute(
+        select(TaskRow.process_id, TaskRow.name, TaskRow.title, func.count(), func.sum(overdue_flag))
+        .where(TaskRow.state == "open").group_by(TaskRow.process_id, TaskRow.name, TaskRow.title)
+        .order_by(TaskRow.process_id, func.min(TaskRow.created_at))
+    ).all()
+    workload = tx.session.execute(
+        select(TaskRow.assignee, func.count(), func.sum(overdue_flag)).where(TaskRow.state == "open")
+        .group_by(TaskRow.assignee).order_by(func.count().desc())
+    ).all()
+    overdue = _task_list(tx, [TaskRow.state == "open", TaskRow.due_at < now], limit)
+    escalations = _task_list(tx, [TaskRow.state == "open", TaskRow.role == "coordinator"], limit)
+    incidents = list(tx.session.execute(
+        select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at, CaseRow.subject)
+        .join(CaseRow, CaseRow.id == IncidentRow.case_id).where(IncidentRow.resolved_at.is_(None))
+        .order_by(IncidentRow.created_at.desc()).limit(limit)
+    ))
+    overdue_total = tx.session.scalar(
+        select(func.count()).where(TaskRow.state == "open", TaskRow.due_at < now)
+    )
+    return {
+        "cases": [(p, s, n) for p, s, n in cases],
+        "stages": [(p, name, title, n, int(late or 0)) for p, name, title, n, late in stages],
+        "workload": [(who, n, int(late or 0)) for who, n, late in workload],
+        "overdue": overdue,
+        "overdue_total": int(overdue_total or 0),
+        "escalations": escalations,
+        "incidents": incidents,
+    }
+
+
+def _task_list(tx: Tx, where: list, limit: int) -> list[InboxRow]:
+    query = (select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
+             .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at).limit(limit))
+    return [InboxRow(*r) for r in tx.session.execute(query)]
+
+
+def colleagues(tx: Tx, roles: tuple[str, ...] = ("casemanager", "specialist", "coordinator")) -> list[UserRow]:
+    """Active users who can take tasks: the choices when a coordinator assigns work."""
+    users = tx.session.scalars(select(UserRow).where(UserRow.active.is_(True)).order_by(UserRow.name))
+    return [u for u in users if set(u.roles.split(",")) & set(roles)]

@@ -1,0 +1,36 @@
+"""Regie's web app for caseworkers and coordinators: inbox, task forms, case pages, overview.
+
+    from web import create_app
+    app = create_app({"DATABASE_URL": "sqlite:///instance/regie.db"})
+
+Server-rendered Flask: an app factory, one blueprint per concern, Jinja templates in Dutch. The app is
+a thin client of the engine facade (``engine.Engine``), built once per app.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py or REGIE_* environment, then ``config``."""
+    from . import auth, cases, coordinator, errors, filters, inbox, services, settings, tasks
+
+    app = Flask(__name__, instance_relative_config=True)
+    settings.load(app, config)
+    csrf.init_app(app)
+    services.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    for module in (auth, inbox, tasks, cases, coordinator):
+        app.register_blueprint(module.bp)
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("inbox.index"))
+
+    return app

@@ -1,0 +1,33 @@
+"""Who may do what with a task or case. The engine records who did it; the web app decides who may."""
+
+from __future__ import annotations
+
+from flask import abort
+
+from engine import TaskView
+
+from .auth import WORK_ROLES, CurrentUser
+
+CASE_READERS = WORK_ROLES          # caseworkers, specialists and coordinators open case pages
+CASE_STARTERS = ("casemanager", "coordinator")
+
+
+def may_work_on(user: CurrentUser, task: TaskView) -> bool:
+    """Open, fill in, claim: the task's team, its candidate users, its assignee, or a coordinator."""
+    return (user.is_coordinator or task.assignee == user.username or user.username in task.candidate_users
+            or (task.role is not None and task.role in user.roles))
+
+
+def may_complete(user: CurrentUser, task: TaskView) -> str | None:
+    """None when ``user`` may complete ``task``; else why not (Dutch, shown next to the buttons)."""
+    if not may_work_on(user, task):
+        return "Deze taak hoort niet bij uw team. U kunt hem bekijken, maar niet afronden."
+    if task.assignee and task.assignee != user.username and not user.is_coordinator:
+        return (f"Deze taak is in behandeling bij {task.assignee}. Vraag de coördinator om de taak aan u "
+                "te geven als u hem wilt afronden.")
+    return None
+
+
+def require_work(user: CurrentUser, task: TaskView) -> None:
+    if not may_work_on(user, task):
+        abort(403, description="Deze taak hoort bij een ander team.")

@@ -1,0 +1,91 @@
+"""Case pages (``/zaken/<id>``): status, current tasks, diagram, timeline, data; starting a case."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import InvalidData, RegieError
+
+from .access import CASE_READERS, CASE_STARTERS
+from .auth import roles_required
+from .services import engine
+from .timeline import data_by_domain, timeline
+from .views import people, process_names
+from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
+
+bp = Blueprint("cases", __name__, url_prefix="/zaken")
+access_log = logging.getLogger("regie.access")      # every read of a case's personal data (AVG)
+
+
+@bp.get("/<case_id>")
+@roles_required(*CASE_READERS)
+def show(case_id: str):
+    state = engine().state(case_id)
+    access_log.info("case_read user=%s case=%s", g.user.username, case_id)
+    version = engine().version(state.version_id)
+    names = people()
+    return render_template(
+        "cases/case.html", case=state, process=process_names().get(state.process_id, state.process_id),
+        tasks=engine().tasks(case_id=case_id), moments=timeline(engine().history(case_id), version, names),
+        domains=data_by_domain(state.data, version), names=names,
+        active_titles=[_title(version, e) for e in state.active],
+    )
+
+
+def _title(version, element_id: str) -> str:
+    for spec in (version.spec, *version.subprocess_specs.values()):
+        task_spec = spec.task_specs.get(element_id)
+        if task_spec is not None:
+            return getattr(task_spec, "bpmn_name", None) or element_id
+    return element_id
+
+
+@bp.get("/<case_id>/diagram.bpmn")
+@roles_required(*CASE_READERS)
+def diagram(case_id: str):
+    """The BPMN XML of the version the case runs on, for the viewer on the case page."""
+    state = engine().state(case_id)
+    files = engine().version(state.version_id).bundle["bpmn"]
+    marker = f'id="{state.process_id}"'
+    text = next((t for t in files.values() if marker in t), next(iter(files.values()), ""))
+    return Response(text, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.get("/nieuw")
+@roles_required(*CASE_STARTERS)
+def new():
+    startable = []
+    for p in engine().processes():
+        form = engine().version(p["version_id"]).start_form()
+        if form is not None:
+            startable.append((p["id"], p["name"], form))
+    return render_template("cases/new.html", processes=startable)
+
+
+@bp.route("/nieuw/<process_id>", methods=["GET", "POST"])
+@roles_required(*CASE_STARTERS)
+def start(process_id: str):
+    version = engine().current_version(process_id)
+    form = version.start_form()
+    if form is None:
+        abort(404, description="Dit proces start niet met een formulier.")
+    raw, problems = initial_values(form), {}
+    if request.method == "POST":
+        raw = raw_values(form, request.form)
+        data, problems = read_form(form, raw)
+        if not problems:
+            try:
+                case_id = engine().start(process_id, data, actor=g.user.username)
+            except InvalidData as err:
+                problems = err.by_field()
+            except RegieError as err:
+                flash(str(err), "error")
+            else:
+                flash("De zaak is gestart.", "success")
+                return redirect(url_for("cases.show", case_id=case_id))
+    return render_template(
+        "cases/start.html", process_id=process_id, process=version.name, form=form, sections=sections(form),
+        raw=raw, problems=problems, shown=shown_fields(form, raw), widgets=WIDGETS,
+    ), (422 if problems else 200)

@@ -1,0 +1,86 @@
+"""Jinja filters that show dates, ages and values the Dutch way, in the municipality's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+
+from engine.accounts import ROLES
+
+from .services import local_tz, now
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+          "oktober", "november", "december")
+STATUS = {"running": "Lopend", "completed": "Afgerond"}
+
+
+def datum(value: datetime | date | str | None) -> str:
+    """'5 januari 2026' (a date, or the local date of a moment)."""
+    if not value:
+        return "–"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.astimezone(local_tz()).date()
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def datumtijd(value: datetime | None) -> str:
+    """'5 januari 2026, 10:00' in local time."""
+    if not value:
+        return "–"
+    local = value.astimezone(local_tz())
+    return f"{datum(local)}, {local:%H:%M}"
+
+
+def leeftijd(value: datetime | None) -> str:
+    """How long ago, in whole days: 'vandaag', '1 dag', '12 dagen'."""
+    if not value:
+        return "–"
+    days = (now().astimezone(local_tz()).date() - value.astimezone(local_tz()).date()).days
+    if days <= 0:
+        return "vandaag"
+    return "1 dag" if days == 1 else f"{days} dagen"
+
+
+def iso(value: datetime | None) -> str:
+    return value.astimezone(local_tz()).isoformat(timespec="minutes") if value else ""
+
+
+def is_overdue(value: datetime | None) -> bool:
+    return bool(value and value < now())
+
+
+def waarde(value: Any) -> str:
+    """A data value for reading: ja/nee, lists with commas, numbers with a decimal comma."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float):
+        return f"{value:.2f}".replace(".", ",") if value != int(value) else str(int(value))
+    if isinstance(value, list):
+        return ", ".join(waarde(v) for v in value) or "–"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {waarde(v)}" for k, v in value.items()) or "–"
+    return str(value)
+
+
+def short_id(value: str | None) -> str:
+    """The case number as people say it: the first eight characters of the id."""
+    return (value or "")[:8]
+
+
+def rollen(value: str | None) -> str:
+    """'casemanager,coordinator' -> 'Casemanager, Coördinator'."""
+    return ", ".join(ROLES.get(r, r) for r in (value or "").split(",") if r)
+
+
+def init_app(app: Flask) -> None:
+    for f in (datum, datumtijd, leeftijd, iso, waarde, short_id, rollen):
+        app.add_template_filter(f)
+    app.add_template_test(is_overdue, "overdue")
+    app.jinja_env.globals["STATUS"] = STATUS
+    app.jinja_env.globals["ROLES"] = ROLES

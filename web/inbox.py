@@ -1,0 +1,109 @@
+"""The inbox (``/taken``): my tasks, my team's tasks, all tasks (coordinators); claim, give back, assign."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import RegieError
+from engine.store.inbox import COUNT_CAP, InboxQuery, colleagues, inbox_page
+
+from .access import may_work_on
+from .auth import WORK_ROLES, login_required, roles_required
+from .services import day_end, engine, now
+from .views import back, process_names, task_names
+
+bp = Blueprint("inbox", __name__, url_prefix="/taken")
+
+VIEWS = {"mijn": ("mine", "Mijn taken"), "team": ("team", "Taken van mijn team"), "alle": ("all", "Alle taken")}
+DUE = {"": "Alle termijnen", "verlopen": "Te laat", "vandaag": "Uiterlijk vandaag", "week": "Binnen 7 dagen",
+       "geen": "Zonder termijn"}
+_DUE_QUERY = {"verlopen": "overdue", "vandaag": "today", "week": "week", "geen": "none"}
+
+
+@bp.get("")
+@login_required
+def index():
+    user = g.user
+    view = request.args.get("weergave", "mijn")
+    if view not in VIEWS or (view == "alle" and not user.is_coordinator):
+        view = "mijn"
+    page = max(request.args.get("pagina", 1, type=int) or 1, 1)
+    size = _page_size()
+    filters = {k: request.args.get(k, "").strip() for k in ("proces", "taak", "termijn", "zoek")}
+    query = InboxQuery(
+        view=VIEWS[view][0], user=user.username, roles=tuple(r for r in user.roles if r in WORK_ROLES),
+        process_id=filters["proces"] or None, task_name=filters["taak"] or None,
+        due=_DUE_QUERY.get(filters["termijn"]), search=filters["zoek"][:100] or None,
+    )
+    with engine().store.read() as tx:
+        rows, total = inbox_page(tx, query, now(), day_end(), size, (page - 1) * size)
+        people = colleagues(tx) if user.is_coordinator else []
+    names = {u.username: u.name for u in people}
+    return render_template(
+        "inbox/index.html", rows=rows, total=total, capped=total > COUNT_CAP, page=page, size=size,
+        view=view, views=VIEWS, filters=filters, due_options=DUE, processes=process_names(),
+        tasks=task_names(filters["proces"] or None), colleagues=people, names=names,
+        has_work_role=user.has(*WORK_ROLES),
+    )
+
+
+def _page_size() -> int:
+    from flask import current_app
+
+    return current_app.config["PAGE_SIZE"]
+
+
+@bp.post("/<task_id>/oppakken")
+@login_required
+def claim(task_id: str):
+    task = engine().task(task_id)
+    if not may_work_on(g.user, task):
+        abort(403, description="Deze taak hoort bij een ander team.")
+    try:
+        engine().claim(task_id, g.user.username)
+        flash(f"U heeft de taak '{task.title}' opgepakt. Hij staat nu bij Mijn taken.", "success")
+    except RegieError as err:
+        flash(str(err), "error")
+    return back()
+
+
+@bp.post("/<task_id>/teruggeven")
+@login_required
+def unclaim(task_id: str):
+    task = engine().task(task_id)
+    if task.assignee != g.user.username and not g.user.is_coordinator:
+        abort(403, description="Alleen wie de taak heeft, of de coördinator, kan hem teruggeven.")
+    try:
+        engine().unclaim(task_id, g.user.username)
+        flash(f"De taak '{task.title}' staat weer bij het team.", "success")
+    except RegieError as err:
+        flash(str(err), "error")
+    return back()
+
+
+@bp.post("/toewijzen")
+@roles_required("coordinator")
+def assign():
+    """Give one or more tasks to a colleague, with a reason that lands in each case's history."""
+    task_ids = request.form.getlist("taak")
+    colleague = request.form.get("collega", "").strip()
+    reason = request.form.get("reden", "").strip()
+    if not task_ids:
+        flash("Kies eerst een of meer taken met de vakjes in de lijst.", "error")
+    elif not colleague:
+        flash("Kies een collega aan wie u de taken geeft.", "error")
+    elif not reason:
+        flash("Vul een reden in. De reden komt in de geschiedenis van de zaak.", "error")
+    else:
+        done, failed = 0, []
+        for task_id in dict.fromkeys(task_ids):
+            try:
+                engine().assign(task_id, colleague, g.user.username, reason[:500])
+                done += 1
+            except RegieError as err:
+                failed.append(str(err))
+        if done:
+            flash(f"{done} {'taak' if done == 1 else 'taken'} toegewezen aan {colleague}.", "success")
+        for message in failed:
+            flash(message, "error")
+    return back(url_for("inbox.index", weergave="alle"))

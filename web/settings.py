@@ -1,0 +1,50 @@
+"""Configuration of the web app, in layers: these defaults, then ``instance/config.py`` or the
+environment (``REGIE_*``, e.g. ``REGIE_DATABASE_URL``, ``REGIE_SECRET_KEY``), then a test override."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    DATABASE_URL = "sqlite:///instance/regie.db"
+    SECRET_KEY: str | None = None          # taken from instance/secret_key when not configured
+    TIMEZONE = "Europe/Amsterdam"          # dates are shown in the municipality's time
+    PAGE_SIZE = 25
+    DEMO = False                           # REGIE_DEMO=1: the login page lists the demo accounts
+    CLOCK = None                           # tests pass a ManualClock; else the system clock
+    IDS = None                             # tests pass SequentialIds; else random UUIDs
+    ENGINE_CACHE_SIZE = 512
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False          # set REGIE_SESSION_COOKIE_SECURE=true behind HTTPS
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=9)   # one working day
+    WTF_CSRF_TIME_LIMIT = 9 * 3600
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+
+def load(app: Flask, override: dict | None) -> None:
+    """Apply the layers in order; later layers win."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("REGIE")
+    if override:
+        app.config.update(override)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def _instance_secret(folder: Path) -> str:
+    """A secret key kept in the instance folder, made once, so sessions survive a restart."""
+    path = folder / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

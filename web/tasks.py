@@ -1,0 +1,89 @@
+"""The task page (``/taken/<id>``): the task's form, drafts, server-side checks, completing the task."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import ConflictError, InvalidData, RegieError, TaskNotReady
+from engine.store.drafts import delete_draft, draft, save_draft
+from engine.store.inbox import colleagues
+
+from .access import may_complete, require_work
+from .auth import login_required
+from .services import engine, now
+from .views import people, process_names
+from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
+
+bp = Blueprint("tasks", __name__, url_prefix="/taken")
+
+
+@bp.get("/<task_id>")
+@login_required
+def show(task_id: str):
+    task = engine().task(task_id)
+    require_work(g.user, task)
+    form = engine().form(task_id)
+    with engine().store.read() as tx:
+        saved = draft(tx, task_id)
+    raw = saved[0] if saved else (initial_values(form) if form else {})
+    return _render(task, form, raw, draft_row=saved[1] if saved else None)
+
+
+@bp.post("/<task_id>")
+@login_required
+def submit(task_id: str):
+    task = engine().task(task_id)
+    require_work(g.user, task)
+    form = engine().form(task_id)
+    raw = raw_values(form, request.form) if form else {}
+    if task.state != "open":
+        return _render(task, form, raw, conflict=_closed(task), status=409)
+    if request.form.get("actie") == "concept":
+        with engine().store.write() as tx:
+            save_draft(tx, task_id, raw, g.user.username, now())
+        flash("Uw concept is opgeslagen. U kunt later verder gaan waar u was.", "success")
+        return redirect(url_for("tasks.show", task_id=task_id))
+    refused = may_complete(g.user, task)
+    if refused:
+        return _render(task, form, raw, conflict=refused, status=403)
+    data, problems = read_form(form, raw) if form else ({}, {})
+    if problems:
+        return _render(task, form, raw, problems=problems, status=422)
+    try:
+        done = engine().complete(task_id, data, actor=g.user.username)
+    except InvalidData as err:
+        return _render(task, form, raw, problems=err.by_field(), status=422)
+    except ConflictError as err:
+        return _render(task, form, raw, conflict=str(err), status=409)
+    except RegieError as err:
+        return _render(task, form, raw, conflict=str(err), status=400)
+    with engine().store.write() as tx:
+        delete_draft(tx, task_id)
+    flash(f"De taak '{done.title}' is afgerond.", "success")
+    return redirect(url_for("cases.show", case_id=done.case_id))
+
+
+def _closed(task) -> str:
+    """The engine's own words for a task that someone else finished first."""
+    with engine().store.read() as tx:
+        row = tx.task(task.id)
+        who = people().get(row.completed_by or "", row.completed_by or "")
+    detail = f"afgerond door {who}" if row.state == "completed" else "vervallen"
+    return str(TaskNotReady(task.id, task.title, detail))
+
+
+def _render(task, form, raw, problems=None, conflict=None, draft_row=None, status=200):
+    state = engine().state(task.case_id)
+    coordinator = g.user.is_coordinator
+    if coordinator:
+        with engine().store.read() as tx:
+            team = colleagues(tx)
+    else:
+        team = []
+    return render_template(
+        "tasks/task.html", task=task, case=state, process=process_names().get(task.process_id, task.process_id),
+        form=form, sections=sections(form) if form else [], raw=raw, problems=problems or {},
+        shown=shown_fields(form, raw) if form else set(), widgets=WIDGETS, conflict=conflict,
+        draft=draft_row, refused=may_complete(g.user, task) if task.state == "open" else None,
+        colleagues=team, names=people(),
+    ), status

@@ -1,0 +1,160 @@
+"""Form fields in the browser: field type -> widget macro and parser (lookup table, no if-chains).
+
+A browser posts text. ``read_form`` turns the post into the typed JSON values the engine's form schema
+expects (a number with a Dutch decimal comma, ja/nee -> bool, several choices -> list, a date ->
+'YYYY-MM-DD'), drops the fields whose ``when`` condition does not hold, and says per field what is
+wrong, in the same words the engine uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from werkzeug.datastructures import MultiDict
+
+from engine.errors import InvalidData
+from engine.forms import TYPE_MESSAGES, Form, FormField
+
+Raw = dict[str, Any]       # field name -> text (or list of texts) exactly as typed
+
+
+class Unreadable(ValueError):
+    """The text cannot be read as a value of the field's type."""
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+def _number(raw: str) -> int | float:
+    text = raw.strip().replace("€", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")   # 1.234,56 -> 1234.56
+    try:
+        value = Decimal(text)
+    except InvalidOperation as err:
+        raise Unreadable(raw) from err
+    if not value.is_finite():
+        raise Unreadable(raw)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _integer(raw: str) -> int:
+    text = raw.strip().replace(".", "").replace(" ", "")
+    if not re.fullmatch(r"-?\d+", text):
+        raise Unreadable(raw)
+    return int(text)
+
+
+def _date(raw: str) -> str:
+    text = raw.strip()
+    dutch = re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})", text)
+    try:
+        if dutch:
+            day, month, year = map(int, dutch.groups())
+            return date(year, month, day).isoformat()
+        return date.fromisoformat(text).isoformat()
+    except ValueError as err:
+        raise Unreadable(raw) from err
+
+
+def _yesno(raw: str) -> bool:
+    value = {"ja": True, "nee": False}.get(raw.strip().lower())
+    if value is None:
+        raise Unreadable(raw)
+    return value
+
+
+def _multichoice(raw: list[str]) -> list[str]:
+    return [v for v in dict.fromkeys(raw) if v]
+
+
+@dataclass(frozen=True)
+class Widget:
+    macro: str                                  # macro name in templates/macros/fields.html
+    parse: Callable[[Any], Any]
+    many: bool = False                          # posted as several values (checkboxes)
+    input_type: str = "text"
+    inputmode: str | None = None
+
+
+WIDGETS: dict[str, Widget] = {
+    "text": Widget("input", _text),
+    "textarea": Widget("textarea", _text),
+    "number": Widget("input", _number, inputmode="decimal"),
+    "integer": Widget("input", _integer, inputmode="numeric"),
+    "date": Widget("input", _date, input_type="date"),
+    "yesno": Widget("yesno", _yesno),
+    "choice": Widget("choice", _text),
+    "multichoice": Widget("multichoice", _multichoice, many=True),
+    "email": Widget("input", _text, input_type="email"),
+    "phone": Widget("input", _text, input_type="tel", inputmode="tel"),
+}
+
+
+def raw_values(form: Form, post: MultiDict) -> Raw:
+    """The post as typed, per field of the form (unknown names are ignored)."""
+    return {f.name: post.getlist(f.name) if WIDGETS[f.type].many else post.get(f.name, "") for f in form.fields}
+
+
+def initial_values(form: Form) -> Raw:
+    """What a fresh form shows: the defaults of the form definition, as text."""
+    return {f.name: _as_text(f, f.default) for f in form.fields if f.default is not None}
+
+
+def _as_text(field: FormField, value: Any) -> Any:
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def read_form(form: Form, raw: Raw) -> tuple[dict[str, Any], dict[str, str]]:
+    """Typed data for the engine and the problems per field (empty when the form is complete)."""
+    data: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for field in form.fields:
+        if not field.shown(data):
+            continue
+        value = raw.get(field.name)
+        if value in (None, "", []) or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            data[field.name] = WIDGETS[field.type].parse(value)
+        except Unreadable:
+            problems[field.name] = TYPE_MESSAGES[field.type]
+    try:
+        form.validate(data)
+    except InvalidData as err:
+        problems = {**err.by_field(), **problems}
+    return data, {f.name: problems[f.name] for f in form.fields if f.name in problems}
+
+
+def shown_fields(form: Form, raw: Raw) -> set[str]:
+    """Names of the fields that apply to what is typed now (for the first render, before any script)."""
+    data: dict[str, Any] = {}
+    shown = set()
+    for field in form.fields:
+        if not field.shown(data):
+            continue
+        shown.add(field.name)
+        value = raw.get(field.name)
+        try:
+            if value not in (None, "", []):
+                data[field.name] = WIDGETS[field.type].parse(value)
+        except Unreadable:
+            pass
+    return shown
+
+
+def sections(form: Form) -> list[tuple[str, list[FormField]]]:
+    """The fields grouped by their ``section`` (in order of first appearance); '' for no section."""
+    grouped: dict[str, list[FormField]] = {}
+    for field in form.fields:
+        grouped.setdefault(field.section or "", []).append(field)
+    return list(grouped.items())
