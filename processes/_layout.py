@@ -136,28 +136,41 @@ def layout_container(container, lane_of: dict[str, str], lane_order: list[str]) 
             if indeg[tgt] == 0:
                 queue.append(tgt)
     # rows: a branch goes one row down from its gateway; a boundary path goes below its host
-    taken: set[tuple[str, int, int]] = set()
+    taken: dict[tuple[str, int, int], str] = {}
     pref: dict[str, int] = {}
     placed: set[str] = set()
+    preds: dict[str, set[str]] = {n: set() for n in nodes}
+    for src, outs in succ.items():
+        for fid, tgt in outs:
+            preds[tgt].add(src)
+
+    def free(node: Node, r: int) -> bool:
+        # the cell is free, and the cell to its left holds nothing or one of its own predecessors:
+        # two unrelated shapes side by side on one row would read as a chain
+        left = taken.get((node.lane, node.layer - 1, r))
+        return (node.lane, node.layer, r) not in taken and (left is None or left in preds[node.id])
+
     for n in sorted(order, key=lambda i: (nodes[i].layer, order.index(i))):
         node = nodes[n]
         want = pref.get(n, 0)
-        row = next(r for r in _candidates(want) if (node.lane, node.layer, r) not in taken)
+        row = next(r for r in _candidates(want) if free(node, r))
         node.row = row
-        taken.add((node.lane, node.layer, row))
+        taken[(node.lane, node.layer, row)] = n
         placed.add(n)
         k = 0
         for fid, tgt in succ[n]:
-            if fid in back or tgt in pref or tgt in placed:
+            if fid in back or tgt in placed:
                 continue
             src_ref = next(s for f, s, t in flows if f == fid)
             if nodes[tgt].lane != node.lane:
-                pref[tgt] = 0
+                want_row = 0
             elif src_ref in boundary:
-                pref[tgt] = row + 1
+                want_row = row + 1
             else:
-                pref[tgt] = row + k
+                want_row = row + k
                 k += 1
+            # a join lines up with its highest incoming path, so the main path stays on one row
+            pref[tgt] = min(pref.get(tgt, want_row), want_row)
     return _place(nodes, boundary, flows, back, lane_order)
 
 
