@@ -4,9 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 export REGIE_DATABASE_URL ?= sqlite:///instance/regie.db
 
-.PHONY: install run test lint bench clean
+.PHONY: install assets run test lint bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed assets
+
+# The bpmn-js viewer for the case page, from the npm registry, copied into web/static/vendor (git-ignored).
+VENDOR := web/static/vendor/bpmn-js
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --omit-lockfile-registry-resolved --loglevel=error \
+	  && mkdir -p $(VENDOR) \
+	  && cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/ \
+	  && cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/ \
+	  && touch $@; \
+	else echo "npm not found: the case page names the current step in words instead of a diagram"; fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +31,7 @@ run: install
 	$(BIN)/regie init-db
 	$(BIN)/regie deploy
 	REGIE_DEMO=1 $(BIN)/regie users demo
+	REGIE_DEMO=1 $(BIN)/regie demo
 	REGIE_DEMO=1 $(BIN)/regie serve
 
 test: install
@@ -30,4 +44,4 @@ bench: install
 	$(BIN)/python bench/bench_complete.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules web/static/vendor

@@ -27,6 +27,16 @@ def datum(value: datetime | date | str | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def datum_kort(value: datetime | date | None) -> str:
+    """'5 jan. 2026', for table cells."""
+    if not value:
+        return "–"
+    if isinstance(value, datetime):
+        value = value.astimezone(local_tz()).date()
+    month = MONTHS[value.month - 1]
+    return f"{value.day} {month if len(month) <= 4 else month[:3] + '.'} {value.year}"
+
+
 def datumtijd(value: datetime | None) -> str:
     """'5 januari 2026, 10:00' in local time."""
     if not value:
@@ -79,7 +89,7 @@ def rollen(value: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for f in (datum, datumtijd, leeftijd, iso, waarde, short_id, rollen):
+    for f in (datum, datum_kort, datumtijd, leeftijd, iso, waarde, short_id, rollen):
         app.add_template_filter(f)
     app.add_template_test(is_overdue, "overdue")
     app.jinja_env.globals["STATUS"] = STATUS

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from engine import HistoryEntry
 from engine.definitions import ProcessVersion
+from engine.forms import FormField
 
 from .filters import waarde
 
@@ -109,26 +110,62 @@ DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]]
 HIDDEN = {"timers_due"}      # the command behind 'timer_fired': the fact says it better
 
 
+SYSTEM = {"timer": "Regie (automatisch)", "system": "Regie (automatisch)"}
+FOLDED = {"gateway_decision"}   # what the engine decided as a result of a step: shown with that step
+
+
 def timeline(history: list[HistoryEntry], version: ProcessVersion, people: dict[str, str]) -> list[Moment]:
-    """The case's moments, newest first, each with who, when, what and the details that matter."""
-    names = _Names(version, people)
-    moments = []
+    """The case's moments, newest first, each with who, when, what and the details that matter.
+
+    The engine's decisions right after a step (which way a gateway went) are folded into that step's
+    details, so the timeline reads as what people did and what followed from it.
+    """
+    names = _Names(version, {**SYSTEM, **people})
+    moments: list[Moment] = []
     for entry in history:
-        if entry.type in HIDDEN:
+        if entry.type in HIDDEN or _cancelled_timer(entry):
             continue
         describe = DESCRIBE.get(entry.type)
         what, details = describe(entry.payload, names) if describe else (entry.type, [])
-        moments.append(Moment(entry.at, names.person(entry.actor), what, entry.type, details))
+        previous = moments[-1] if moments else None
+        if entry.type in FOLDED and previous is not None and previous.at == entry.at:
+            rule = entry.payload.get("expression", "")
+            previous.details.append((what, f"{rule} → {waarde(entry.payload.get('result'))}"))
+            continue
+        moments.append(Moment(entry.at, names.person(entry.actor), what, entry.type, list(details)))
     return moments[::-1]
 
 
+def _cancelled_timer(entry: HistoryEntry) -> bool:
+    """A timer that went away before it was due (its task was done in time): nothing happened."""
+    due = entry.payload.get("due") if entry.type == "timer_fired" else None
+    try:
+        return bool(due) and datetime.fromisoformat(due) > entry.at
+    except (TypeError, ValueError):
+        return False
+
+
 def data_by_domain(data: dict[str, Any], version: ProcessVersion) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The case data grouped per leefgebied (the ``section`` of the form field that asked for it)."""
-    fields = {f.name: f for form in version.forms.values() for f in form.fields}
+    """The case data grouped per leefgebied (the ``section`` of the field that asked for it) first,
+    then per form that asked for it, then what the process itself worked out."""
+    fields: dict[str, tuple[FormField, str]] = {}
+    for form in version.forms.values():
+        for f in form.fields:
+            fields.setdefault(f.name, (f, f.section or form.title))
+    sections = {f.section for f, _ in fields.values() if f.section}
+    names = _Names(version, {})
     groups: dict[str, list[tuple[str, str]]] = {}
     for name, value in data.items():
-        spec = fields.get(name)
-        group = (spec.section or "Algemeen") if spec else "Overige gegevens"
-        groups.setdefault(group, []).extend(_Names(version, {}).data({name: value}))
-    order = sorted(groups, key=lambda g: (g == "Overige gegevens", g != "Algemeen"))
+        found = fields.get(name)
+        group = found[1] if found else OTHER
+        groups.setdefault(group, []).extend(names.data({name: value}) if found else [(_humane(name), waarde(value))])
+    order = sorted(groups, key=lambda g: (g == OTHER, g not in sections))
     return [(g, groups[g]) for g in order]
+
+
+OTHER = "Vastgesteld door het proces"
+
+
+def _humane(name: str) -> str:
+    """'crisis_acties' -> 'Crisis acties' for data that no form asked for."""
+    return name.replace("_", " ").strip().capitalize()

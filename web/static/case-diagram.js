@@ -15,10 +15,20 @@
     .then(function () {
       var canvas = viewer.get("canvas");
       var registry = viewer.get("elementRegistry");
-      canvas.zoom("fit-viewport", "auto");
-      JSON.parse(box.dataset.active || "[]").forEach(function (id) {
-        if (registry.get(id)) canvas.addMarker(id, "regie-actief");
+      var active = JSON.parse(box.dataset.active || "[]").map(function (id) { return registry.get(id); })
+        .filter(function (element) { return element && !element.waypoints; });
+      active.forEach(function (element) {
+        canvas.addMarker(element.id, element.width > 200 ? "regie-actief-omvat" : "regie-actief");
       });
+      active.sort(function (a, b) { return a.width * a.height - b.width * b.height; });   // the most specific first
+      canvas.zoom("fit-viewport", "auto");
+      if (canvas.zoom() < 0.7 && active.length) {
+        // A large model drawn whole is unreadable: show the current step at a readable size instead.
+        var first = active[0], outer = canvas.viewbox().outer, scale = 0.8;
+        var width = outer.width / scale, height = outer.height / scale;
+        canvas.viewbox({ x: first.x + first.width / 2 - width / 2, y: first.y + first.height / 2 - height / 2,
+                         width: width, height: height });
+      }
       box.classList.add("geladen");
     })
     .catch(function () {
