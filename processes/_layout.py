@@ -183,14 +183,23 @@ def _candidates(want: int):
 
 
 def find_back_edges(nodes, succ, flows) -> set[str]:
-    """Flows that close a loop (found by depth-first search from the start events, in file order)."""
+    """Flows that close a loop, found by a depth-first search from the start events.
+
+    Of the outgoing flows of a node, the one farthest from an end event is followed first: that is
+    the way forward, so the flow that returns to an earlier step (retry, "not yet", relapse) is the
+    one that closes the loop and is drawn as a way back.
+    """
+    to_end = _distance_to_end(nodes, succ)
     state: dict[str, int] = {}
     back: set[str] = set()
     starts = [n for n, node in nodes.items() if node.kind == "startEvent"]
     starts += [n for n in nodes if n not in starts]
 
+    def children(n):
+        return iter(sorted(succ[n], key=lambda edge: -to_end.get(edge[1], 0)))
+
     def visit(n):
-        stack = [(n, iter(succ[n]))]
+        stack = [(n, children(n))]
         state[n] = 1
         while stack:
             cur, it = stack[-1]
@@ -204,12 +213,28 @@ def find_back_edges(nodes, succ, flows) -> set[str]:
                 back.add(fid)
             elif tgt not in state:
                 state[tgt] = 1
-                stack.append((tgt, iter(succ[tgt])))
+                stack.append((tgt, children(tgt)))
 
     for s in starts:
         if s not in state:
             visit(s)
     return back
+
+
+def _distance_to_end(nodes, succ) -> dict[str, int]:
+    pred: dict[str, list[str]] = {n: [] for n in nodes}
+    for src, outs in succ.items():
+        for _fid, tgt in outs:
+            pred[tgt].append(src)
+    dist = {n: 0 for n, node in nodes.items() if node.kind == "endEvent"}
+    queue = list(dist)
+    while queue:
+        n = queue.pop(0)
+        for p in pred[n]:
+            if p not in dist:
+                dist[p] = dist[n] + 1
+                queue.append(p)
+    return dist
 
 
 def _place(nodes, boundary, flows, back, lane_order) -> Box:
