@@ -306,11 +306,48 @@ class Engine:
     def fire_due_timers(self, now: datetime | None = None, limit: int = 1000) -> int:
         """Fire every timer whose due time has passed at ``now``; returns how many timers fired.
 
-        Each case is its own transaction: one case failing does not stop the others.
+        Each case is its own transaction: one case failing does not stop the others; a failure is
+        recorded as an incident on the case. Timers missed while no scheduler ran fire in order,
+        each at its own due time (see ``engine.timers``). Timer start events start their cases.
         """
         from .timers import fire_due
 
         return fire_due(self, now or self.clock.now(), limit)
+
+    def overdue(self, now: datetime | None = None, role: str | None = None, user: str | None = None,
+                roles: list[str] | None = None, follow_up: bool = False, limit: int | None = None) -> list[TaskView]:
+        """Open tasks past their due date (``follow_up``: past their follow-up date), most overdue first."""
+        from .store.timers import overdue_tasks
+
+        with self.store.read() as tx:
+            rows = overdue_tasks(tx, now or self.clock.now(), "follow_up" if follow_up else "due", role, user,
+                                 roles, limit)
+            return [TaskView.of(r) for r in rows]
+
+    def timers(self, overdue: bool = False, case_id: str | None = None):
+        """Waiting and failed timers (``overdue``: only those whose time has passed), as ``TimerView``."""
+        from .timers import list_timers
+
+        return list_timers(self, self.clock.now() if overdue else None, case_id)
+
+    def start_schedules(self):
+        """When each timer start event next starts a case, as ``ScheduleView``."""
+        from .timers import list_schedules, sync_schedules
+
+        sync_schedules(self)
+        return list_schedules(self)
+
+    def incidents(self, case_id: str | None = None, open_only: bool = True):
+        """Failures on cases (open ones, unless ``open_only`` is False), oldest first, as ``IncidentView``."""
+        from .timers import list_incidents
+
+        return list_incidents(self, case_id, open_only)
+
+    def retry(self, case_id: str | None = None):
+        """Fire failed timers again after a fix (one case, or all); a success resolves the incident."""
+        from .timers import retry
+
+        return retry(self, case_id, self.clock.now())
 
     # --- reading --------------------------------------------------------------------------------
 

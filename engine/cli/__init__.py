@@ -59,4 +59,4 @@ def main() -> None:
     pass
 
 
-from . import cases, demo, models, serve, timers  # noqa: E402,F401  (commands register themselves on `main`)
+from . import cases, demo, models, scheduler, serve, timers  # noqa: E402,F401  (commands register themselves on `main`)

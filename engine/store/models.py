@@ -162,3 +162,29 @@ class DraftRow(Base):
     data: Mapped[str] = mapped_column(Text)            # the form as typed: field -> text or list of texts
     saved_by: Mapped[str] = mapped_column(String(200))
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SchedulerLeaseRow(Base):
+    """Which scheduler process may fire timers on a store without row locks (SQLite), and until when."""
+
+    __tablename__ = "scheduler_leases"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StartScheduleRow(Base):
+    """When a process's timer start event next starts a new case (one row per start event)."""
+
+    __tablename__ = "start_schedules"
+    __table_args__ = (UniqueConstraint("process_id", "element", name="uq_start_schedules_process_element"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version_id: Mapped[str] = mapped_column(String(64))
+    element: Mapped[str] = mapped_column(String(200))
+    expression: Mapped[str] = mapped_column(String(500))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)   # None: no more starts
+    cycles_left: Mapped[int] = mapped_column(Integer)     # starts still to come; -1: no end
+    status: Mapped[str] = mapped_column(String(20), default="waiting")   # waiting, failed, done
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

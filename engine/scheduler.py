@@ -1,0 +1,175 @@
+"""The timer scheduler: polls the timer table, claims due rows, fires each case in its own transaction.
+
+Run it inside ``regie serve`` (a background thread) or on its own with ``regie scheduler`` — as many
+as you like against one PostgreSQL database:
+
+- **PostgreSQL.** Each round claims a batch of due rows with ``SELECT … FOR UPDATE SKIP LOCKED`` and
+  marks them with its name and a lease end (``locked_by``, ``locked_until``), then commits and fires
+  the claimed cases one by one. Another scheduler skips claimed rows. A scheduler that crashes leaves
+  its claims behind; when the lease runs out another one takes them.
+- **SQLite.** There are no row locks, so one scheduler at a time holds the lease row
+  ``scheduler_leases['timers']`` and does the firing; the others wait until it lapses.
+
+Exactly once does not depend on the claim: firing takes the case lock, and the fired timer's row is
+deleted or moved on in the same commit as its events, so whoever comes second finds nothing due.
+Every failure is recorded (``engine.timers``): an incident on the case, never a silent drop.
+A scheduler that starts catches up at once: everything that came due while none ran fires, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
+
+from .errors import ConflictError
+from .store import timers as sql
+from .timers import fire_case, record_failure, start_due
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "timers"
+
+
+class Scheduler:
+    """Polls and fires due timers for one engine; ``poll`` is one round, ``start_background`` a loop."""
+
+    def __init__(self, engine, name: str | None = None, batch: int = 100, lease_seconds: float = 60.0,
+                 interval: float = 5.0):
+        self.engine = engine
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{engine.ids.new_id()[:8]}"
+        self.batch = batch
+        self.lease = timedelta(seconds=lease_seconds)
+        self.interval = interval
+        self.claimed = 0           # rows claimed by the last round
+        self._busy = threading.Lock()
+        self._background = None
+
+    # --- one round -------------------------------------------------------------------------------
+
+    def poll(self) -> int:
+        """Claim a batch of due timers and fire them; returns how many fired (0 when not our turn)."""
+        now = self.engine.clock.now()
+        self.claimed = 0
+        if self.engine.store.is_sqlite and not self._hold_lease(now):
+            return 0
+        fired = start_due(self.engine, now)
+        with self.engine.store.write() as tx:
+            case_ids = sql.claim_due(tx, now, self.name, now + self.lease, self.batch)
+        self.claimed = len(case_ids)
+        for case_id in case_ids:
+            fired += self._fire(case_id, now)
+        if fired:
+            log.info("scheduler %s: %d timer(s) fired", self.name, fired)
+        return fired
+
+    def _fire(self, case_id: str, now) -> int:
+        try:
+            return fire_case(self.engine, case_id, now)
+        except ConflictError:
+            with self.engine.store.write() as tx:   # busy: let any scheduler take it next round
+                sql.release(tx, case_id, self.name)
+            return 0
+        except Exception as err:   # not the model's fault (that is an incident already): record it
+            log.exception("scheduler %s: firing case %s failed", self.name, case_id)
+            try:
+                record_failure(self.engine, case_id, err, now)
+            except Exception:       # the store itself is away: the claim lapses and it is tried again
+                log.exception("scheduler %s: could not record the failure of case %s", self.name, case_id)
+            return 0
+
+    def _hold_lease(self, now) -> bool:
+        try:
+            with self.engine.store.write() as tx:
+                return sql.take_lease(tx, LEASE_NAME, self.name, now, now + self.lease)
+        except ConflictError:
+            return False
+
+    def release(self) -> None:
+        """Give up this scheduler's SQLite lease (on shutdown), so another can take over at once."""
+        if self.engine.store.is_sqlite:
+            with self.engine.store.write() as tx:
+                sql.drop_lease(tx, LEASE_NAME, self.name)
+
+    # --- loops -----------------------------------------------------------------------------------
+
+    def run_pending(self) -> int:
+        """Poll until a round claims less than a full batch (so a backlog is worked off at once)."""
+        if not self._busy.acquire(blocking=False):
+            return 0      # the previous run is still going
+        try:
+            fired = self.poll()
+            while self.claimed >= self.batch:
+                fired += self.poll()
+            return fired
+        except Exception:   # the job must survive a database outage; the next round tries again
+            log.exception("scheduler %s: round failed", self.name)
+            return 0
+        finally:
+            self._busy.release()
+
+    def run_until_idle(self, max_seconds: float | None = None) -> int:
+        """Fire until nothing due is left, including claims of a scheduler that stopped; returns fired.
+
+        For ``regie scheduler --once`` and catch-up after downtime. Waits (real time) for foreign
+        claims to lapse; ``max_seconds`` bounds the whole run.
+        """
+        started = time.monotonic()
+        fired = 0
+        while True:
+            fired += self.poll()
+            if self.claimed:
+                continue
+            now = self.engine.clock.now()
+            with self.engine.store.read() as tx:
+                left, lease_end = sql.pending(tx, now)
+            if not left:
+                return fired
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                log.warning("scheduler %s: stopped with %d timer(s) still due", self.name, left)
+                return fired
+            wait = (lease_end - now).total_seconds() if lease_end and lease_end > now else 0.0
+            time.sleep(min(max(wait, 0.05), self.interval))
+
+    def start_background(self):
+        """Run ``run_pending`` every ``interval`` seconds in an APScheduler thread, starting now."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self._background = BackgroundScheduler(timezone="UTC")
+        self._add_job(self._background)
+        self._background.start()
+        return self._background
+
+    def run_forever(self) -> None:
+        """Run in the foreground until stopped (Ctrl+C or SIGTERM), then hand back the lease."""
+        import signal
+
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        blocking = BlockingScheduler(timezone="UTC")
+        self._add_job(blocking)
+        signal.signal(signal.SIGTERM, lambda *_: blocking.shutdown(wait=False))
+        try:
+            blocking.start()
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.release()
+
+    def shutdown(self) -> None:
+        if self._background is not None:
+            self._background.shutdown(wait=True)
+            self._background = None
+        self.release()
+
+    def _add_job(self, apscheduler) -> None:
+        from .providers import SystemClock
+
+        apscheduler.add_job(
+            self.run_pending, "interval", seconds=self.interval, id="regie-timers", max_instances=1,
+            coalesce=True, misfire_grace_time=None,
+            next_run_time=SystemClock().now(),   # first round right away: catch up after downtime
+        )
