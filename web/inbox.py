@@ -11,6 +11,7 @@ from .access import may_work_on
 from .auth import WORK_ROLES, login_required, roles_required
 from .services import day_end, engine, now
 from .views import back, process_names, task_names
+from .views import people as people_names
 
 bp = Blueprint("inbox", __name__, url_prefix="/taken")
 
@@ -38,7 +39,7 @@ def index():
     with engine().store.read() as tx:
         rows, total = inbox_page(tx, query, now(), day_end(), size, (page - 1) * size)
         people = colleagues(tx) if user.is_coordinator else []
-    names = {u.username: u.name for u in people}
+    names = people_names()
     return render_template(
         "inbox/index.html", rows=rows, total=total, capped=total > COUNT_CAP, page=page, size=size,
         view=view, views=VIEWS, filters=filters, due_options=DUE, processes=process_names(),
