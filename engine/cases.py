@@ -14,12 +14,17 @@ from datetime import datetime
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition, TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from .audit import Event, canonical_json
+from .compaction import compact
 from .definitions import ProcessVersion
+from .errors import RegieError
 from .spiff import RegieScriptEngine, TaskIdSequence, step_context
 
 # Events that change the workflow; every other event type records a fact (decision, claim, …).
@@ -34,13 +39,30 @@ class Live:
     ids: TaskIdSequence
 
 
+class CaseStalled(RegieError):
+    """A step would leave the case finished without reaching an end, or with nothing left to do.
+
+    The engine refuses such a step (nothing is stored) and records an incident, so a case never
+    silently stops.
+    """
+
+    def __init__(self, element_id: str, reason: str):
+        super().__init__(reason)
+        self.element_id = element_id
+
+
 def new_workflow(version: ProcessVersion, script_engine: RegieScriptEngine) -> BpmnWorkflow:
     return BpmnWorkflow(version.spec, version.subprocess_specs, script_engine=script_engine)
 
 
 def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
                 version: ProcessVersion, script_engine: RegieScriptEngine) -> tuple[Live, list[Event]]:
-    """Apply one command event; returns the live workflow and the facts it produced."""
+    """Apply one command event; returns the live workflow and the facts it produced.
+
+    Raises ``CaseStalled`` when the step would leave the case without a way forward (see ``check_progress``).
+    After the step the workflow is compacted (``engine.compaction``): live steps and replays drop the
+    same finished tasks, so the stored state stays small and a replay rebuilds it exactly.
+    """
     decisions: list[dict[str, Any]] = []
     if live is None:
         live = Live(None, TaskIdSequence(case_id))  # type: ignore[arg-type]
@@ -53,8 +75,10 @@ def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
     for task_id, (element, due) in before.items():
         if task_id not in after or after[task_id][1] != due:
             facts.append(Event("timer_fired", {"task_id": task_id, "element": element, "due": due.isoformat()}))
+    check_progress(live.workflow)
     if live.workflow.completed:
         facts.append(Event("case_completed", {"end": _end_element(live.workflow)}))
+    compact(live.workflow)
     return live, facts
 
 
@@ -149,8 +173,57 @@ def status(workflow: BpmnWorkflow) -> str:
     return "completed" if workflow.completed else "running"
 
 
+def check_progress(workflow: BpmnWorkflow) -> None:
+    """Refuse a state in which the case would silently stop.
+
+    Completed counts only when SpiffWorkflow's ``End`` task ran after an end event, or an end event
+    terminated or cancelled the process. A running case needs a task that is ready for a person or
+    waiting (for a timer, a message, a join); a ready engine task (script, gateway) left over after
+    the engine steps means SpiffWorkflow could not see it, which is how a deep task tree used to end.
+    """
+    if workflow.completed:
+        if not _reached_end(workflow):
+            raise CaseStalled(_element(workflow.last_task),
+                              "het proces meldt zich klaar, maar heeft geen eindpunt bereikt.")
+        return
+    waiting = False
+    for task in all_tasks(workflow):
+        if task.state == TaskState.READY and not task.task_spec.manual and not isinstance(task.task_spec, CatchingEvent):
+            raise CaseStalled(_element(task), "de volgende stap wordt niet uitgevoerd; het proces zou stil blijven staan.")
+        waiting = waiting or task.state in (TaskState.READY, TaskState.WAITING)
+    if not waiting:
+        raise CaseStalled(_element(workflow.last_task),
+                          "er staat geen taak meer open en er wordt nergens op gewacht, maar het proces is niet klaar.")
+
+
+def _reached_end(workflow: BpmnWorkflow) -> bool:
+    if not workflow.success:   # cancelled (BpmnWorkflow.cancel)
+        return True
+    for task in workflow.tasks.values():
+        if task.state != TaskState.COMPLETED:
+            continue
+        spec = task.task_spec
+        if isinstance(spec, EndEvent) and isinstance(spec.event_definition, (TerminateEventDefinition, CancelEventDefinition)):
+            return True
+        if spec.name == "End":
+            parent = task.parent
+            while parent is not None and not isinstance(parent.task_spec, EndEvent):
+                parent = parent.parent if not getattr(parent.task_spec, "bpmn_id", None) else None
+            if parent is not None and parent.state == TaskState.COMPLETED:
+                return True
+    return False
+
+
+def _element(task) -> str:
+    return _bpmn_element(task) or "-"
+
+
 def _end_element(workflow: BpmnWorkflow) -> str | None:
-    task = workflow.last_task
+    return _bpmn_element(workflow.last_task)
+
+
+def _bpmn_element(task) -> str | None:
+    """The BPMN element id of ``task``, or of its nearest ancestor that has one."""
     while task is not None and not getattr(task.task_spec, "bpmn_id", None):
         task = task.parent
     return task.task_spec.bpmn_id if task is not None else None
