@@ -47,14 +47,18 @@ class Flow:
         self.restore = restore
         self.clock = engine.clock
         self.case_id: str | None = None
+        # The restore variant takes turns between two engines on the same store that keep no workflow
+        # in memory: every command rebuilds the case from what was saved, on model specs parsed by
+        # another engine than the one that made the previous step (as after a restart of a worker).
+        self._turns = [Engine(engine.store, clock=self.clock, ids=engine.ids, cache_size=0) for _ in range(2)]
+        self._turn = 0
 
     @property
     def eng(self) -> Engine:
-        # In the restore variant every command goes to a new engine on the same store: no cached
-        # workflow, so the case is rebuilt from what was saved.
-        if self.restore:
-            return Engine(self._engine.store, clock=self.clock, ids=self._engine.ids)
-        return self._engine
+        if not self.restore:
+            return self._engine
+        self._turn = 1 - self._turn
+        return self._turns[self._turn]
 
     def start(self, process_id: str, data: dict | None = None, actor: str = "anna") -> str:
         self.case_id = self.eng.start(process_id, data=data or {}, actor=actor)
