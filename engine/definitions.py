@@ -1,10 +1,15 @@
 """Model files in, immutable content-addressed process versions out.
 
-``compile_models`` reads BPMN, DMN and form files, parses them with SpiffWorkflow, checks every
-expression with the restricted evaluator and every form reference, and returns one ``ProcessVersion``
-per executable process — or the list of problems (file, element id, reason) that stop it. A version's
-id is the SHA-256 of its *bundle*: the exact text of every file the process needs. The stored bundle is
-all a later process needs to rebuild the version, so a case keeps running on what it started on.
+``compile_models`` reads BPMN, DMN and form files, prepares models from other tools
+(``engine.camunda``), parses them with SpiffWorkflow, checks every expression with the restricted
+evaluator and every form reference, and returns one ``ProcessVersion`` per executable process — or the
+list of problems (file, element id, reason) that stop it. A version's id is the SHA-256 of its
+*bundle*: the exact text of every file the process needs. The stored bundle is all a later process
+needs to rebuild the version, so a case keeps running on what it started on. Forms a model describes
+itself (``camunda:formData``, Camunda Forms, route choices) are derived from the BPMN again on load.
+
+On request, processes that are not executable are kept as *documentation*: a version that holds the
+diagram for viewing and cannot start cases.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -22,13 +28,28 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from .errors import ExpressionError, ModelError, ModelProblem
+from .camunda import SYNTHETIC
+from .errors import ExpressionError, ModelError, ModelProblem, RegieError
 from .forms import Form, form_key, load_form
 from .spiff import ISO_TIMER, RegieParser
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 DMN_SUFFIXES = (".dmn",)
 FORM_SUFFIXES = (".yaml", ".yml")
+# Form keys that name a form of another system (a JSF page, an embedded HTML form, a Camunda 8 form):
+# used when a YAML form of that name exists, otherwise the task has no form of its own.
+FOREIGN_FORM_SUFFIXES = (".jsf", ".xhtml", ".html", ".htm")
+
+
+class NotExecutable(RegieError):
+    """The process was deployed as documentation only: it can be viewed, not started."""
+
+    def __init__(self, process_id: str):
+        super().__init__(
+            f"Het proces '{process_id}' is alleen als documentatie uitgerold: u kunt het bekijken, maar er "
+            "geen zaak mee starten. Zet isExecutable=\"true\" in het model en rol het opnieuw uit."
+        )
+        self.process_id = process_id
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,7 @@ class ProcessVersion:
     subprocess_specs: dict[str, Any] = field(repr=False)
     forms: dict[str, Form] = field(repr=False)
     user_tasks: dict[str, UserTaskInfo] = field(repr=False)
+    documentation: bool = False   # a diagram to view; starts no cases (``spec`` is None)
 
     def start_form(self) -> Form | None:
         key = self.bundle.get("start_form")
@@ -107,10 +129,12 @@ def _kind(name: str) -> str | None:
     return None
 
 
-def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, Form] | None = None) -> list[ProcessVersion]:
+def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, Form] | None = None,
+                   documentation: bool = False) -> list[ProcessVersion]:
     """Parse and check ``sources``; return a version per executable process or raise ``ModelError``.
 
     ``known_forms`` are forms deployed earlier, used when a model refers to a form not in ``sources``.
+    ``documentation``: also return a documentation version for every process that is not executable.
     """
     problems: list[ModelProblem] = []
     forms: dict[str, Form] = dict(known_forms or {})
@@ -129,49 +153,106 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
 
     parser, file_of, parse_problems = _parse(sources)
     problems.extend(parse_problems)
+    prepared = parser.prepared
+    problems.extend(prepared.problems)
+    top_level = dict(parser.process_parsers)   # subprocesses get parsers of their own while parsing
     versions = []
-    for process_id in sorted(parser.process_parsers) if parser else []:
-        process_parser = parser.process_parsers[process_id]
+    for process_id in sorted(top_level):
+        process_parser = top_level[process_id]
         if not process_parser.process_executable:
             continue
         try:
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
         except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as err:
-            problems.append(_problem_from(err, file_of.get(process_id, "")))
+            problems.append(_problem_from(err, file_of.get(process_id, ""), prepared.synthetic))
             continue
         specs = [spec, *subprocess_specs.values()]
         where = {s.name: file_of.get(s.name, file_of.get(process_id, "")) for s in specs}
-        problems.extend(_check_expressions(specs, where, evaluator))
-        user_tasks, used_forms, form_problems = _user_tasks(specs, where, forms, broken)
+        problems.extend(_check_expressions(specs, where, evaluator, prepared))
+        user_tasks, used_forms, own_forms, form_problems = _user_tasks(specs, where, forms, broken, prepared.forms)
         problems.extend(form_problems)
         start_form = _start_form(spec)
-        if start_form and start_form not in forms and start_form not in broken:
-            problems.append(ModelProblem(where[spec.name], spec.start.outputs[0].bpmn_id,
+        start_element = spec.start.outputs[0].bpmn_id if spec.start and spec.start.outputs else ""
+        if start_form and start_form not in forms and start_form not in broken and not _foreign(start_form):
+            problems.append(ModelProblem(where[spec.name], start_element,
                                          f"Het startformulier '{start_form}' bestaat niet. Maak forms/{start_form}.yaml."))
         elif start_form in forms:
             used_forms.add(start_form)
+        elif start_element in prepared.forms:
+            start_form = prepared.forms[start_element].key
+            own_forms[start_form] = prepared.forms[start_element]
+        else:
+            start_form = start_form if start_form in broken else None
         bundle = {
             "process_id": process_id,
             "bpmn": {n: t for n, t in _files_for(sources, "bpmn", {where[s.name] for s in specs})},
             "dmn": {n: t for n, t in _files_for(sources, "dmn", {file_of[d] for d in _dmn_refs(specs)})},
-            "forms": {k: form_texts[k] for k in sorted(used_forms)},
+            "forms": {k: form_texts[k] for k in sorted(used_forms) if k in form_texts},
             "start_form": start_form,
         }
         versions.append(ProcessVersion(
             process_id, bundle_hash(bundle), process_parser.get_name() or process_id, bundle,
-            spec, subprocess_specs, {k: forms[k] for k in used_forms}, user_tasks,
+            spec, subprocess_specs, {**own_forms, **{k: forms[k] for k in used_forms}}, user_tasks,
         ))
+    if documentation:
+        versions.extend(_documentation(top_level, file_of, sources))
     if problems:
         raise ModelError(problems)
     if not versions and any(s.kind == "bpmn" for s in sources):
-        names = ", ".join(s.name for s in sources if s.kind == "bpmn")
-        raise ModelError([ModelProblem(names, "", "Er staat geen uitvoerbaar proces in (isExecutable=\"true\").")])
+        raise ModelError(_not_executable(top_level, file_of, sources))
     return versions
 
 
+def _documentation(top_level, file_of, sources) -> list[ProcessVersion]:
+    """A documentation version for each process that is not executable: its diagram, to view."""
+    versions = []
+    for process_id in sorted(top_level):
+        process_parser = top_level[process_id]
+        if process_parser.process_executable:
+            continue
+        bundle = {
+            "process_id": process_id,
+            "documentation": True,
+            "bpmn": dict(_files_for(sources, "bpmn", {file_of.get(process_id, "")})),
+            "dmn": {}, "forms": {}, "start_form": None,
+        }
+        versions.append(ProcessVersion(process_id, bundle_hash(bundle), _display_name(process_parser), bundle,
+                                       None, {}, {}, {}, documentation=True))
+    return versions
+
+
+def _display_name(process_parser) -> str:
+    """A process's name, else its pool's (participant's), else the diagram's, else its id."""
+    node = process_parser.node
+    if node.get("name"):
+        return node.get("name")
+    root = node.getroottree().getroot()
+    for participant in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}participant"):
+        if participant.get("processRef") == process_parser.bpmn_id and participant.get("name"):
+            return " ".join(participant.get("name").split())
+    return root.get("name") or process_parser.bpmn_id
+
+
+def _not_executable(top_level, file_of, sources) -> list[ModelProblem]:
+    if not top_level:
+        names = ", ".join(s.name for s in sources if s.kind == "bpmn")
+        return [ModelProblem(names, "", "Er staat geen proces in. Teken een proces (pool) met een startgebeurtenis.")]
+    return [ModelProblem(
+        file_of.get(process_id, ""), process_id,
+        "Dit proces is niet uitvoerbaar: isExecutable staat niet op \"true\". Zet isExecutable=\"true\" als "
+        "Regie het moet uitvoeren, of rol het uit als documentatie (regie deploy --documentation).",
+    ) for process_id in sorted(top_level)]
+
+
 def load_version(bundle: dict[str, Any], evaluator) -> ProcessVersion:
-    """Rebuild a stored version from its bundle (what every later process does on first use)."""
+    """Rebuild a stored version from its bundle (what every later process does on first use).
+
+    Everything is parsed and checked again, so a bundle altered in the database is refused here.
+    """
+    if bundle.get("documentation"):
+        return ProcessVersion(bundle["process_id"], bundle_hash(bundle), bundle["process_id"], bundle,
+                              None, {}, {}, {}, documentation=True)
     sources = [SourceFile(n, "bpmn", t) for n, t in bundle["bpmn"].items()]
     sources += [SourceFile(n, "dmn", t) for n, t in bundle["dmn"].items()]
     sources += [SourceFile(f"{k}.yaml", "form", t) for k, t in bundle["forms"].items()]
@@ -209,10 +290,56 @@ def _parse(sources: list[SourceFile]):
     return parser, file_of, problems
 
 
-def _problem_from(err: Exception, filename: str) -> ModelProblem:
+def _problem_from(err: Exception, filename: str, synthetic: dict[str, str] | None = None) -> ModelProblem:
     element = getattr(err, "id", "") or getattr(err, "task_spec", None) and err.task_spec.bpmn_id or ""
     message = str(err.args[0]) if err.args else err.__class__.__name__
-    return ModelProblem(getattr(err, "file_name", "") or filename, element, message)
+    return ModelProblem(getattr(err, "file_name", "") or filename, _origin(element, synthetic or {}),
+                        _in_dutch(message))
+
+
+def _origin(element_id: str, synthetic: dict[str, str]) -> str:
+    """The model's own element for an element Regie added while preparing the model."""
+    return synthetic.get(element_id) or (element_id.split(SYNTHETIC)[0] if SYNTHETIC in element_id else element_id)
+
+
+# SpiffWorkflow's parser messages, as a policy officer reads them: (pattern, Dutch, what to do).
+_PARSER_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p, re.IGNORECASE | re.DOTALL), m) for p, m in [
+    (r"Duplicate process ID: (.+)", "Het proces-id '{0}' komt twee keer voor. Geef elk proces een eigen id."),
+    (r"The process '(.+?)' was not found",
+     "Het aangeroepen proces '{0}' is niet gevonden. Rol het bestand met dat proces mee uit of pas calledElement aan."),
+    (r"Process (.+) is not executable",
+     "Het aangeroepen proces '{0}' is niet uitvoerbaar. Zet isExecutable=\"true\" in dat proces."),
+    (r'No DMN Diagram available with id "(.*?)"',
+     "De beslistabel '{0}' ontbreekt. Rol het DMN-bestand met deze beslissing mee uit of pas decisionRef aan."),
+    (r"Multiple outgoing flows are not supported",
+     "Dit element heeft meer dan één uitgaande pijl. Zet er een gateway achter om de route te splitsen."),
+    (r"Non-default exclusive outgoing sequence flow without condition",
+     "Een uitgaande pijl van deze gateway heeft geen voorwaarde. Geef elke pijl een voorwaarde of maak er een de standaardroute."),
+    (r"There is no support implemented for this task type", "Dit soort element kan Regie niet uitvoeren."),
+    (r"No start event found", "Dit proces heeft geen startgebeurtenis. Teken er een."),
+    (r"Exactly one start event is required", "Een subproces mag maar één startgebeurtenis hebben."),
+    (r"A multiinstance task must specify",
+     "Een taak die meerdere keren loopt moet zeggen hoe vaak (loopCardinality) of over welke lijst (camunda:collection)."),
+    (r'No "calledElement" attribute', "Deze aanroep noemt geen proces. Vul calledElement in."),
+    (r"Invalid Script Task", "Deze scripttaak heeft geen script. Vul het script in."),
+    (r"Cancel Events may only be used with transactions", "Een annuleer-gebeurtenis kan alleen aan een transactie hangen."),
+    (r"Sequential ordering for ad hoc", "Een ad-hoc-subproces met vaste volgorde kan Regie niet uitvoeren."),
+    (r"Ad hoc subprocesses may not contain start or end events",
+     "Een ad-hoc-subproces heeft geen start- of eindgebeurtenis. Haal die weg."),
+    (r"Unsupported Catch Event", "Deze tussengebeurtenis wacht nergens op. Geef haar een timer, bericht of signaal."),
+    (r"loopMaximum or loopCondition", "Een herhaalde taak heeft loopMaximum of loopCondition nodig."),
+    (r"When looking for a task spec, we found two items",
+     "Een pijl wijst naar een element dat niet bestaat of waarvan het id twee keer voorkomt."),
+    (r"Could not find messageRef|Message identifier is missing", "Een bericht-gebeurtenis noemt geen bericht (messageRef)."),
+]]
+
+
+def _in_dutch(message: str) -> str:
+    for pattern, dutch in _PARSER_MESSAGES:
+        found = pattern.search(message)
+        if found:
+            return dutch.format(*found.groups())
+    return f"Dit deel van het model kan Regie niet lezen (technisch: {message.strip()[:300]})." 
 
 
 def _files_for(sources: list[SourceFile], kind: str, names: set[str]) -> list[tuple[str, str]]:
@@ -231,37 +358,57 @@ def _start_form(spec) -> str | None:
     return None
 
 
-def _user_tasks(specs, where, forms, broken):
+def _foreign(raw: str | None) -> bool:
+    """A form key of another system (``app:x.jsf``, ``embedded:app:x.html``, ``camunda-forms:...``)."""
+    return bool(raw) and (":" in raw or raw.lower().endswith(FOREIGN_FORM_SUFFIXES))
+
+
+def _user_tasks(specs, where, forms, broken, generated):
+    """Task infos; the YAML forms they use; the forms the model describes itself; problems.
+
+    A task's form: the YAML form its form key names, else the form its model describes, else none
+    when the key names another system's form; a plain key without a YAML form is a problem.
+    """
     infos: dict[str, UserTaskInfo] = {}
     used: set[str] = set()
+    own: dict[str, Form] = {}
     problems: list[ModelProblem] = []
     for spec in specs:
         for ts in spec.task_specs.values():
             if not getattr(ts, "manual", False) or not hasattr(ts, "candidate_groups"):
                 continue
-            key = form_key(getattr(getattr(ts, "form", None), "key", None))
-            if key and key not in forms and key not in broken:
+            raw = getattr(getattr(ts, "form", None), "key", None)
+            key = form_key(raw)
+            if key in forms:
+                used.add(key)
+            elif ts.bpmn_id in generated:
+                key = generated[ts.bpmn_id].key
+                own[key] = generated[ts.bpmn_id]
+            elif key and key not in broken and not _foreign(raw):
                 problems.append(ModelProblem(
                     where[spec.name], ts.bpmn_id,
                     f"Het formulier '{key}' bestaat niet. Maak forms/{key}.yaml of pas camunda:formKey aan.",
                 ))
-            elif key in forms:
-                used.add(key)
+            elif key not in broken:
+                key = None
             infos[ts.bpmn_id] = UserTaskInfo(
-                ts.bpmn_id, ts.bpmn_name or ts.bpmn_id, key, ts.lane, ts.candidate_groups,
+                ts.bpmn_id, " ".join((ts.bpmn_name or ts.bpmn_id).split()), key, ts.lane, ts.candidate_groups,
                 ts.candidate_users, ts.assignee_expression, ts.due_date_expression, ts.follow_up_expression,
             )
-    return infos, used, problems
+    return infos, used, own, problems
 
 
-def _check_expressions(specs, where, evaluator) -> list[ModelProblem]:
+def _check_expressions(specs, where, evaluator, prepared) -> list[ModelProblem]:
+    """Every expression checked by the evaluator; a problem names the model's element and its text."""
     problems = []
     for spec in specs:
         for element_id, kind, text in _expressions(spec):
             try:
                 evaluator.check_script(text) if kind == "script" else evaluator.check(text)
             except ExpressionError as err:
-                problems.append(ModelProblem(where[spec.name], element_id, f"'{text}': {err.reason}"))
+                shown = prepared.originals.get(text, text)
+                problems.append(ModelProblem(where[spec.name], _origin(element_id, prepared.synthetic),
+                                             f"'{shown}': {err.reason}"))
     return problems
 
 

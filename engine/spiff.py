@@ -7,7 +7,8 @@ so this module:
   through context variables that the engine sets for the duration of a step — the injected clock
   and a per-case deterministic id sequence rule, and a replay reproduces every task id;
 - parses models with the Camunda dialect plus the task attributes Camunda Modeler writes
-  (candidate groups/users, assignee, due and follow-up dates);
+  (candidate groups/users, assignee, due and follow-up dates), after ``engine.camunda.prepare`` has
+  brought other dialects (Zeebe, Activiti), JUEL/FEEL and documentation-only elements into that shape;
 - evaluates every expression with Regie's restricted evaluator (never ``eval``/``exec``);
 - stores only a workflow's instance state: the specs come from the content-addressed version.
 """
@@ -31,17 +32,32 @@ from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway, InclusiveGateway
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH, MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, BusinessRuleTaskParser, UserTaskParser
+from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EventSubprocess
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CAMUNDA_MODEL_NS, BusinessRuleTaskParser, SubWorkflowParser, UserTaskParser,
+)
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as StartEventMixin
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess as EventSubprocessMixin
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from .camunda import REGIE_NS, Prepared, prepare
 from .errors import ExpressionError
-
-REGIE_NS = "https://regie.dev/schema/bpmn"
 
 # ISO-8601 durations (P3M, PT24H), repeating intervals (R5/P3M, R/2026-01-01T09:00/P1W) and dates.
 ISO_TIMER = re.compile(
@@ -128,6 +144,61 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+class RegieEndJoin(_EndJoin):
+    """The end of a (sub)process. BPMN: an instance completes when no token is left, and an event
+    subprocess still waiting for its trigger holds none; SpiffWorkflow's join waits for it forever.
+    So such event subprocesses do not hold the end up, and are cancelled (with their timers) at the end."""
+
+    def _check_threshold_unstructured(self, my_task):
+        for task in TaskIterator(my_task.workflow.task_tree, state=TaskState.NOT_FINISHED_MASK, end_at_spec=self.name):
+            if task is not my_task and not _awaits_trigger(task):
+                return False
+        return True
+
+    def _run_hook(self, my_task):
+        for task in my_task.workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+            if task is not my_task and isinstance(task.task_spec, EventSubprocessMixin) and _awaits_trigger(task):
+                task.cancel()
+        return super()._run_hook(my_task)
+
+
+def _awaits_trigger(task) -> bool:
+    """Whether ``task`` is (or lies after) an event subprocess whose start event has not fired."""
+    while task is not None:
+        if isinstance(task.task_spec, EventSubprocessMixin):
+            sub = task.workflow.top_workflow.subprocesses.get(task.id)
+            return sub is None or not any(
+                isinstance(t.task_spec, StartEventMixin) and t.state == TaskState.COMPLETED for t in sub.tasks.values())
+        task = task.parent
+    return False
+
+
+class RegieProcessSpec(BpmnProcessSpec):
+    """A process spec that ends with ``RegieEndJoin``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        end = self.task_specs["End"]
+        end.inputs = []
+        del self.task_specs[self.end.name]
+        self.end = RegieEndJoin(self, self.end.name)   # takes the place of SpiffWorkflow's join
+        self.end.connect(end)
+
+
+class RegieProcessParser(ProcessParser):
+    """A top-level process runs only when the model says so (``isExecutable="true"``), as in Camunda;
+    SpiffWorkflow would also run processes that do not say it (many modelling tools leave it out)."""
+
+    def __init__(self, p, node, *args, **kwargs):
+        super().__init__(p, node, *args, **kwargs)
+        if node.tag == full_tag("process"):
+            self.process_executable = node.get("isExecutable") == "true"
+
+    def create_spec(self):
+        super().create_spec()   # refuses a process that is not executable
+        return RegieProcessSpec(name=self.bpmn_id, description=self.get_name(), filename=self.filename)
+
+
 class RegieUserTaskParser(UserTaskParser):
     """Camunda user task plus the routing and deadline attributes SpiffWorkflow's parser ignores."""
 
@@ -138,39 +209,130 @@ class RegieUserTaskParser(UserTaskParser):
         regie = "{" + REGIE_NS + "}"
         task.candidate_groups = _split(attrib.get(camunda + "candidateGroups"))
         task.candidate_users = _split(attrib.get(camunda + "candidateUsers"))
-        task.assignee_expression = attrib.get(camunda + "assignee")
+        # engine.camunda puts the assignee as a Regie expression here (a literal user id is quoted)
+        task.assignee_expression = attrib.get(regie + "assignee") or attrib.get(camunda + "assignee")
         task.due_date_expression = attrib.get(camunda + "dueDate") or attrib.get(regie + "dueDate")
         task.follow_up_expression = attrib.get(camunda + "followUpDate") or attrib.get(regie + "followUpDate")
         return task
 
 
-class RegieStartEventParser(CamundaStartEventParser):
-    """A start event may name a start form (``camunda:formKey``), filled in when a case is started."""
+class RegieSubprocessParser(SubWorkflowParser):
+    """An embedded subprocess; ``triggeredByEvent="true"`` makes it an event subprocess that waits for
+    its start event (SpiffWorkflow's Camunda parser would start it with the process)."""
 
     def create_task(self):
-        task = super().create_task()
+        subworkflow_spec = SubprocessParser.get_subprocess_spec(self)
+        cls = EventSubprocess if self.node.get("triggeredByEvent") == "true" else self.spec_class
+        return cls(self.spec, self.bpmn_id, subworkflow_spec=subworkflow_spec, **self.bpmn_attributes)
+
+
+class RegieStartEventParser(CamundaStartEventParser):
+    """A start event may name a start form (``camunda:formKey``), filled in when a case is started.
+
+    In an event subprocess it may also wait for an error or an escalation (SpiffWorkflow's parser
+    would read those as plain start events, so the subprocess would run at once).
+    """
+
+    def create_task(self):
+        triggers = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH]
+        parent = self.node.getparent()
+        if parent is not None and parent.get("triggeredByEvent") == "true":
+            triggers += [ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH]
+        task = self._create_task(self.get_event_definition(triggers))
+        self.spec.start.connect(task)
         task.form_key = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}formKey")
         return task
+
+
+class RegieBusinessRuleTask(BusinessRuleTask):
+    """A business rule task; with a result variable (Camunda 7 ``camunda:resultVariable``, Zeebe
+    ``zeebe:calledDecision``) the decision's result lands in that one field, shaped as the dialect does."""
+
+    result_variable: str | None = None
+    result_mapping: str = "resultList"
+
+    def _run_hook(self, my_task):
+        if not self.result_variable:
+            return super()._run_hook(my_task)
+        try:
+            outputs = [dict(rule.output_as_dict(my_task)) for rule in self.dmnEngine.decide(my_task)]
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:   # the DMN engine wraps nothing; our evaluator raises RegieErrors
+            raise WorkflowTaskException(str(err), task=my_task, exception=err) from err
+        collect = self.dmnEngine.decision_table.hit_policy == "COLLECT"
+        my_task.data[self.result_variable] = _DECISION_RESULTS[self.result_mapping](outputs, collect)
+        return True
+
+
+def _single(output: dict[str, Any]) -> Any:
+    return next(iter(output.values())) if len(output) == 1 else output
+
+
+# How a decision's matched rules become one value (Camunda 7 mapDecisionResult; Zeebe's own rule).
+_DECISION_RESULTS: dict[str, Callable[[list[dict[str, Any]], bool], Any]] = {
+    "resultList": lambda outputs, collect: outputs,
+    "singleResult": lambda outputs, collect: outputs[0] if outputs else None,
+    "singleEntry": lambda outputs, collect: _single(outputs[0]) if outputs else None,
+    "collectEntries": lambda outputs, collect: [_single(o) for o in outputs],
+    "zeebe": lambda outputs, collect: [_single(o) for o in outputs] if collect else (
+        _single(outputs[0]) if outputs else None),
+}
 
 
 class RegieBusinessRuleTaskParser(BusinessRuleTaskParser):
     """Remembers which decision a business rule task calls, so a version can bundle its DMN file."""
 
     def create_task(self):
-        task = super().create_task()
+        # SpiffWorkflow's parser names its spec class outright; ours carries the result variable
+        task = RegieBusinessRuleTask(
+            self.spec, self.bpmn_id, **self.bpmn_attributes,
+            dmnEngine=self.process_parser.parser.get_engine(self.get_decision_ref(self.node), self.node),
+        )
         task.decision_ref = self.get_decision_ref(self.node)
+        regie = "{" + REGIE_NS + "}"
+        task.result_variable = self.node.get(regie + "resultVariable")
+        mapping = self.node.get(regie + "resultMapping") or "resultList"
+        if mapping not in _DECISION_RESULTS:
+            self.raise_validation_exception(
+                f"camunda:mapDecisionResult '{mapping}' kent Regie niet. Kies uit: {', '.join(sorted(_DECISION_RESULTS))}.")
+        task.result_mapping = mapping
         return task
+
+    @staticmethod
+    def get_decision_ref(node):
+        # engine.camunda turns a business rule task without a decision into a task for a person
+        return node.attrib.get("{" + CAMUNDA_MODEL_NS + "}decisionRef")
 
 
 class RegieParser(CamundaParser):
-    """Parses BPMN (Camunda dialect) and DMN files for the engine."""
+    """Parses BPMN (Camunda dialect) and DMN files for the engine.
 
+    Each BPMN document is first prepared by ``engine.camunda.prepare``; what that found (problems,
+    the model's own text of translated expressions, generated forms, elements it added) is kept in
+    ``prepared``, merged over all files.
+    """
+
+    PROCESS_PARSER_CLASS = RegieProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (RegieUserTaskParser, UserTask),
-        full_tag("businessRuleTask"): (RegieBusinessRuleTaskParser, BusinessRuleTask),
+        full_tag("businessRuleTask"): (RegieBusinessRuleTaskParser, RegieBusinessRuleTask),
         full_tag("startEvent"): (RegieStartEventParser, StartEvent),
+        full_tag("subProcess"): (RegieSubprocessParser, CallActivity),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prepared = Prepared()
+
+    def add_bpmn_xml(self, bpmn, filename=None):
+        found = prepare(bpmn, filename or "")
+        self.prepared.problems.extend(found.problems)
+        self.prepared.originals.update(found.originals)
+        self.prepared.forms.update(found.forms)
+        self.prepared.synthetic.update(found.synthetic)
+        super().add_bpmn_xml(bpmn, filename)
 
 
 # --- expressions ---------------------------------------------------------------------------------
@@ -192,6 +354,8 @@ class RegieScriptEngine(PythonScriptEngine):
         ast.parse(expression)
 
     def evaluate(self, task, expression, external_context=None):
+        if expression is None:
+            return None   # a message thrown without a payload (camunda:expression)
         if ISO_TIMER.match(expression.strip()) and isinstance(
             getattr(task.task_spec, "event_definition", None), TimerEventDefinition
         ):
