@@ -15,7 +15,7 @@ The moment is stored in UTC on the task (``tasks.due_at``, ``tasks.follow_up_at`
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,11 +66,11 @@ def _moment(result: Any, now: datetime) -> datetime | None:
 
 
 def _end_of(day: date) -> datetime:
-    return datetime.combine(day, END_OF_DAY, DUTCH_TIME).astimezone(timezone.utc)
+    return datetime.combine(day, END_OF_DAY, DUTCH_TIME).astimezone(UTC)
 
 
 def _utc(moment: datetime) -> datetime:
     """A date-time without a zone is Dutch time (what a policy officer means when typing one)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=DUTCH_TIME)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

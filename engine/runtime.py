@@ -24,7 +24,7 @@ from .audit import GENESIS, Event, canonical_json, check_chain
 from .cases import (
     Live, active_elements, apply_event, case_data, normalise, ready_user_tasks, status, waiting_timers,
 )
-from .definitions import ProcessVersion, SourceFile, compile_models, load_version, read_sources
+from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (
     IncidentError, InvalidData, FieldProblem, ModelProblem, ModelError, RegieError, TaskNotReady,
     UnknownCase, UnknownProcess, UnknownTask, UnknownUser,
@@ -148,24 +148,28 @@ class Engine:
 
     # --- models ---------------------------------------------------------------------------------
 
-    def validate(self, paths: Iterable[str | Path]) -> list[ModelProblem]:
-        """Check model files without storing anything; returns the problems (empty when all is well)."""
+    def validate(self, paths: Iterable[str | Path], documentation: bool = False) -> list[ModelProblem]:
+        """Check model files without storing anything; returns the problems (empty when all is well).
+
+        ``documentation``: processes that are not executable are fine (as documentation).
+        """
         try:
-            compile_models(read_sources(paths), self.evaluator, self._deployed_forms())
+            compile_models(read_sources(paths), self.evaluator, self._deployed_forms(), documentation)
         except ModelError as err:
             return err.problems
         return []
 
-    def deploy(self, paths: Iterable[str | Path], actor: str = "system") -> list[Deployed]:
+    def deploy(self, paths: Iterable[str | Path], actor: str = "system", documentation: bool = False) -> list[Deployed]:
         """Validate and store every executable process in ``paths`` as an immutable version.
 
         Deploying content that is already stored makes that version current again and adds nothing.
-        Raises ``ModelError`` (nothing stored) when any file has a problem.
+        Raises ``ModelError`` (nothing stored) when any file has a problem. ``documentation``: also
+        store each process that is not executable, as a diagram to view that cannot start cases.
         """
         sources = read_sources(paths)
         if not sources:
             raise ModelError([ModelProblem(", ".join(map(str, paths)), "", "Geen .bpmn-, .dmn- of .yaml-bestanden gevonden.")])
-        versions = compile_models(sources, self.evaluator, self._deployed_forms())
+        versions = compile_models(sources, self.evaluator, self._deployed_forms(), documentation)
         now = self.clock.now()
         deployed = []
         with self.store.write() as tx:
@@ -220,6 +224,8 @@ class Engine:
     def start(self, process_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> str:
         """Start a case on the process's current version; returns the new case id."""
         version = self.current_version(process_id)
+        if version.documentation:
+            raise NotExecutable(process_id)
         data = normalise(data)
         form = version.start_form()
         if form is not None:

@@ -29,10 +29,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, DurationTimerEventDefinition, TimerEventDefinition,
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
 )
 
 from .audit import GENESIS, Event, canonical_json
+from .cases import waiting_timers
 from .errors import ConflictError, IncidentError, RegieError, UnknownCase
 from .store import CaseRow, IncidentRow
 from .store import timers as sql
@@ -155,7 +158,7 @@ def fire_case(engine, case_id: str, now: datetime, retry: bool = False) -> int:
             _rounds(engine, tx, case, now, retry, outcome)
             if outcome.failure is not None:
                 _record_incident(tx, case, outcome.failure, outcome.failed_rows, now)
-            elif outcome.fired or retry:
+            elif outcome.had_failed or retry:
                 _resolve_if_clear(tx, case, outcome.last_at or now)
     except ConflictError:
         engine._forget(case_id)
@@ -184,6 +187,7 @@ class _Outcome:
     last_at: datetime | None = None
     failure: IncidentError | None = None
     failed_rows: list = None  # type: ignore[assignment]
+    had_failed: bool = False
 
     @property
     def clean(self) -> bool:
@@ -193,14 +197,16 @@ class _Outcome:
 
 def _rounds(engine, tx, case: CaseRow, now: datetime, retry: bool, outcome: _Outcome) -> None:
     version = engine.version(case.version_id)
+    rows = sql.case_timers(tx, case.id)
+    failed = {r.task_id for r in rows if r.status == "failed"}
+    outcome.had_failed = bool(failed)
+    for row in rows:
+        row.locked_by, row.locked_until = None, None   # any claim ends with this transaction
+    due = [r.due_at for r in rows if r.due_at < now and (retry or r.task_id not in failed)]
     for number in range(MAX_ROUNDS):
-        rows = sql.case_timers(tx, case.id)
-        for row in rows:
-            row.locked_by, row.locked_until = None, None   # any claim ends with this transaction
-        due = [r for r in rows if r.due_at < now and (r.status == "waiting" or (retry and r.status == "failed"))]
         if not due:
             return
-        earliest = min(r.due_at for r in due)
+        earliest = min(due)
         at = now if retry and number == 0 else min(now, max(earliest + TICK, case.updated_at))
         if outcome.live is None:
             outcome.live = engine._load(case, version)
@@ -208,16 +214,21 @@ def _rounds(engine, tx, case: CaseRow, now: datetime, retry: bool, outcome: _Out
         try:
             outcome.live, facts = engine._apply(outcome.live, command, at, case.id, version)
         except IncidentError as err:
-            outcome.failure, outcome.failed_rows = err, [r for r in rows if r.due_at < at]
+            outcome.failure = err
+            outcome.failed_rows = [r for r in sql.case_timers(tx, case.id) if r.due_at < at]
             return
         fired = sum(1 for f in facts if f.type == "timer_fired")
         if not fired:
             _resync(engine, tx, case, outcome, at)
             return
         engine._persist(tx, case, outcome.live, version, [command, *facts], at, "timer")
-        sql.flush(tx)
         outcome.fired += fired
         outcome.persisted, outcome.last_at = True, at
+        # What is due next comes from the workflow itself (a timer that failed before stays for a retry).
+        due = [d for task_id, (_, d) in waiting_timers(outcome.live.workflow).items()
+               if d < now and task_id not in failed]
+        if due:
+            sql.flush(tx)    # the next round's task and timer sync reads the rows this one wrote
 
 
 def _resync(engine, tx, case: CaseRow, outcome: _Outcome, at: datetime) -> None:
@@ -250,6 +261,7 @@ def _record_incident(tx, case: CaseRow, err: IncidentError, rows, now: datetime)
 
 def _resolve_if_clear(tx, case: CaseRow, at: datetime) -> None:
     """Close the case's open timer incidents once none of its timers is failing any more."""
+    sql.flush(tx)
     if any(r.status == "failed" for r in sql.case_timers(tx, case.id)):
         return
     resolved = sql.resolve_incidents(tx, case.id, at)

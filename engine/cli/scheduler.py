@@ -21,7 +21,9 @@ from . import engine_from_env, handle_errors, main
 def scheduler(interval, batch, lease, once, max_seconds, name) -> None:
     from ..scheduler import Scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Our own progress at INFO; libraries (SpiffWorkflow logs every task state change) only when they warn.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("engine").setLevel(logging.INFO)
     worker = Scheduler(engine_from_env(), name=name, batch=batch, lease_seconds=lease, interval=interval)
     if once:
         fired = worker.run_until_idle(max_seconds)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -214,7 +214,7 @@ def test_a_timer_start_event_starts_one_case_per_occurrence(timer_starts, db_url
     deployed_at = clock.now()
     [schedule] = a.start_schedules()
     assert (schedule.process_id, schedule.element, schedule.status) == ("timer_lijst", "elke_twee_maanden", "waiting")
-    assert schedule.next == datetime(2026, 3, 5, 9, tzinfo=timezone.utc) and schedule.cycles_left == 3
+    assert schedule.next == datetime(2026, 3, 5, 9, tzinfo=UTC) and schedule.cycles_left == 3
     clock.set(deployed_at + timedelta(days=200))                 # three occurrences came while nobody ran
     assert Scheduler(a, name="a").poll() + Scheduler(b, name="b").poll() == 3
     assert Scheduler(b, name="b").poll() == 0

@@ -8,7 +8,7 @@ rebuilds the stored state exactly.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,13 +82,13 @@ def test_timer_due_but_not_passed_does_not_fire(deployed, clock):
 
 def test_catch_up_fires_each_missed_timer_once_at_its_own_time(deployed, clock):
     case_id = deployed.start("timer_termijnen", {"afspraak": "2026-02-01T09:00:00+00:00"})
-    assert deployed.fire_due_timers(datetime(2026, 3, 2, tzinfo=timezone.utc)) == 3
+    assert deployed.fire_due_timers(datetime(2026, 3, 2, tzinfo=UTC)) == 3
     history = deployed.history(case_id)
     times = {e.payload["element"]: e.at for e in history if e.type == "timer_fired"}
     assert times == {
-        "op_datum": datetime(2026, 2, 1, 9, tzinfo=timezone.utc) + TICK,          # timeDate from case data
-        "dag_later": datetime(2026, 2, 2, 9, tzinfo=timezone.utc) + 2 * TICK,     # quoted "P1D" after that
-        "vaste_datum": datetime(2026, 3, 1, 9, tzinfo=timezone.utc) + TICK,       # plain ISO date
+        "op_datum": datetime(2026, 2, 1, 9, tzinfo=UTC) + TICK,          # timeDate from case data
+        "dag_later": datetime(2026, 2, 2, 9, tzinfo=UTC) + 2 * TICK,     # quoted "P1D" after that
+        "vaste_datum": datetime(2026, 3, 1, 9, tzinfo=UTC) + TICK,       # plain ISO date
     }
     assert [e.payload for e in history if e.type == "timers_due"][0] == {"processed_at": "2026-03-02T00:00:00+00:00"}
     assert deployed.state(case_id).status == "completed"
@@ -98,7 +98,7 @@ def test_catch_up_fires_each_missed_timer_once_at_its_own_time(deployed, clock):
 def test_catch_up_gives_the_history_of_a_scheduler_that_never_stopped(deployed, clock):
     steady = deployed.start("timer_cyclus", {})
     late = deployed.start("timer_cyclus", {})
-    end = datetime(2028, 2, 1, tzinfo=timezone.utc)
+    end = datetime(2028, 2, 1, tzinfo=UTC)
     while clock.now() < end:                      # one case watched every week ...
         clock.advance(days=7)
         deployed.fire_due_timers()
@@ -125,7 +125,7 @@ def test_cycle_on_non_interrupting_boundary_and_interrupting_end(deployed, clock
         assert names(deployed, case_id) == ["checkin"] * expected + ["nazorg"]     # the task stays open
     assert [e for e, _, _ in timer_rows(deployed, case_id)] == ["einde"]           # R7: no eighth one
     [(_, end, _)] = timer_rows(deployed, case_id)
-    assert end == datetime(2028, 1, 5, 9, tzinfo=timezone.utc)                      # P24M on the calendar
+    assert end == datetime(2028, 1, 5, 9, tzinfo=UTC)                      # P24M on the calendar
     assert deployed.fire_due_timers(end + timedelta(minutes=1)) == 1
     assert names(deployed, case_id) == ["afsluiten"] + ["checkin"] * 7              # "nazorg" was interrupted
     assert timer_rows(deployed, case_id) == []
@@ -150,7 +150,7 @@ def test_call_back_within_24_hours_or_escalate(deployed, clock):
     assert deployed.fire_due_timers() == 1
     [escalation] = deployed.tasks(case_id=case_id)
     assert (escalation.name, escalation.role) == ("escaleren", "coordinator")
-    assert escalation.due == datetime(2026, 1, 6, 13, tzinfo=timezone.utc) + TICK
+    assert escalation.due == datetime(2026, 1, 6, 13, tzinfo=UTC) + TICK
     assert deployed.overdue() == []                                   # the call task was withdrawn
     assert deployed.task(call.id).state == "cancelled"
     assert deployed.verify(case_id)
