@@ -31,7 +31,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from .camunda import SYNTHETIC
 from .errors import ExpressionError, ModelError, ModelProblem, RegieError
 from .forms import Form, form_key, load_form
-from .spiff import ISO_TIMER, RegieParser
+from .spiff import ISO_TIMER, RegieParser, RegieProcessSpec
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 DMN_SUFFIXES = (".dmn",)
@@ -91,7 +91,7 @@ class ProcessVersion:
     subprocess_specs: dict[str, Any] = field(repr=False)
     forms: dict[str, Form] = field(repr=False)
     user_tasks: dict[str, UserTaskInfo] = field(repr=False)
-    documentation: bool = False   # a diagram to view; starts no cases (``spec`` is None)
+    documentation: bool = False   # a diagram to view; starts no cases (``spec`` is an empty process)
 
     def start_form(self) -> Form | None:
         key = self.bundle.get("start_form")
@@ -218,7 +218,7 @@ def _documentation(top_level, file_of, sources) -> list[ProcessVersion]:
             "dmn": {}, "forms": {}, "start_form": None,
         }
         versions.append(ProcessVersion(process_id, bundle_hash(bundle), _display_name(process_parser), bundle,
-                                       None, {}, {}, {}, documentation=True))
+                                       RegieProcessSpec(name=process_id), {}, {}, {}, documentation=True))
     return versions
 
 
@@ -252,7 +252,7 @@ def load_version(bundle: dict[str, Any], evaluator) -> ProcessVersion:
     """
     if bundle.get("documentation"):
         return ProcessVersion(bundle["process_id"], bundle_hash(bundle), bundle["process_id"], bundle,
-                              None, {}, {}, {}, documentation=True)
+                              RegieProcessSpec(name=bundle["process_id"]), {}, {}, {}, documentation=True)
     sources = [SourceFile(n, "bpmn", t) for n, t in bundle["bpmn"].items()]
     sources += [SourceFile(n, "dmn", t) for n, t in bundle["dmn"].items()]
     sources += [SourceFile(f"{k}.yaml", "form", t) for k, t in bundle["forms"].items()]

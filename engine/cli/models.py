@@ -20,10 +20,12 @@ def init_db() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--as", "actor", default="system", help="Wie uitrolt (voor de audit).")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@click.option("--documentation", is_flag=True,
+              help="Rol processen die niet uitvoerbaar zijn uit als documentatie: te bekijken, niet te starten.")
 @handle_errors
-def deploy(paths, actor, as_json) -> None:
+def deploy(paths, actor, as_json, documentation) -> None:
     eng = engine_from_env()
-    deployed = eng.deploy(list(paths) or ["processes/", "forms/"], actor=actor)
+    deployed = eng.deploy(list(paths) or ["processes/", "forms/"], actor=actor, documentation=documentation)
     if as_json:
         echo_json([d.__dict__ for d in deployed])
         return
@@ -34,10 +36,11 @@ def deploy(paths, actor, as_json) -> None:
 @main.command(help="Controleer modellen zonder iets op te slaan. Eén regel per probleem.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@click.option("--documentation", is_flag=True, help="Processen die niet uitvoerbaar zijn, zijn goed als documentatie.")
 @handle_errors
-def validate(paths, as_json) -> None:
+def validate(paths, as_json, documentation) -> None:
     eng = engine_from_env()
-    problems = eng.validate(list(paths))
+    problems = eng.validate(list(paths), documentation=documentation)
     if as_json:
         echo_json([p.__dict__ for p in problems])
     else:
