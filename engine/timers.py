@@ -214,8 +214,10 @@ def _rounds(engine, tx, case: CaseRow, now: datetime, retry: bool, outcome: _Out
         try:
             outcome.live, facts = engine._apply(outcome.live, command, at, case.id, version)
         except IncidentError as err:
-            outcome.failure = err
             outcome.failed_rows = [r for r in sql.case_timers(tx, case.id) if r.due_at < at]
+            if err.element_id == "-" and outcome.failed_rows:   # no element named: say which timer it was
+                err = IncidentError(case.id, outcome.failed_rows[0].element, err.reason)
+            outcome.failure = err
             return
         fired = sum(1 for f in facts if f.type == "timer_fired")
         if not fired:
