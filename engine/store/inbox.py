@@ -7,10 +7,10 @@ and a capped count), joined with the case row only for the resident's name: no q
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 
 from . import Tx
 from .models import CaseRow, IncidentRow, TaskRow, UserRow
@@ -58,20 +58,33 @@ def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limi
                offset: int = 0) -> tuple[list[InboxRow], int]:
     """One page of open tasks, most urgent first (by due date, then age), and the number of matches
     (counted up to ``COUNT_CAP + 1``). ``day_end`` is the end of today in the user's time zone."""
-    where = _conditions(query, now, day_end)
-    page = (
-        select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
-        .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
-        .limit(limit).offset(offset)
-    )
+    if query.view == "team" and len(query.roles) > 1:
+        # One ordered index walk per role (offset + limit rows each), merged; an IN over several
+        # roles would sort every open task of those roles instead.
+        parts = [_conditions(replace(query, roles=(role,)), now, day_end) for role in query.roles]
+        merged = union_all(*(select(walk) for walk in (
+            select(*_ORDERED).where(*w).order_by(*_URGENT).limit(offset + limit).subquery() for w in parts
+        ))).subquery()
+        ids = (select(merged.c.id).order_by(merged.c.due_at.is_(None), merged.c.due_at, merged.c.created_at,
+                                            merged.c.id).limit(limit).offset(offset))
+        where, page_offset = [TaskRow.id.in_(ids)], 0
+        counted = union_all(*(select(found) for found in (
+            select(TaskRow.id).where(*w).limit(COUNT_CAP + 1).subquery() for w in parts
+        ))).subquery()
+    else:
+        where, page_offset = _conditions(query, now, day_end), offset
+        counted = select(TaskRow.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    page = (select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
+            .order_by(*_URGENT).limit(limit).offset(page_offset))
     rows = [InboxRow(*r) for r in tx.session.execute(page)]
     if offset == 0 and len(rows) < limit:
         return rows, len(rows)
-    counted: Select = select(TaskRow.id).where(*where)
-    if query.search:
-        counted = counted.join(CaseRow, CaseRow.id == TaskRow.case_id)
-    total = tx.session.scalar(select(func.count()).select_from(counted.limit(COUNT_CAP + 1).subquery()))
+    total = tx.session.scalar(select(func.count()).select_from(counted))
     return rows, int(total or 0)
+
+
+_URGENT = (TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
+_ORDERED = (TaskRow.id, TaskRow.due_at, TaskRow.created_at)
 
 
 def _conditions(query: InboxQuery, now: datetime, day_end: datetime) -> list:
@@ -79,7 +92,7 @@ def _conditions(query: InboxQuery, now: datetime, day_end: datetime) -> list:
     if query.view == "mine":
         where.append(TaskRow.assignee == query.user)
     elif query.view == "team":
-        where.append(TaskRow.role.in_(query.roles or ("-",)))
+        where.append(TaskRow.role == query.roles[0] if len(query.roles) == 1 else TaskRow.role.in_(query.roles or ("-",)))
     if query.process_id:
         where.append(TaskRow.process_id == query.process_id)
     if query.task_name:
@@ -94,11 +107,11 @@ def _conditions(query: InboxQuery, now: datetime, day_end: datetime) -> list:
         where.append(due())
     text = (query.search or "").strip()
     if text:
-        by_name = CaseRow.subject.icontains(text, autoescape=True)
+        # The matching cases first, from the small (subject, id) index, then their open tasks.
+        matches = CaseRow.subject.icontains(text, autoescape=True)
         if _CASE_NUMBER.match(text.lower()):
-            where.append(or_(CaseRow.id.startswith(text.lower(), autoescape=True), by_name))
-        else:
-            where.append(by_name)
+            matches = or_(CaseRow.id.startswith(text.lower(), autoescape=True), matches)
+        where.append(TaskRow.case_id.in_(select(CaseRow.id).where(matches)))
     return where
 
 

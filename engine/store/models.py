@@ -188,3 +188,15 @@ class StartScheduleRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="waiting")   # waiting, failed, done
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# Inbox and overview (engine/store/inbox.py): each list is read in the order it is shown, straight
+# from an index, so a page costs the same with 100 or 100,000 open tasks. Migration 0002_web.
+_URGENT = (TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
+Index("ix_tasks_inbox_all", TaskRow.state, *_URGENT)
+Index("ix_tasks_inbox_role", TaskRow.state, TaskRow.role, *_URGENT)
+Index("ix_tasks_inbox_assignee", TaskRow.state, TaskRow.assignee, *_URGENT)
+Index("ix_tasks_stage", TaskRow.state, TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.due_at,
+      TaskRow.created_at)
+Index("ix_cases_process_status", CaseRow.process_id, CaseRow.status)
+Index("ix_cases_subject", CaseRow.subject, CaseRow.id)

@@ -41,6 +41,22 @@ def test_views_order_paging_and_count(eng, clock):
     assert total == 5 and [r.subject for r in rows] == ["Demo Ouder 2", "Demo Ouder 3"]
 
 
+def test_a_team_of_several_roles_is_merged_in_order_and_pages(eng, clock):
+    ids = []
+    for i in range(6):
+        ids.append(eng.start("aanvraag", {"naam": f"Demo Ouder {i}"}, actor="cas"))
+        clock.advance(hours=1)
+    for case_id in ids[1::2]:                                   # cases 1, 3, 5 move on to the specialist
+        eng.complete(eng.tasks(case_id=case_id)[0].id, {"akkoord": True, "bedrag": 5}, actor="cas")
+        clock.advance(minutes=1)
+    roles = ("casemanager", "specialist")
+    rows, total = page(eng, limit=4, view="team", roles=roles)
+    assert total == 6 and [r.subject for r in rows] == ["Demo Ouder 0", "Demo Ouder 2", "Demo Ouder 4", "Demo Ouder 1"]
+    rows, total = page(eng, limit=4, offset=4, view="team", roles=roles)
+    assert total == 6 and [r.subject for r in rows] == ["Demo Ouder 3", "Demo Ouder 5"]
+    assert [r.subject for r in page(eng, view="team", roles=roles, search="ouder 3")[0]] == ["Demo Ouder 3"]
+
+
 def test_search_is_case_insensitive_and_escapes_wildcards(eng):
     first = eng.start("aanvraag", {"naam": "Demo Ouder_1"}, actor="cas")
     eng.start("aanvraag", {"naam": "Demo Ouder 2"}, actor="cas")

@@ -1,0 +1,128 @@
+"""Issue 7 benchmark: server time of the inbox and the case page with 100,000 open cases.
+
+The database is filled by ``bench/generate_data.py`` (100,000 open cases, 1,000,000 events) when it
+is empty. Each page is requested through the whole Flask app in-process (routing, session, queries,
+templates), so the figure is the server's time per page without the network. The inbox query itself
+is timed separately. Goals: page ≤ 50 ms, inbox query ≤ 20 ms (medians).
+
+    .venv/bin/python bench/bench_pages.py [--sqlite bench/results/pages.db] [--pg URL] [--cases 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import median_ms, p95_ms  # noqa: E402
+from bench.generate_data import NOW, generate  # noqa: E402
+from engine import ManualClock  # noqa: E402
+from engine.store import Store  # noqa: E402
+from engine.store.inbox import InboxQuery, inbox_page  # noqa: E402
+from web import create_app  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PG = os.environ.get("REGIE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/regie_bench_pages")
+ROUNDS = 40
+PAGES = [
+    ("inbox: mijn taken", "bench-cm", "/taken"),
+    ("inbox: team (casemanager)", "bench-cm", "/taken?weergave=team"),
+    ("inbox: alle taken", "bench-coord", "/taken?weergave=alle"),
+    ("inbox: alle, pagina 200", "bench-coord", "/taken?weergave=alle&pagina=200"),
+    ("inbox: te laat, 1 proces", "bench-coord", "/taken?weergave=alle&termijn=verlopen&proces=aanvraag"),
+    ("inbox: zoek op naam", "bench-coord", "/taken?weergave=alle&zoek=Demo+Ouder+4711"),
+    ("inbox: zoek op zaaknummer", "bench-coord", "/taken?weergave=alle&zoek=0000a1b2"),
+    ("zaakpagina", "bench-cm", "/zaken/{case}"),
+    ("overzicht coördinator", "bench-coord", "/overzicht"),
+]
+QUERIES = [
+    ("query: mijn taken", InboxQuery(view="mine", user="bench-cm")),
+    ("query: team", InboxQuery(view="team", user="bench-cm", roles=("casemanager",))),
+    ("query: team (2 rollen)", InboxQuery(view="team", user="bench-coord", roles=("casemanager", "coordinator"))),
+    ("query: alle taken", InboxQuery(view="all")),
+]
+
+
+def ensure_data(url: str, cases: int) -> None:
+    store = Store(url)
+    store.upgrade()
+    with store.read() as tx:
+        empty = not tx.case_ids()[:1]
+    store.dispose()
+    if empty:
+        generate(url, cases)
+
+
+def bench(url: str) -> list[tuple[str, float, float]]:
+    app = create_app({"DATABASE_URL": url, "CLOCK": ManualClock(NOW), "SECRET_KEY": "bench", "TESTING": True,
+                      "WTF_CSRF_ENABLED": False})
+    eng = app.extensions["regie.engine"]
+    with eng.store.read() as tx:
+        case_ids = [c.id for c in tx.cases(limit=2000, offset=40_000)]
+    rng = random.Random(3)
+    clients = {}
+    for user in ("bench-cm", "bench-coord"):
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["user"] = user
+        clients[user] = client
+    results = []
+    for label, user, path in PAGES:
+        samples = []
+        for i in range(ROUNDS + 3):
+            url_path = path.format(case=rng.choice(case_ids))
+            started = time.perf_counter()
+            response = clients[user].get(url_path)
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200, (url_path, response.status_code, response.text[:500])
+            if i >= 3:                      # the first requests warm the caches (versions, templates)
+                samples.append(elapsed)
+        results.append((label, median_ms(samples), p95_ms(samples)))
+    for label, query in QUERIES:
+        samples = []
+        for i in range(ROUNDS + 3):
+            started = time.perf_counter()
+            with eng.store.read() as tx:
+                inbox_page(tx, query, NOW, NOW, 25, 0)
+            if i >= 3:
+                samples.append(time.perf_counter() - started)
+        results.append((label, median_ms(samples), p95_ms(samples)))
+    eng.store.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sqlite", default=str(RESULTS / "pages.db"))
+    parser.add_argument("--pg", default=PG, help="PostgreSQL URL ('' to skip)")
+    parser.add_argument("--cases", type=int, default=100_000)
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    stores = [("SQLite", f"sqlite:///{args.sqlite}")]
+    if args.pg:
+        stores.append(("PostgreSQL", args.pg))
+    table: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, url in stores:
+        try:
+            ensure_data(url, args.cases)
+        except Exception as err:  # a store that is not there is reported, not fatal
+            print(f"{name}: skipped ({err.__class__.__name__}: {str(err).splitlines()[0][:100]})")
+            continue
+        for label, median, p95 in bench(url):
+            table.setdefault(label, {})[name] = (median, p95)
+    names = [n for n, _ in stores if any(n in row for row in table.values())]
+    print(f"\n{args.cases:,} open cases, {args.cases * 10:,} events; median / p95 in ms\n")
+    print(f"| {'page or query':<28} | " + " | ".join(f"{n:^17}" for n in names) + " |")
+    print(f"|{'-' * 30}|" + "|".join("-" * 19 for _ in names) + "|")
+    for label, row in table.items():
+        cells = [f"{row[n][0]:>6.1f} / {row[n][1]:>6.1f}" if n in row else "-" for n in names]
+        print(f"| {label:<28} | " + " | ".join(f"{c:^17}" for c in cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
