@@ -183,3 +183,21 @@ def test_ids_and_names_follow_the_naming_guide():
     for path in MODEL_FILES:
         text = path.read_text(encoding="utf-8")
         assert re.search(r'id="(Activity|Gateway|Event|Flow)_[0-9a-z]{7}"', text) is None, path.name
+
+
+def test_traceability_names_only_tests_that_exist():
+    files = {"h": "test_hersteloperatie.py", "l": "test_loket.py", "t": "test_tsp.py", "s": "test_startscan.py",
+             "i": "test_inrichten.py", "m": "test_models.py"}
+    text = (ROOT / "docs" / "traceability.md").read_text(encoding="utf-8")
+    here = Path(__file__).parent
+    defined = {key: set(re.findall(r"^def (test_\w+)", (here / name).read_text(encoding="utf-8"), re.M))
+               for key, name in files.items()}
+    named = re.findall(r"\b([hltsim])::(test_\w+)", text)
+    assert named
+    missing = sorted({f"{k}::{n}" for k, n in named if n not in defined[k]})
+    assert not missing
+    for path in MODEL_FILES:
+        for element in re.findall(r'<bpmn:(?:userTask|exclusiveGateway|inclusiveGateway|boundaryEvent|'
+                                  r'businessRuleTask) id="([^"]+)"', path.read_text(encoding="utf-8")):
+            if element.startswith(("Task_", "Boundary_", "BusinessRule_")):
+                assert element in text, f"{element} ({path.stem}) staat niet in docs/traceability.md"
