@@ -138,9 +138,10 @@ def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
         .join(CaseRow, CaseRow.id == IncidentRow.case_id).where(IncidentRow.resolved_at.is_(None))
         .order_by(IncidentRow.created_at.desc()).limit(limit)
     ))
-    overdue_total = tx.session.scalar(
-        select(func.count()).where(TaskRow.state == "open", TaskRow.due_at < now)
-    )
+    overdue_total = tx.session.scalar(select(func.count()).where(TaskRow.state == "open", TaskRow.due_at < now))
+    escalations_total = tx.session.scalar(
+        select(func.count()).where(TaskRow.state == "open", TaskRow.role == "coordinator"))
+    incidents_total = tx.session.scalar(select(func.count()).where(IncidentRow.resolved_at.is_(None)))
     return {
         "cases": [(p, s, n) for p, s, n in cases],
         "stages": [(p, name, title, n, int(late or 0)) for p, name, title, n, late in stages],
@@ -148,7 +149,9 @@ def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
         "overdue": overdue,
         "overdue_total": int(overdue_total or 0),
         "escalations": escalations,
+        "escalations_total": int(escalations_total or 0),
         "incidents": incidents,
+        "incidents_total": int(incidents_total or 0),
     }
 
 

@@ -50,7 +50,7 @@ def test_log_in_fix_a_mistake_complete_and_see_what_follows(server, login):
     if server.app.jinja_env.globals["HAS_VIEWER"]:
         expect(page.locator("#diagram.geladen")).to_be_visible()
         expect(page.locator('#diagram [data-element-id="plan"].regie-actief')).to_have_count(1)
-    shot(page, "zaak")
+    shot(page, "zaak-na-afronden")
 
 
 def test_conditional_field_appears_only_when_it_applies(server, login):

@@ -28,7 +28,7 @@ def test_coordinator_reassigns_a_task_with_a_reason(server, login):
     server.clock.advance(days=3)
     page.get_by_role("link", name="Overzicht").click()
     expect(page.locator(".cijfers")).to_contain_text("2 taken te laat")
-    shot(page, "overzicht")
+    shot(page, "overzicht-te-laat")
 
 
 def test_two_browsers_race_on_one_task(server, login):

@@ -27,5 +27,5 @@ def test_incidents_are_escalations(as_user, engine, clock):
         tx.add_incident(IncidentRow(case_id=case_id, element="gw", kind="timer", message="Naam onbekend",
                                     created_at=clock.now()))
     body = text(as_user("coby").get("/overzicht"))
-    assert "1 zaken met een probleem" in body
+    assert "1 zaak met een probleem" in body
     assert f"Probleem bij zaak {case_id[:8]} · Demo Ouder 1 · Naam onbekend" in body

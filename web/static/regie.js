@@ -43,6 +43,9 @@
       var when = JSON.parse(block.dataset.when);
       block.hidden = !holds(when, valueOf(form, when.field, types[when.field]));
     });
+    form.querySelectorAll("fieldset.sectie").forEach(function (section) {   // a heading over nothing confuses
+      section.hidden = !section.querySelector("[data-veld]:not([hidden])");
+    });
   }
 
   document.querySelectorAll("form").forEach(function (form) {
