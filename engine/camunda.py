@@ -619,6 +619,7 @@ class _Preparer:
                 if isinstance(element.tag, str):
                     self.dialect(element)
             self.outside_work(process)
+            self.performers(process)
             self.script_formats(process)
             self.choices(process)
             self.expressions(process)
@@ -811,6 +812,22 @@ class _Preparer:
                 element.tag == _b("businessRuleTask") and not element.get(_c("decisionRef")))
             if outside:
                 element.tag = _b("userTask")
+
+    def performers(self, process) -> None:
+        """BPMN's own ``potentialOwner`` (a resource, or a plain expression naming one) is the role, when
+        the model has no Camunda assignment."""
+        resources = {r.get("id"): r.get("name") for r in self.root.iter(_b("resource"))}
+        for task in process.iter(_b("userTask")):
+            if any(task.get(_c(a)) for a in ("candidateGroups", "candidateUsers")) or task.get(_r("assignee")):
+                continue
+            roles = []
+            for owner in task.iterfind(_b("potentialOwner")):
+                text = (owner.findtext(f"{_b('resourceAssignmentExpression')}/{_b('formalExpression')}") or "").strip()
+                name = text if re.fullmatch(r"[\w .-]+", text) else resources.get((owner.findtext(_b("resourceRef")) or "").strip())
+                if name and name.strip() not in roles:
+                    roles.append(" ".join(name.split()))
+            if roles:
+                task.set(_c("candidateGroups"), ",".join(roles))
 
     def script_formats(self, process) -> None:
         for element in process.iter(_b("scriptTask")):

@@ -165,7 +165,7 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
         except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as err:
-            problems.append(_problem_from(err, file_of.get(process_id, ""), prepared.synthetic))
+            problems.append(_caller(_problem_from(err, file_of.get(process_id, ""), prepared.synthetic), err, top_level))
             continue
         specs = [spec, *subprocess_specs.values()]
         where = {s.name: file_of.get(s.name, file_of.get(process_id, "")) for s in specs}
@@ -297,6 +297,18 @@ def _problem_from(err: Exception, filename: str, synthetic: dict[str, str] | Non
                         _in_dutch(message))
 
 
+def _caller(problem: ModelProblem, err: Exception, top_level) -> ModelProblem:
+    """A missing called process is reported at the call activity that calls it."""
+    missing = re.search(r"The process '(.+?)' was not found", str(err))
+    if problem.element_id or not missing:
+        return problem
+    for process_parser in top_level.values():
+        for call in process_parser.node.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity"):
+            if call.get("calledElement") == missing.group(1):
+                return ModelProblem(process_parser.filename or problem.file, call.get("id", ""), problem.message)
+    return problem
+
+
 def _origin(element_id: str, synthetic: dict[str, str]) -> str:
     """The model's own element for an element Regie added while preparing the model."""
     return synthetic.get(element_id) or (element_id.split(SYNTHETIC)[0] if SYNTHETIC in element_id else element_id)
@@ -331,14 +343,21 @@ _PARSER_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p, re.IGNORECASE |
     (r"When looking for a task spec, we found two items",
      "Een pijl wijst naar een element dat niet bestaat of waarvan het id twee keer voorkomt."),
     (r"Could not find messageRef|Message identifier is missing", "Een bericht-gebeurtenis noemt geen bericht (messageRef)."),
+    (r"Malformed (?:Output|Input) Expression '(.*)'",
+     "'{0}' in deze beslistabel is geen geldige expressie. Controleer de schrijfwijze."),
 ]]
+
+
+def _shortened(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= 120 else text[:120] + "…"
 
 
 def _in_dutch(message: str) -> str:
     for pattern, dutch in _PARSER_MESSAGES:
         found = pattern.search(message)
         if found:
-            return dutch.format(*found.groups())
+            return dutch.format(*(_shortened(g) for g in found.groups()))
     return f"Dit deel van het model kan Regie niet lezen (technisch: {message.strip()[:300]})." 
 
 

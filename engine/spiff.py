@@ -378,11 +378,15 @@ class RegieScriptEngine(PythonScriptEngine):
         return result
 
     def execute(self, task, script, external_context=None):
-        if not external_context:
-            self.evaluator.execute(script, task.data)
-            return True
-        names = {**task.data, **external_context}
-        self.evaluator.execute(script, names)
+        try:
+            if not external_context:
+                self.evaluator.execute(script, task.data)
+                return True
+            names = {**task.data, **external_context}
+            self.evaluator.execute(script, names)
+        except ExpressionError as err:
+            err.element_id = err.element_id or task.task_spec.bpmn_id or task.task_spec.name
+            raise
         for key, value in names.items():
             if key not in external_context or value is not external_context[key]:
                 task.data[key] = value
