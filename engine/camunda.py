@@ -818,7 +818,7 @@ class _Preparer:
         the model has no Camunda assignment."""
         resources = {r.get("id"): r.get("name") for r in self.root.iter(_b("resource"))}
         for task in process.iter(_b("userTask")):
-            if any(task.get(_c(a)) for a in ("candidateGroups", "candidateUsers")) or task.get(_r("assignee")):
+            if any(task.get(_c(a)) for a in ("candidateGroups", "candidateUsers")):
                 continue
             roles = []
             for owner in task.iterfind(_b("potentialOwner")):
