@@ -77,7 +77,7 @@ def generate(url: str, cases: int, seed: int = 1) -> None:
         print(f"\r{done:>7} / {cases} cases", end="", flush=True)
     if not eng.store.is_sqlite:
         with eng.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("VACUUM ANALYZE")      # the visibility map, for index-only scans
     else:
         with eng.store.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")

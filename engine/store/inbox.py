@@ -57,7 +57,10 @@ _COLUMNS = (TaskRow.id, TaskRow.case_id, CaseRow.subject, TaskRow.title, TaskRow
 def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limit: int = 25,
                offset: int = 0) -> tuple[list[InboxRow], int]:
     """One page of open tasks, most urgent first (by due date, then age), and the number of matches
-    (counted up to ``COUNT_CAP + 1``). ``day_end`` is the end of today in the user's time zone."""
+    (counted up to ``COUNT_CAP + 1``). ``day_end`` is the end of today in the user's time zone.
+
+    The page's task ids come first, from an index walk alone (no join, however deep the page); only
+    those rows are then joined with their case for the resident's name."""
     if query.view == "team" and len(query.roles) > 1:
         # One ordered index walk per role (offset + limit rows each), merged; an IN over several
         # roles would sort every open task of those roles instead.
@@ -67,15 +70,15 @@ def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limi
         ))).subquery()
         ids = (select(merged.c.id).order_by(merged.c.due_at.is_(None), merged.c.due_at, merged.c.created_at,
                                             merged.c.id).limit(limit).offset(offset))
-        where, page_offset = [TaskRow.id.in_(ids)], 0
         counted = union_all(*(select(found) for found in (
             select(TaskRow.id).where(*w).limit(COUNT_CAP + 1).subquery() for w in parts
         ))).subquery()
     else:
-        where, page_offset = _conditions(query, now, day_end), offset
+        where = _conditions(query, now, day_end)
+        ids = select(TaskRow.id).where(*where).order_by(*_URGENT).limit(limit).offset(offset)
         counted = select(TaskRow.id).where(*where).limit(COUNT_CAP + 1).subquery()
-    page = (select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
-            .order_by(*_URGENT).limit(limit).offset(page_offset))
+    page = (select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
+            .where(TaskRow.id.in_(ids.scalar_subquery())).order_by(*_URGENT))
     rows = [InboxRow(*r) for r in tx.session.execute(page)]
     if offset == 0 and len(rows) < limit:
         return rows, len(rows)

@@ -30,9 +30,23 @@ def upgrade() -> None:
     op.create_index('ix_tasks_stage', 'tasks', ['state', 'process_id', 'name', 'title', 'due_at', 'created_at'])
     op.create_index('ix_cases_process_status', 'cases', ['process_id', 'status'])
     op.create_index('ix_cases_subject', 'cases', ['subject', 'id'])
+    bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
+        # Searching by part of a name ('%jansen%') or of a case number needs trigram indexes on
+        # PostgreSQL. pg_trgm ships with PostgreSQL and is a trusted extension; where it cannot be
+        # created, search still works, only slower.
+        try:
+            with bind.begin_nested():
+                op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+                op.execute('CREATE INDEX ix_cases_subject_trgm ON cases USING gin (subject gin_trgm_ops)')
+                op.execute('CREATE INDEX ix_cases_id_trgm ON cases USING gin (id gin_trgm_ops)')
+        except sa.exc.DBAPIError:
+            pass
 
 
 def downgrade() -> None:
+    op.execute('DROP INDEX IF EXISTS ix_cases_subject_trgm')
+    op.execute('DROP INDEX IF EXISTS ix_cases_id_trgm')
     for name, table in (('ix_cases_subject', 'cases'), ('ix_cases_process_status', 'cases'),
                         ('ix_tasks_stage', 'tasks'), ('ix_tasks_inbox_assignee', 'tasks'),
                         ('ix_tasks_inbox_role', 'tasks'), ('ix_tasks_inbox_all', 'tasks')):
