@@ -18,9 +18,9 @@ from engine import Engine, ModelError, SequentialIds
 from engine.audit import canonical_json
 from engine.errors import IncidentError, RegieError
 from engine.store.models import VersionRow
-from tests.conftest import MODELS
+from tests.conftest import ROOT
 
-BASE = MODELS / "camunda" / "hostile"
+BASE = ROOT / "tests" / "engine" / "camunda_models" / "hostile"
 MARKER = "{marker}"   # replaced by a file path in tmp_path: it must never be created
 
 # What someone who wants in would write, in Regie's own expression language (Python-like).
