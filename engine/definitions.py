@@ -172,9 +172,10 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
         problems.extend(_check_expressions(specs, where, evaluator, prepared))
         user_tasks, used_forms, own_forms, form_problems = _user_tasks(specs, where, forms, broken, prepared.forms)
         problems.extend(form_problems)
-        start_form = _start_form(spec)
+        raw_start_form = _start_form(spec)
+        start_form = form_key(raw_start_form)
         start_element = spec.start.outputs[0].bpmn_id if spec.start and spec.start.outputs else ""
-        if start_form and start_form not in forms and start_form not in broken and not _foreign(start_form):
+        if start_form and start_form not in forms and start_form not in broken and not _foreign(raw_start_form):
             problems.append(ModelProblem(where[spec.name], start_element,
                                          f"Het startformulier '{start_form}' bestaat niet. Maak forms/{start_form}.yaml."))
         elif start_form in forms:
@@ -370,10 +371,10 @@ def _dmn_refs(specs) -> set[str]:
 
 
 def _start_form(spec) -> str | None:
-    """The form of the process's (first) plain start event, filled in when a case is started."""
+    """The form key of the process's (first) plain start event, as the model writes it."""
     for start in spec.start.outputs if spec.start else ():
         if getattr(start, "form_key", None):
-            return form_key(start.form_key)
+            return start.form_key
     return None
 
 
