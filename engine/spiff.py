@@ -43,6 +43,11 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     CAMUNDA_MODEL_NS, BusinessRuleTaskParser, SubWorkflowParser, UserTaskParser,
 )
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask as CamundaParallelMI, SequentialMultiInstanceTask as CamundaSequentialMI,
+)
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.user_task import UserTask
@@ -305,6 +310,25 @@ class RegieBusinessRuleTaskParser(BusinessRuleTaskParser):
         return node.attrib.get("{" + CAMUNDA_MODEL_NS + "}decisionRef")
 
 
+def _fix_loop(spec, loop) -> None:
+    """Make a loop or multi-instance continue in any process, not only the one that started it.
+
+    SpiffWorkflow wires a loop to its instances (``completed_event`` -> ``merge_child``) and, for a
+    Camunda multi-instance over ``camunda:collection``, sets the collection and element variable on
+    the shared spec, only when it creates the first instance. Another process, or the same one after
+    a restart, that continues the loop would not know either, and the case would stop. Both are
+    fixed once here, when the spec is parsed.
+    """
+    child = spec.task_specs.get(loop.task_spec)
+    if child is not None and not child.completed_event.is_connected(loop.merge_child):
+        child.completed_event.connect(loop.merge_child)
+    if (isinstance(loop, (CamundaSequentialMI, CamundaParallelMI)) and loop.cardinality is None
+            and loop.data_output is not None and loop.data_input is None):
+        loop.data_input = TaskDataReference(loop.data_output.bpmn_id)
+        if loop.output_item is not None:
+            loop.input_item = TaskDataReference(loop.output_item.bpmn_id)
+
+
 class RegieParser(CamundaParser):
     """Parses BPMN (Camunda dialect) and DMN files for the engine.
 
@@ -325,6 +349,13 @@ class RegieParser(CamundaParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.prepared = Prepared()
+
+    def get_spec(self, process_id, required=True):
+        spec = super().get_spec(process_id, required)
+        for task_spec in list(spec.task_specs.values()) if spec is not None else ():
+            if isinstance(task_spec, LoopTask):
+                _fix_loop(spec, task_spec)
+        return spec
 
     def add_bpmn_xml(self, bpmn, filename=None):
         found = prepare(bpmn, filename or "")

@@ -359,3 +359,30 @@ def test_regie_deploys_a_diagram_as_documentation_on_request(tmp_path, monkeypat
     assert deployed.exit_code == 0 and deployed.output.startswith("schets: versie ")
     started = runner.invoke(main, ["start", "schets"])
     assert started.exit_code == 1 and "alleen als documentatie uitgerold" in started.output
+
+
+def test_a_multi_instance_loop_goes_on_in_another_process(db_url, clock):
+    """Each step by a different engine (another web worker, or after a restart): the loop over the
+    collection still creates its next instance."""
+    from engine import Engine, SequentialIds
+
+    engines = []
+
+    def another_process():
+        engines.append(Engine.from_url(db_url, clock=clock, ids=SequentialIds(), cache_size=0))
+        return engines[-1]
+
+    try:
+        another_process().deploy([C8])
+        case_id = another_process().start("huisbezoek_c8", {"kinderen": ["Ada", "Bo", "Cas"], "behandelaar": "jan"})
+        titles = []
+        for data in ({"adres": "Dorpsstraat 1", "akkoord": True}, {}, {}, {}, {}):
+            eng = another_process()
+            [task] = eng.tasks(case_id=case_id)
+            titles.append(task.title)
+            eng.complete(task.id, data)
+        assert titles == ["Huisbezoek plannen", "Kind spreken", "Kind spreken", "Kind spreken", "Bevestiging sturen"]
+        assert another_process().state(case_id).status == "completed" and engines[-1].verify(case_id)
+    finally:
+        for eng in engines:
+            eng.store.dispose()
