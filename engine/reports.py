@@ -8,8 +8,9 @@ a form shows up in the report without touching this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from jinja2 import Environment, select_autoescape
 

@@ -51,7 +51,7 @@ class Node:
     lane: str = ""
     x: float = 0
     y: float = 0
-    inner: "Box | None" = None     # layout of a subprocess's content
+    inner: Box | None = None     # layout of a subprocess's content
     boundaries: list = field(default_factory=list)
 
     @property
@@ -120,7 +120,7 @@ def layout_container(container, lane_of: dict[str, str], lane_order: list[str]) 
     back = find_back_edges(nodes, succ, flows)
     # layers: longest path over forward edges
     indeg = {n: 0 for n in nodes}
-    for src, outs in succ.items():
+    for outs in succ.values():
         for fid, tgt in outs:
             if fid not in back:
                 indeg[tgt] += 1
@@ -141,7 +141,7 @@ def layout_container(container, lane_of: dict[str, str], lane_order: list[str]) 
     placed: set[str] = set()
     preds: dict[str, set[str]] = {n: set() for n in nodes}
     for src, outs in succ.items():
-        for fid, tgt in outs:
+        for _fid, tgt in outs:
             preds[tgt].add(src)
 
     def free(node: Node, r: int) -> bool:
@@ -279,7 +279,7 @@ def _place(nodes, boundary, flows, back, lane_order) -> Box:
 
 def _hits(points, obstacles, skip) -> int:
     count = 0
-    for (x1, y1), (x2, y2) in zip(points, points[1:]):
+    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
         for o in obstacles:
             if o.id in skip:
                 continue
@@ -297,7 +297,7 @@ def route(s: Node, t: Node, is_back: bool, obstacles, col_x, col_w, row_y, bound
     gap_before = lambda layer: col_x[layer] - COL_GAP / 2  # noqa: E731
     below = max(s.y + s.h, t.y + t.h) + ROW_GAP / 2
     above = min(s.y, t.y) - ROW_GAP / 2
-    layer_s = nodes_layer(s, obstacles, host)
+    layer_s = s.layer
     cands = []
     if host:
         bx, by = s.cx, s.y + s.h
@@ -327,10 +327,6 @@ def route(s: Node, t: Node, is_back: bool, obstacles, col_x, col_w, row_y, bound
                       (tl, ty)])
     best = min(cands, key=lambda pts: (_hits(pts, obstacles, skip), cands.index(pts)))
     return _simplify(best)
-
-
-def nodes_layer(s: Node, obstacles, host) -> int:
-    return s.layer
 
 
 def _simplify(points):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
-
 D = "2026-01-20"
 
 STEUNPUNT = {
