@@ -63,6 +63,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .camunda import REGIE_NS, Prepared, prepare
 from .errors import ExpressionError
+from .expressions import Evaluator
 
 # ISO-8601 durations (P3M, PT24H), repeating intervals (R5/P3M, R/2026-01-01T09:00/P1W) and dates.
 ISO_TIMER = re.compile(
@@ -379,6 +380,9 @@ class RegieScriptEngine(PythonScriptEngine):
     def __init__(self, evaluator):
         super().__init__(environment=None)
         self.evaluator = evaluator
+        # now() and today() in a model read the time of the step being applied (the time its event
+        # records), not the engine's clock: a replay months later reads the same moment.
+        self.stepped = Evaluator(clock=_current_time)
 
     def validate(self, expression: str) -> None:
         # DMN's engine uses a SyntaxError here to decide whether a cell needs an implicit '=='.
@@ -393,7 +397,7 @@ class RegieScriptEngine(PythonScriptEngine):
             return expression.strip()   # a plain ISO-8601 value, as Camunda Modeler writes timers
         names = task.data if not external_context else {**task.data, **external_context}
         try:
-            result = self.evaluator.evaluate(expression, names)
+            result = self.stepped.evaluate(expression, names)
         except ExpressionError as err:
             err.element_id = err.element_id or task.task_spec.bpmn_id or task.task_spec.name
             raise
@@ -411,10 +415,10 @@ class RegieScriptEngine(PythonScriptEngine):
     def execute(self, task, script, external_context=None):
         try:
             if not external_context:
-                self.evaluator.execute(script, task.data)
+                self.stepped.execute(script, task.data)
                 return True
             names = {**task.data, **external_context}
-            self.evaluator.execute(script, names)
+            self.stepped.execute(script, names)
         except ExpressionError as err:
             err.element_id = err.element_id or task.task_spec.bpmn_id or task.task_spec.name
             raise

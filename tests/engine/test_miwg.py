@@ -287,3 +287,24 @@ def test_c_9_1_answer_received(engine):
     case_id = engine.start("requestDocument_en", {})
     assert work(engine, case_id, {}) == ["Request document", "Wait for answer"]
     finished(engine, case_id, "EndEvent_GotDocument")
+
+
+def test_c_9_0_manual_check_times_out_into_fraud_report(engine, clock):
+    """Across the call activity: C.9.2's 5-day timer event subprocess adds a task, its 7-day timeout
+    throws an error that C.9.0's boundary event catches, and the terminate end event closes the case.
+    The replay reads now() at the time each step was taken, so verify holds after the clock moved."""
+    engine.deploy(files("C.9.0", *EXECUTABLE["C.9.0"]))
+    case_id = engine.start("customer_onboarding_en", {"applicant": {"name": "Piet", "age": 19}})
+    [task] = engine.tasks(case_id=case_id)
+    engine.complete(task.id, {})
+    clock.advance(days=5, minutes=1)
+    assert engine.fire_due_timers() == 1
+    assert sorted(t.title for t in engine.tasks(case_id=case_id)) == [
+        "Decide on application", "Notify customer about delay"]
+    assert engine.verify(case_id)
+    clock.advance(days=2)
+    assert engine.fire_due_timers() == 1
+    [report] = engine.tasks(case_id=case_id)
+    assert report.title == "Report fraud"
+    engine.complete(report.id, {})
+    finished(engine, case_id, "TerminateEvent_ApplicationCanceledFraud")
