@@ -27,8 +27,9 @@ import ast
 import json
 import keyword
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from lxml import etree
 
@@ -119,10 +120,6 @@ _FEEL_KEYWORDS = frozenset({"and", "or", "if", "then", "else", "some", "every", 
 _FEEL_LITERALS = {"true": "True", "false": "False", "null": "None"}
 _FEEL_COMPARE = {"=": "==", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _FEEL_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "'": "'"}
-
-
-def _one(args: list[str], template: str) -> str:
-    return template.format(*args)
 
 
 # FEEL built-in -> (allowed argument counts, Regie expression). Names as FEEL writes them.

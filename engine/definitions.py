@@ -18,15 +18,16 @@ import ast
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from .camunda import SYNTHETIC
 from .errors import ExpressionError, ModelError, ModelProblem, RegieError
@@ -359,7 +360,7 @@ def _in_dutch(message: str) -> str:
         found = pattern.search(message)
         if found:
             return dutch.format(*(_shortened(g) for g in found.groups()))
-    return f"Dit deel van het model kan Regie niet lezen (technisch: {message.strip()[:300]})." 
+    return f"Dit deel van het model kan Regie niet lezen (technisch: {message.strip()[:300]})."
 
 
 def _files_for(sources: list[SourceFile], kind: str, names: set[str]) -> list[tuple[str, str]]:

@@ -18,48 +18,63 @@ from __future__ import annotations
 import ast
 import re
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 import SpiffWorkflow.task as _spiff_task
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
+from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
+from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway, InclusiveGateway
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
-from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.bpmn.parser.event_parsers import (
-    CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH, MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH,
-    TIMER_EVENT_XPATH,
-)
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
-from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
-from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EventSubprocess
-from SpiffWorkflow.camunda.parser.task_spec import (
-    CAMUNDA_MODEL_NS, BusinessRuleTaskParser, SubWorkflowParser, UserTaskParser,
-)
-from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
-from SpiffWorkflow.camunda.specs.multiinstance_task import (
-    ParallelMultiInstanceTask as CamundaParallelMI, SequentialMultiInstanceTask as CamundaSequentialMI,
-)
-from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
-from SpiffWorkflow.camunda.specs.user_task import UserTask
-from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.control import _EndJoin
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+from SpiffWorkflow.bpmn.specs.defaults import (
+    CallActivity,
+    EventSubprocess,
+    ExclusiveGateway,
+    InclusiveGateway,
+    StartEvent,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as StartEventMixin
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess as EventSubprocessMixin
-from SpiffWorkflow.util.task import TaskIterator, TaskState
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.task_spec import (
+    CAMUNDA_MODEL_NS,
+    BusinessRuleTaskParser,
+    SubWorkflowParser,
+    UserTaskParser,
+)
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    ParallelMultiInstanceTask as CamundaParallelMI,
+)
+from SpiffWorkflow.camunda.specs.multiinstance_task import (
+    SequentialMultiInstanceTask as CamundaSequentialMI,
+)
+from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from .camunda import REGIE_NS, Prepared, prepare
 from .errors import ExpressionError
@@ -81,7 +96,7 @@ _decisions: ContextVar[list | None] = ContextVar("regie_decisions", default=None
 def _current_time() -> datetime:
     source = _now.get()
     # Outside an engine step (raw SpiffWorkflow use in benchmarks) the library behaves as shipped.
-    return source() if source is not None else datetime.now(timezone.utc)
+    return source() if source is not None else datetime.now(UTC)
 
 
 class _ClockedDatetime(datetime):

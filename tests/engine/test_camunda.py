@@ -3,7 +3,7 @@ groups, forms from the model, JUEL and FEEL on the restricted evaluator, work ou
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
@@ -123,7 +123,7 @@ def test_candidate_groups_route_tasks_to_those_roles(engine):
     case_id = start_c7(engine)
     [task] = engine.tasks(role="casemanager")
     assert (task.name, task.assignee) == ("beoordelen", "jan")   # camunda:assignee="${behandelaar}"
-    assert task.due == datetime(2026, 1, 6, 9, 0, tzinfo=timezone.utc)   # ${spoed ? 'P1D' : 'P5D'}
+    assert task.due == datetime(2026, 1, 6, 9, 0, tzinfo=UTC)   # ${spoed ? 'P1D' : 'P5D'}
     assert engine.tasks(role="specialist") == []
     engine.complete(task.id, {"akkoord": True, "categorie": "inrichting"}, actor="jan")
     [second] = engine.tasks(role="specialist")
