@@ -379,7 +379,12 @@ def _emit(plane, box: Box, ox: float, oy: float) -> None:
             extra["isMarkerVisible"] = "true"
         if node.kind in CONTAINERS:
             extra["isExpanded"] = "true"
-        _shape(plane, node.id, ox + node.x, oy + node.y, node.w, node.h, **extra)
+        shape = _shape(plane, node.id, ox + node.x, oy + node.y, node.w, node.h, **extra)
+        if node.kind.endswith("Gateway") and node.el.get("name"):
+            # above the diamond: its branches leave from the bottom and would cross a label below it
+            label = etree.SubElement(shape, f"{{{BPMNDI}}}BPMNLabel")
+            etree.SubElement(label, f"{{{DC}}}Bounds", x=str(round(ox + node.cx - 70)), y=str(round(oy + node.y - 34)),
+                             width="140", height="27")
         if node.inner is not None:
             _emit(plane, node.inner, ox + node.x, oy + node.y)
     for fid, points in box.edges:
@@ -388,10 +393,11 @@ def _emit(plane, box: Box, ox: float, oy: float) -> None:
             etree.SubElement(edge, f"{{{DI}}}waypoint", x=str(round(ox + px)), y=str(round(oy + py)))
 
 
-def _shape(plane, element_id, x, y, w, h, **attrs) -> None:
+def _shape(plane, element_id, x, y, w, h, **attrs):
     shape = etree.SubElement(plane, f"{{{BPMNDI}}}BPMNShape", id=f"{element_id}_di", bpmnElement=element_id, **attrs)
     etree.SubElement(shape, f"{{{DC}}}Bounds", x=str(round(x)), y=str(round(y)), width=str(round(w)),
                      height=str(round(h)))
+    return shape
 
 
 if __name__ == "__main__":
