@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition, TerminateEventDefinition
@@ -104,6 +105,18 @@ _HANDLERS: dict[str, Callable] = {
     "task_completed": _complete,
     "timers_due": _timers_due,
 }
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str):
+    """The task with this id, or None: a finished task may have been compacted away (or never existed)."""
+    key = uuid.UUID(task_id)
+    task = workflow.tasks.get(key)
+    if task is None:
+        for sub in workflow.subprocesses.values():
+            task = sub.tasks.get(key)
+            if task is not None:
+                break
+    return task
 
 
 def all_tasks(workflow: BpmnWorkflow):

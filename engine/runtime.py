@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -22,7 +21,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from .audit import GENESIS, Event, canonical_json, check_chain
 from .cases import (
-    Live, active_elements, apply_event, case_data, normalise, ready_user_tasks, status, waiting_timers,
+    CaseStalled, Live, active_elements, apply_event, case_data, find_task, normalise, ready_user_tasks, status,
+    waiting_timers,
 )
 from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (
@@ -34,7 +34,7 @@ from .forms import Form, load_form
 from .providers import Clock, IdSource, RandomIds, SystemClock
 from .deadlines import resolve_date
 from .spiff import RegieScriptEngine, TaskIdSequence, dump_instance, load_instance
-from .store import CaseRow, Store, TaskRow, TimerRow, VersionRow
+from .store import CaseRow, IncidentRow, Store, TaskRow, TimerRow, VersionRow
 
 DEFAULT_URL = "sqlite:///instance/regie.db"
 
@@ -261,7 +261,7 @@ class Engine:
                 if form is not None:
                     form.validate(data)
                 live = self._load(case, version)
-                spiff_task = live.workflow.get_task_from_id(uuid.UUID(task_id))
+                spiff_task = find_task(live.workflow, task_id)
                 if spiff_task is None or spiff_task.state != TaskState.READY:
                     raise TaskNotReady(task_id, task_row.title)
                 command = Event("task_completed", {
@@ -273,6 +273,11 @@ class Engine:
                 self._persist(tx, case, live, version, [command, *facts], now, actor)
                 task_row.state, task_row.completed_at, task_row.completed_by = "completed", now, actor
                 done = TaskView.of(task_row)
+        except IncidentError as err:
+            self._forget(case_id)
+            if isinstance(err.__cause__, CaseStalled):
+                self._record_incident(case_id, err, now, actor)
+            raise
         except BaseException:
             self._forget(case_id)
             raise
@@ -508,6 +513,16 @@ class Engine:
             self._live.pop(case_id, None)
             self._synced.pop(case_id, None)
             self._pending.pop(case_id, None)
+
+    def _record_incident(self, case_id: str, err: IncidentError, now: datetime, actor: str) -> None:
+        """A refused step leaves a visible incident on the case, written in a transaction of its own."""
+        with self.store.write() as tx:
+            case = tx.case(case_id, lock=True)
+            tx.add_incident(IncidentRow(case_id=case_id, element=err.element_id, kind="step", message=err.reason,
+                                        created_at=now))
+            tx.append_events(case, [Event("incident", {"element": err.element_id, "reason": err.reason})], now, actor)
+            case.updated_at = now
+            tx.save_case(case)
 
     def _bump(self, case_id: str, revision: int) -> None:
         """A command changed the case row but not its workflow: keep the cached workflow valid."""
