@@ -24,7 +24,6 @@ from sqlalchemy import insert, select  # noqa: E402
 from engine import Engine, ManualClock, SequentialIds  # noqa: E402
 from engine.audit import GENESIS, canonical_json, event_hash  # noqa: E402
 from engine.store import CaseRow, EventRow, TaskRow, UserRow  # noqa: E402
-from engine.store.models import Base  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "tests" / "engine" / "models"

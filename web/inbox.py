@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, render_template, request, url_for
 
 from engine.errors import RegieError
 from engine.store.inbox import COUNT_CAP, InboxQuery, colleagues, inbox_page

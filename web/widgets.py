@@ -9,10 +9,11 @@ wrong, in the same words the engine uses.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 

@@ -9,7 +9,7 @@ tasks of different ages, some of them overdue. Nothing here is real: every name 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
@@ -103,7 +103,7 @@ def _value(field: FormField, rng: random.Random, now: datetime, keep_going: floa
         "number": lambda: rng.randint(int(field.min or 0), int(field.max if field.max is not None else 2500)),
         "integer": lambda: rng.randint(int(field.min or 0), int(field.max if field.max is not None else 5)),
         "date": lambda: (date(1985, 1, 1) + timedelta(days=rng.randint(0, 5000))).isoformat()
-        if "geboorte" in field.name else (now.astimezone(timezone.utc).date() + timedelta(days=rng.randint(1, 21))).isoformat(),
+        if "geboorte" in field.name else (now.astimezone(UTC).date() + timedelta(days=rng.randint(1, 21))).isoformat(),
         "yesno": lambda: rng.random() < 0.6,
         "choice": lambda: choices[0] if rng.random() < keep_going else rng.choice(choices),
         "multichoice": lambda: sorted(rng.sample(choices, k=min(len(choices), rng.randint(1, 2))), key=choices.index),

@@ -113,6 +113,9 @@ def login(chromium, server):
         context.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, max_height: int = 1600) -> None:
+    """A screenshot of the page from the top, at most ``max_height`` pixels (the README shows them)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    height = min(page.evaluate("document.documentElement.scrollHeight"), max_height)
+    width = page.viewport_size["width"]
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})

@@ -20,7 +20,11 @@
       active.forEach(function (element) {
         canvas.addMarker(element.id, element.width > 200 ? "regie-actief-omvat" : "regie-actief");
       });
-      active.sort(function (a, b) { return a.width * a.height - b.width * b.height; });   // the most specific first
+      // Centre on what a person works on: a user task first, else the smallest (most specific) element.
+      active.sort(function (a, b) {
+        var user = (b.type === "bpmn:UserTask") - (a.type === "bpmn:UserTask");
+        return user || a.width * a.height - b.width * b.height;
+      });
       canvas.zoom("fit-viewport", "auto");
       if (canvas.zoom() < 0.7 && active.length) {
         // A large model drawn whole is unreadable: show the current step at a readable size instead.
