@@ -29,8 +29,6 @@ USERS = [
 ]
 SHOTS = ROOT / ("docs/screenshots" if os.environ.get("REGIE_SCREENSHOTS") else "test-results/screenshots")
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="session")
 def chromium():

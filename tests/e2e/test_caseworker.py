@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import PASSWORD, shot
+
+pytestmark = pytest.mark.browser
 
 
 def test_log_in_fix_a_mistake_complete_and_see_what_follows(server, login):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import shot
+
+pytestmark = pytest.mark.browser
 
 
 def test_coordinator_reassigns_a_task_with_a_reason(server, login):

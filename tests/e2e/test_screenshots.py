@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 
 from .conftest import PASSWORD, LiveServer, shot, start_server
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def demo_server(tmp_path, password_hash):
