@@ -420,25 +420,35 @@ def _sync_schedule(engine, tx, row, process_id, version_id, element, timer, supp
         row = StartScheduleRow(process_id=process_id, element=element, attempts=0)
         sql.add_schedule(tx, row)
     row.version_id, row.expression, row.due_at, row.cycles_left = version_id, timer.expression, due, cycles
-    row.status, row.last_error = status, error
+    row.status, row.last_error, row.attempts = status, error, 0
 
 
 def first_occurrence(engine, timer: TimerEventDefinition, anchor: datetime) -> tuple[datetime, int]:
-    """When a timer start event first fires, counted from ``anchor`` (the deploy), and how many starts follow."""
-    value = _timer_value(engine, timer)
+    """When a timer start event first fires, counted from ``anchor`` (the deploy), and how many starts follow.
+
+    A cycle with a start date in the past begins at its first occurrence after the deploy: the starts
+    it would have made before the process existed are not made up for.
+    """
+    value = _timer_value(engine, timer.expression)
     if isinstance(timer, CycleTimerEventDefinition):
-        cycles, start, duration = _parse_cycle(value)
-        first = start if start is not None else anchor + _period(duration, anchor)
-        return first, cycles
+        cycles, first, duration = _parse_cycle(value)
+        if first is None:
+            return anchor + _period(duration, anchor), cycles
+        for _ in range(100_000):    # a very short period far in the past: give up stepping, start after one
+            if first >= anchor or cycles == 0:
+                return first, cycles
+            first, cycles = first + _period(duration, first), cycles - 1 if cycles > 0 else cycles
+        return anchor + _period(duration, anchor), cycles
     if isinstance(timer, DurationTimerEventDefinition):
         return anchor + _period(TimerEventDefinition.parse_iso_duration(value), anchor), 1
     return TimerEventDefinition.get_datetime(value), 1
 
 
-def _timer_value(engine, timer: TimerEventDefinition) -> str:
+def _timer_value(engine, expression: str) -> str:
+    """The ISO-8601 text of a timer: written as such (``P3M``), or what its expression yields."""
     from .spiff import ISO_TIMER
 
-    text = timer.expression.strip()
+    text = expression.strip()
     if ISO_TIMER.match(text):
         return text
     return str(engine.evaluator.evaluate(text, {})).strip()
@@ -460,12 +470,13 @@ def _period(duration: dict, start: datetime) -> timedelta:
     return TimerEventDefinition.get_timedelta_from_start(dict(duration), start)
 
 
-def next_occurrence(row: StartScheduleRow) -> tuple[datetime | None, int]:
-    """The schedule after the occurrence ``row.due_at`` has started its case."""
+def next_occurrence(engine, row: StartScheduleRow) -> tuple[datetime | None, int]:
+    """The schedule after the occurrence ``row.due_at`` has started its case: (next time or None, starts left)."""
+    value = _timer_value(engine, row.expression)
     cycles = row.cycles_left - 1 if row.cycles_left > 0 else row.cycles_left
-    if cycles == 0 or not row.expression.strip().upper().startswith("R"):
+    if cycles == 0 or not value.upper().startswith("R"):
         return None, 0
-    _, _, duration = _parse_cycle(row.expression.strip())
+    _, _, duration = _parse_cycle(value)
     return row.due_at + _period(duration, row.due_at), cycles
 
 
@@ -518,7 +529,7 @@ def _start_one(engine, now: datetime, failed: bool, skip: set[int]):
                 updated_at=at, created_by="timer",
             )
             engine._persist(tx, case, live, version, [command, *facts], at, "timer", new=True)
-            row.due_at, row.cycles_left = next_occurrence(row)
+            row.due_at, row.cycles_left = next_occurrence(engine, row)
             row.status, row.attempts, row.last_error = ("waiting" if row.due_at else "done"), 0, None
     except ConflictError:
         raise

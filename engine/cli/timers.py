@@ -113,5 +113,5 @@ def incidents(case_id, show_all, as_json) -> None:
         click.echo(f"{i.id}\t{i.case_id}\t{i.element}\t{_when(i.created_at)}\t{state}\t{i.message}")
     if not items:
         click.echo("Geen open storingen." if not show_all else "Geen storingen.")
-    elif any(i.resolved_at is None for i in items):
-        click.echo("Los de oorzaak op en probeer het opnieuw met 'regie timers retry <zaak>'.")
+    elif any(i.resolved_at is None and i.kind == "timer" for i in items):
+        click.echo("Los de oorzaak op en probeer de timer opnieuw met 'regie timers retry <zaak>'.")

@@ -248,3 +248,12 @@ def test_without_the_parser_hook_the_schedule_says_why_and_starts_nothing(engine
     clock.advance(days=400)
     assert engine.fire_due_timers() == 0
     assert engine.cases(process_id="timer_lijst") == []
+
+
+def test_a_cycle_that_began_before_the_deploy_starts_at_its_next_occurrence(timer_starts, engine, clock, tmp_path):
+    engine.deploy([list_model(tmp_path, "R/2025-01-01T08:00:00Z/P2M")])
+    [schedule] = engine.start_schedules()
+    assert schedule.next == datetime(2026, 3, 1, 8, tzinfo=UTC)        # not the six that were before
+    clock.set("2026-05-02T00:00:00+00:00")
+    assert engine.fire_due_timers() == 2                                       # 1 March and 1 May
+    assert engine.start_schedules()[0].next == datetime(2026, 7, 1, 8, tzinfo=UTC)

@@ -278,6 +278,22 @@ def test_a_case_that_is_no_longer_running_loses_its_timers(deployed, clock):
     assert [e.type for e in deployed.history(case_id)] == ["case_started"]
 
 
+def test_a_timer_row_out_of_step_with_its_case_is_corrected_not_fired(deployed, clock):
+    from engine.store.models import TimerRow
+
+    case_id = deployed.start("timer_enkel", {})
+    with deployed.store.write() as tx:                            # a row no workflow timer stands behind
+        tx.add_timer(TimerRow(case_id=case_id, task_id="00000000-0000-0000-0000-000000000000", element="spook",
+                              due_at=clock.now(), status="waiting", attempts=0))
+    clock.advance(hours=1)
+    assert deployed.fire_due_timers() == 0
+    assert [element for element, _, _ in timer_rows(deployed, case_id)] == ["wacht"]
+    assert deployed.incidents() == [] and len(deployed.history(case_id)) == 1
+    clock.advance(days=1)
+    assert deployed.fire_due_timers() == 1
+    assert deployed.verify(case_id)
+
+
 # --- deadlines ------------------------------------------------------------------------------------
 
 
