@@ -193,6 +193,16 @@ def test_timers_inside_and_on_a_subprocess(deployed, clock):
     assert deployed.verify(case_id)
 
 
+def test_timer_start_of_an_event_subprocess_inside_the_case(deployed, clock):
+    case_id = deployed.start("timer_eventsub", {})
+    assert [e for e, _, _ in timer_rows(deployed, case_id)] == ["na_week"]
+    assert deployed.start_schedules() == []                  # not a process-level start: no new cases
+    clock.advance(days=7, minutes=1)
+    assert deployed.fire_due_timers() == 1
+    assert names(deployed, case_id) == ["bel", "werk"]         # non-interrupting: the work goes on
+    assert deployed.verify(case_id)
+
+
 def test_boundary_timer_on_a_multi_instance_task(deployed, clock):
     case_id = deployed.start("timer_meerdere", {"kinderen": ["Sam", "Noor", "Lev"]})
     first, *_ = deployed.tasks(case_id=case_id)
