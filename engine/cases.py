@@ -74,13 +74,22 @@ def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
     facts = [Event("gateway_decision", d) for d in decisions]
     after = waiting_timers(live.workflow)
     for task_id, (element, due) in before.items():
-        if task_id not in after or after[task_id][1] != due:
+        if _fired(live.workflow, task_id, after, due):
             facts.append(Event("timer_fired", {"task_id": task_id, "element": element, "due": due.isoformat()}))
     check_progress(live.workflow)
     if live.workflow.completed:
         facts.append(Event("case_completed", {"end": _end_element(live.workflow)}))
     compact(live.workflow)
     return live, facts
+
+
+def _fired(workflow: BpmnWorkflow, task_id: str, after: dict, due: datetime) -> bool:
+    """Whether a timer that was waiting before the step fired in it (not: was cancelled with its task)."""
+    if task_id in after:
+        return after[task_id][1] != due          # a cycle timer moved on to its next occurrence
+    task = workflow.get_task_from_id(uuid.UUID(task_id))
+    # Completed, or a cycle that used up its last occurrence; cancelled or dropped tasks did not fire.
+    return task is not None and task.state != TaskState.CANCELLED
 
 
 def _start(live: Live, payload, version, script_engine) -> None:

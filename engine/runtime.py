@@ -33,7 +33,7 @@ from .expressions import Evaluator
 from .forms import Form, load_form
 from .providers import Clock, IdSource, RandomIds, SystemClock
 from .deadlines import resolve_date
-from .spiff import RegieScriptEngine, TaskIdSequence, dump_instance, load_instance
+from .spiff import RegieScriptEngine, TaskIdSequence, canonical_state, dump_instance, load_instance
 from .store import CaseRow, IncidentRow, Store, TaskRow, TimerRow, VersionRow
 
 DEFAULT_URL = "sqlite:///instance/regie.db"
@@ -445,7 +445,7 @@ class Engine:
         with self.store.read() as tx:
             case = tx.case(case_id)
             events = tx.events(case_id)
-            stored = json.loads(case.state)
+            stored = canonical_state(json.loads(case.state))
         problems = [f"zaak {case_id}, event {p.seq}: {p.message}" for p in check_chain(case_id, events)]
         if events and (events[-1].hash != case.last_hash or events[-1].seq != case.last_seq):
             problems.append(f"zaak {case_id}: het laatste event hoort niet bij de zaak (events verwijderd?)")

@@ -478,8 +478,23 @@ _instance_converter = _InstanceConverter(BpmnWorkflow, _registry)
 
 
 def dump_instance(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The workflow's instance state as a JSON-ready dict (no specs)."""
-    return _instance_converter.to_dict(workflow)
+    """The workflow's instance state as a JSON-ready dict (no specs), in a canonical order."""
+    return canonical_state(_instance_converter.to_dict(workflow))
+
+
+def canonical_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Sort the lists whose order carries no meaning, so equal states compare equal.
+
+    SpiffWorkflow stores each task's data as a delta against its parent; the deleted keys come out in
+    the parent's key order, which can follow set iteration order (and so ``PYTHONHASHSEED``).
+    """
+    workflows = [state, *state.get("subprocesses", {}).values()]
+    for wf in workflows:
+        for task in wf.get("tasks", {}).values():
+            delta = task.get("delta")
+            if delta and delta.get("deletions"):
+                delta["deletions"] = sorted(delta["deletions"], key=str)
+    return state
 
 
 def load_instance(state: dict[str, Any], spec, subprocess_specs, script_engine) -> BpmnWorkflow:

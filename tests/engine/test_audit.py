@@ -56,3 +56,12 @@ def test_replay_to_an_earlier_point(engine, case):
     live = engine.replay(case, up_to=1)
     ready = [t.task_spec.bpmn_id for t in live.workflow.tasks.values() if t.state == 16]  # READY
     assert ready == ["intake"]
+
+
+def test_state_comparison_ignores_the_order_of_deleted_keys():
+    from engine.spiff import canonical_state
+
+    def state(deletions):
+        return {"tasks": {"t": {"delta": {"updates": {}, "deletions": deletions}}}, "subprocesses": {}}
+
+    assert canonical_state(state(["b", "a"])) == canonical_state(state(["a", "b"]))

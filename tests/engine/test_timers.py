@@ -168,9 +168,6 @@ def test_calling_back_in_time_removes_the_timers(deployed, clock):
     assert deployed.verify(case_id)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/cases.py apply_event reports every timer that stopped waiting as timer_fired, also one that "
-    "was cancelled because its task was completed (see docs/timers.md, 'Known gaps')"))
 def test_a_cancelled_boundary_timer_is_not_recorded_as_fired(deployed, clock):
     case_id = deployed.start("timer_terugbellen", {})
     [call] = deployed.tasks(case_id=case_id)
