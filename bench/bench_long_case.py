@@ -1,14 +1,19 @@
 """Issue 6 benchmark: the cost of one step and the size of the stored state as a case gets long.
 
-For each model (the loop of the issue: user task + script task + gateway; and the same loop with a
-parallel split/join and a non-interrupting boundary timer) one case is driven round after round.
-Regie: one ``complete`` (engine + store commit, SQLite) timed per round; the figure at round N is the
-median of the rounds around N. State: the bytes of the stored workflow state at round N. Baseline:
-stock SpiffWorkflow stepping in memory and serializing to JSON after each step, as a store would.
-Raw SpiffWorkflow is only measured up to round 300: its cost grows with the history, and at depth
-1,000 its task iterator stops, so the loop case stalls (round 333 for the plain loop).
+Two models: the loop of the issue (user task + script task + gateway) and the same loop with a
+parallel split/join and a non-interrupting boundary timer. For each checkpoint N one case is first
+driven to round N; then the cases of all checkpoints take their next rounds in turn, so every
+checkpoint is timed under the same machine load. The figure at N is the median of the rounds timed
+around N (a window centred on N where it can be); the state size is taken right after round N.
 
-    .venv/bin/python bench/bench_long_case.py [--rounds 5000] [--window 41] [--pg]
+- Regie: one ``complete`` (engine + store commit, SQLite; ``--pg`` adds PostgreSQL); state = bytes
+  of the stored workflow state.
+- Raw SpiffWorkflow (the baseline of bench/common.py): the same step in memory plus the JSON
+  serialization a store would do; state = bytes of that JSON. Measured up to round 300 only: its
+  cost grows with the history and before round 1,000 the loop case breaks down (the task iterator
+  stops at tree depth 1,000: the plain loop stalls after round 333, the parallel loop fails earlier).
+
+    .venv/bin/python bench/bench_long_case.py [--rounds 5000] [--window 21] [--pg]
 """
 
 from __future__ import annotations
@@ -27,106 +32,128 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from bench.common import MODELS, RawSpiff  # noqa: E402
 from engine import Engine, ManualClock, SequentialIds  # noqa: E402
 
-RAW_CHECKPOINTS = (10, 100, 300)
-CASES = (("loop.bpmn", "loop", "loop (user task + script + gateway)"),
-         ("loop_parallel.bpmn", "loop_parallel", "loop with parallel split/join + non-interrupting boundary timer"))
-
-
-def checkpoints(rounds: int) -> list[int]:
-    return sorted({10, 1000, rounds} | ({100} if rounds >= 1000 else set()))
-
-
-def around(points: list[int], window: int) -> dict[int, range]:
-    half = window // 2
-    return {p: range(max(1, p - half), p + half + 1) for p in points}
+RAW_CHECKPOINTS = [10, 100, 300]
+CASES = (("loop.bpmn", "loop", "Loop (user task + script task + gateway)"),
+         ("loop_parallel.bpmn", "loop_parallel", "Loop with parallel split/join and a non-interrupting boundary timer"))
+DATA = {"verslag": "Gebeld, gaat goed."}
 
 
 def bench_regie(url: str, model: str, process: str, points: list[int], window: int) -> dict[int, tuple[float, int]]:
-    """Round -> (median ms of one complete around it, stored state bytes at it)."""
+    """Checkpoint -> (median ms of one ``complete`` from that round on, stored state bytes after them)."""
     eng = Engine.from_url(url, clock=ManualClock(), ids=SequentialIds())
     eng.deploy([MODELS / model, MODELS / "contactmoment.yaml"])
-    spans = around(points, window)
-    last = max(r.stop for r in spans.values())
-    case_id = eng.start(process, {"limit": last + 1})
+    cases = {}
+    for point in points:
+        case_id = eng.start(process, {"limit": point + window + 10})
+        for _ in range(_first_timed(point, window) - 1):
+            eng.complete(eng.tasks(case_id=case_id)[0].id, DATA, actor="bench")
+        cases[point] = case_id
     samples: dict[int, list[float]] = {p: [] for p in points}
     sizes: dict[int, int] = {}
-    for n in range(1, last):
-        task_id = eng.tasks(case_id=case_id)[0].id
-        start = time.perf_counter()
-        eng.complete(task_id, {"verslag": "Gebeld, gaat goed."}, actor="bench")
-        elapsed = time.perf_counter() - start
-        for p, span in spans.items():
-            if n in span:
-                samples[p].append(elapsed)
-            if n == p:
+    for k in range(window):
+        for point, case_id in cases.items():
+            task_id = eng.tasks(case_id=case_id)[0].id
+            start = time.perf_counter()
+            eng.complete(task_id, DATA, actor="bench")
+            samples[point].append(time.perf_counter() - start)
+            if _first_timed(point, window) + k == point:
                 with eng.store.read() as tx:
-                    sizes[p] = len(tx.case(case_id).state)
+                    sizes[point] = len(tx.case(case_id).state)
     eng.store.dispose()
     return {p: (statistics.median(samples[p]) * 1000, sizes[p]) for p in points}
 
 
-def bench_raw(model: str, process: str, window: int) -> tuple[dict[int, tuple[float, int]], str | None]:
-    """Round -> (median ms of one step + JSON serialize, JSON bytes); and how and when it broke down, if it did."""
+def _first_timed(point: int, window: int) -> int:
+    """The first timed round, so that the window is centred on ``point`` where it can be."""
+    return max(1, point - window // 2)
+
+
+def bench_raw(model: str, process: str, window: int) -> tuple[dict[int, tuple[float, int]], str]:
+    """Checkpoint -> (median ms of one step + JSON serialize, JSON bytes); and where the case broke down."""
     raw = RawSpiff(MODELS / model, process)
-    wf = raw.start({"limit": 10_000})
-    spans = around(list(RAW_CHECKPOINTS), window)
-    timed_until = max(r.stop for r in spans.values())
-    samples: dict[int, list[float]] = {p: [] for p in RAW_CHECKPOINTS}
-    sizes: dict[int, int] = {}
-    for n in range(1, 2000):
-        # Past the last checkpoint, walk on without timing until the case breaks down.
-        if not any(t.state == TaskState.READY and t.task_spec.manual for t in wf.tasks.values()):
-            return _summary(samples, sizes), f"stalls after round {n - 1}: no ready task left (the tree iterator stops at depth 1,000)"
-        start = time.perf_counter()
+    workflows, broke = {}, ""
+    for point in RAW_CHECKPOINTS:
+        wf = raw.start({"limit": 10_000})
         try:
-            text = raw.complete(wf, {"verslag": "Gebeld, gaat goed."} if n < timed_until else {})
-        except RecursionError:
-            return _summary(samples, sizes), f"fails at round {n}: RecursionError (a join walks the whole history)"
-        elapsed = time.perf_counter() - start
-        for p, span in spans.items():
-            if n in span:
-                samples[p].append(elapsed)
-            if n == p:
-                sizes[p] = len(text)
-    return _summary(samples, sizes), None
+            for n in range(1, _first_timed(point, window)):
+                _raw_step(raw, wf, n)
+        except _BrokeDown as err:
+            broke = str(err)
+            break
+        workflows[point] = wf
+    samples: dict[int, list[float]] = {p: [] for p in workflows}
+    sizes: dict[int, int] = {}
+    for k in range(window):
+        for point, wf in list(workflows.items()):
+            if not any(t.state == TaskState.READY and t.task_spec.manual for t in wf.tasks.values()):
+                del workflows[point]    # broke down inside the window: its rounds so far are the sample
+                continue
+            start = time.perf_counter()
+            try:
+                text = raw.complete(wf, DATA)
+            except RecursionError:
+                del workflows[point]
+                continue
+            samples[point].append(time.perf_counter() - start)
+            if _first_timed(point, window) + k == point:
+                sizes[point] = len(text)
+    if not broke:
+        # Walk a new case on (untimed) until it breaks down.
+        wf = raw.start({"limit": 10_000})
+        try:
+            for n in range(1, 2000):
+                _raw_step(raw, wf, n)
+        except _BrokeDown as err:
+            broke = str(err)
+    return {p: (statistics.median(s) * 1000, sizes[p]) for p, s in samples.items() if s}, broke
 
 
-def _summary(samples, sizes) -> dict[int, tuple[float, int]]:
-    return {p: (statistics.median(s) * 1000, sizes[p]) for p, s in samples.items() if s and p in sizes}
+class _BrokeDown(Exception):
+    pass
 
 
-def pg_url() -> str | None:
-    from bench.bench_complete import pg_url as make
-
-    return make()
+def _raw_step(raw: RawSpiff, wf, n: int) -> None:
+    if not any(t.state == TaskState.READY and t.task_spec.manual for t in wf.tasks.values()):
+        raise _BrokeDown(f"stalls after round {n - 1}: no ready task left, "
+                         f"is_completed() says {wf.is_completed()} without reaching the end event")
+    try:
+        raw.complete(wf, DATA)
+    except RecursionError:
+        raise _BrokeDown(f"fails in round {n}: RecursionError (the parallel join walks the whole history)") from None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5000)
-    parser.add_argument("--window", type=int, default=41, help="rounds around each checkpoint (median)")
+    parser.add_argument("--window", type=int, default=21, help="rounds timed around each checkpoint (median)")
     parser.add_argument("--pg", action="store_true", help="also measure Regie on PostgreSQL (REGIE_BENCH_PG)")
     args = parser.parse_args()
-    points = checkpoints(args.rounds)
+    points = sorted({10, 1000, args.rounds})
     for model, process, title in CASES:
         with tempfile.TemporaryDirectory() as tmp:
             regie = bench_regie(f"sqlite:///{tmp}/bench.db", model, process, points, args.window)
-        pg = bench_regie(url, model, process, points, args.window) if args.pg and (url := pg_url()) else None
-        raw, stalled = bench_raw(model, process, args.window)
-        print(f"\n{title}: one case, one user task completed per round (median of {args.window} rounds)")
-        head = f"{'round':>6} {'Regie ms (SQLite)':>18} {'Regie state B':>14}"
-        head += f" {'Regie ms (PG)':>14}" if pg else ""
-        print(head + f" {'raw Spiff ms':>13} {'raw JSON B':>11}")
-        for p in sorted(set(points) | set(RAW_CHECKPOINTS)):
-            ms, size = regie.get(p, (None, None))
-            line = f"{p:>6} {_num(ms, 18, 3)} {_num(size, 14, 0)}"
-            line += f" {_num(pg.get(p, (None,))[0], 14, 3)}" if pg else ""
-            raw_ms, raw_size = raw.get(p, (None, None))
-            print(line + f" {_num(raw_ms, 13, 3)} {_num(raw_size, 11, 0)}")
-        first, final = regie[min(points)][0], regie[max(points)][0]
-        print(f"Regie step cost at round {max(points)} / round {min(points)}: {final / first:.2f}x; "
-              f"state {regie[min(points)][1]} -> {regie[max(points)][1]} bytes")
-        print(f"raw SpiffWorkflow measured up to round {max(RAW_CHECKPOINTS)} only" + (f"; it {stalled}" if stalled else ""))
+        pg = None
+        if args.pg:
+            from bench.bench_complete import pg_url
+
+            url = pg_url()
+            pg = bench_regie(url, model, process, points, args.window) if url else None
+        raw, broke = bench_raw(model, process, args.window)
+        print(f"\n{title}: median of {args.window} rounds per checkpoint")
+        head = f"{'round':>6} | {'Regie ms (SQLite)':>17} | {'Regie state B':>13}"
+        head += f" | {'Regie ms (PG)':>13}" if pg else ""
+        print(head + f" | {'raw Spiff ms':>12} | {'raw JSON B':>10}")
+        for point in sorted(set(points) | set(RAW_CHECKPOINTS)):
+            ms, size = regie.get(point, (None, None))
+            line = f"{point:>6} | {_num(ms, 17, 2)} | {_num(size, 13, 0)}"
+            line += f" | {_num(pg.get(point, (None,))[0], 13, 2)}" if pg else ""
+            raw_ms, raw_size = raw.get(point, (None, None))
+            print(line + f" | {_num(raw_ms, 12, 2)} | {_num(raw_size, 10, 0)}")
+        low, high = min(points), max(points)
+        print(f"Regie: step at round {high} = {regie[high][0] / regie[low][0]:.2f}x the step at round {low}"
+              + (f" (PostgreSQL {pg[high][0] / pg[low][0]:.2f}x)" if pg else "")
+              + f"; state {regie[low][1]:,} -> {regie[high][1]:,} bytes")
+        print(f"Raw SpiffWorkflow: measured up to round {max(raw)} only; it {broke}.")
 
 
 def _num(value, width: int, decimals: int) -> str:

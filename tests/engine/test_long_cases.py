@@ -4,6 +4,9 @@ Stock SpiffWorkflow stalls a loop case after ~333 rounds (its tree iterator stop
 gets slower every round; Regie compacts the task tree after every step (engine/compaction.py). These
 tests drive cases far past that point on both stores, compare each model's behaviour with a run
 without compaction, and check the guard that refuses a step which would leave a case stopped.
+
+The four 5,000-round runs take about two minutes together (marked ``slow``: ``-m "not slow"`` skips
+them); the rest of the file about half a minute.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ def drive_loop(eng: Engine, rounds: int, limit: int) -> tuple[str, dict[int, int
     return case_id, sizes
 
 
+@pytest.mark.slow
 def test_loop_of_5000_rounds_ends_exactly_when_its_condition_says(live):
     case_id, sizes = drive_loop(live, 4999, limit=5000)
     state = live.state(case_id)
@@ -93,39 +97,41 @@ def test_loop_of_5000_rounds_ends_exactly_when_its_condition_says(live):
 # --- parallel split/join and a non-interrupting boundary timer in the loop ------------------------
 
 
-def drive_parallel(eng: Engine, clock, rounds: int, limit: int, remind_every: int) -> tuple[str, int]:
+def drive_parallel(eng: Engine, clock, rounds: int, limit: int, remind_every: int) -> tuple[str, int, dict[int, int]]:
     case_id = eng.start("lange_lus_parallel", {"limit": limit})
-    reminders = 0
+    reminders, sizes = 0, {}
     for n in range(1, rounds + 1):
         if n % remind_every == 0:
             reminders += later(eng, clock, days=8)          # the reminder fires; the contact task stays
         [task] = eng.tasks(case_id=case_id)
         assert task.name == "contact"
         eng.complete(task.id, {"verslag": f"ronde {n}"}, actor="anna")
-    return case_id, reminders
+        if n in (10, rounds - 1):
+            sizes[n] = stored_size(eng, case_id)
+    return case_id, reminders, sizes
 
 
+@pytest.mark.slow
 def test_parallel_loop_with_reminders_runs_5000_rounds(live, clock):
-    case_id, reminders = drive_parallel(live, clock, 4999, limit=5000, remind_every=50)
+    case_id, reminders, sizes = drive_parallel(live, clock, 4999, limit=5000, remind_every=50)
     assert reminders == 99
     state = live.state(case_id)
     assert (state.status, state.data["n"]) == ("running", 4999)
     assert sorted(state.active) == ["contact", "herinnering", "samen"]   # waiting: the timer, the join
-    size = stored_size(live, case_id)
+    assert sizes[4998] - sizes[10] < 16
     later(live, clock, days=8)
     live.complete(live.tasks(case_id=case_id)[0].id, {"verslag": "laatste"}, actor="anna")
     state = live.state(case_id)
     assert (state.status, state.data["n"]) == ("completed", 5000)
     assert state.data["herinnerd_in_ronde"] == 5000          # the last reminder's data reached the end
     assert live.history(case_id)[-1].payload == {"end": "einde"}
-    assert size < 16_000
     assert live.verify(case_id)
 
 
 def test_restoring_from_the_store_at_every_step_also_passes_the_old_limit(reload, clock):
     # Without compaction the loop stalls in round 333 and the parallel loop fails in round 139.
     loop_id, _ = drive_loop(reload, 340, limit=340)
-    parallel_id, reminders = drive_parallel(reload, clock, 150, limit=150, remind_every=7)
+    parallel_id, reminders, _ = drive_parallel(reload, clock, 150, limit=150, remind_every=7)
     assert reminders == 21
     assert [reload.state(c).status for c in (loop_id, parallel_id)] == ["completed", "completed"]
     assert (reload.state(loop_id).data["n"], reload.state(parallel_id).data["n"]) == (340, 150)
@@ -150,6 +156,10 @@ def round_parallel(eng, clock, case_id, n):
 
 
 def round_deel(eng, clock, case_id, n):
+    if n % 5 == 0:
+        later(eng, clock, days=31)                             # the sub-process is broken off
+        complete(eng, case_id, "tekenen", {"getekend_ronde": n})
+        return
     if n % 2:
         complete(eng, case_id, "gesprek", {"gesprek_klaar": False})
     complete(eng, case_id, "gesprek", {"gesprek_klaar": True, "gesprek_ronde": n})
@@ -194,9 +204,9 @@ def end_tak(eng, clock, case_id):
 SCENARIOS = {
     "lange_lus": (round_lus, None),
     "lange_lus_parallel": (round_parallel, None),
-    "lange_lus_deel": (round_deel, None),            # embedded sub-process with a loop, call activity
+    "lange_lus_deel": (round_deel, None),            # sub-process with a loop and a boundary timer, call activity
     "lange_lus_meervoud": (round_meervoud, None),    # parallel and sequential multi-instance, loop marker
-    "lange_lus_wachten": (round_wachten, None),      # interrupting boundary timer, event-based gateway
+    "lange_lus_wachten": (round_wachten, None),      # interrupting boundary timer, event-based gateway, terminate
     "lange_tak_lus": (round_tak, end_tak),           # a loop inside one branch of a parallel split
 }
 
@@ -344,16 +354,16 @@ def test_without_compaction_the_step_at_the_depth_limit_would_stall_and_is_refus
     monkeypatch.setattr(cases, "compact", lambda workflow: 0)
     sqlite_engine.deploy([LONG])
     version = sqlite_engine.current_version("lange_lus")
-    engine_of_scripts = sqlite_engine.script_engine
+    script_engine = sqlite_engine.script_engine
     live, _ = cases.apply_event(None, Event("case_started", {"data": {"limit": 5000}}), clock.now(), "zaak",
-                                version, engine_of_scripts)
+                                version, script_engine)
     rounds = 0
     with pytest.raises(CaseStalled, match="de volgende stap wordt niet uitgevoerd") as refused:
         for n in range(1, 400):
             rounds = n
             [task] = cases.ready_user_tasks(live.workflow)
             live, _ = cases.apply_event(live, Event("task_completed", {"task_id": str(task.id)}), clock.now(),
-                                        "zaak", version, engine_of_scripts)
+                                        "zaak", version, script_engine)
     assert rounds == 333
     assert refused.value.element_id == "nog"                  # the gateway SpiffWorkflow lost sight of
 
