@@ -87,7 +87,7 @@ def _fired(workflow: BpmnWorkflow, task_id: str, after: dict, due: datetime) -> 
     """Whether a timer that was waiting before the step fired in it (not: was cancelled with its task)."""
     if task_id in after:
         return after[task_id][1] != due          # a cycle timer moved on to its next occurrence
-    task = workflow.get_task_from_id(uuid.UUID(task_id))
+    task = find_task(workflow, task_id)
     # Completed, or a cycle that used up its last occurrence; cancelled or dropped tasks did not fire.
     return task is not None and task.state != TaskState.CANCELLED
 
