@@ -446,7 +446,8 @@ def _expressions(spec) -> Iterator[tuple[str, str, str]]:
         if getattr(ts, "condition", None) and isinstance(ts.condition, str):
             yield element, "condition", ts.condition
         event = getattr(ts, "event_definition", None)
-        if isinstance(event, TimerEventDefinition) and not _is_iso_literal(event.expression):
+        timers = (event, getattr(ts, "timer_definition", None))
+        for event in (t for t in timers if isinstance(t, TimerEventDefinition) and not _is_iso_literal(t.expression)):
             yield element, "timer", event.expression
         for attr in ("assignee_expression", "due_date_expression", "follow_up_expression"):
             value = getattr(ts, attr, None)

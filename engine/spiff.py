@@ -51,6 +51,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     InclusiveGateway,
     StartEvent,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as StartEventMixin
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
@@ -262,6 +263,11 @@ class RegieStartEventParser(CamundaStartEventParser):
         task = self._create_task(self.get_event_definition(triggers))
         self.spec.start.connect(task)
         task.form_key = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}formKey")
+        if isinstance(task.event_definition, TimerEventDefinition) and parent is not None \
+                and parent.tag == full_tag("process"):
+            # A process-level timer start: the scheduler starts the case when the timer is due
+            # (engine.timers, start_schedules), so inside the case the start event has happened.
+            task.timer_definition, task.event_definition = task.event_definition, NoneEventDefinition()
         return task
 
 

@@ -352,8 +352,9 @@ def list_schedules(engine) -> list[ScheduleView]:
 #
 # Inside the case the start event must count as having happened: the parser keeps the timer of a
 # process-level start event aside as ``timer_definition`` and gives the event no definition of its
-# own (as SpiffArena does). Until the parser does that, such a start event would make the new case
-# wait for its timer once more, so the schedule is kept but marked failed with the reason.
+# own (``RegieStartEventParser`` in engine/spiff.py, as SpiffArena does). A version parsed without
+# that (none should be) would make the new case wait for its timer once more, so its schedule is
+# kept but marked failed with the reason.
 
 NOT_SUPPORTED = (
     "Regie kan dit proces nog niet zelf starten op het tijdstip van de startgebeurtenis (de parser bewaart "

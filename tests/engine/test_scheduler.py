@@ -180,35 +180,13 @@ LIST_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.fixture
-def timer_starts(monkeypatch):
-    """The parser keeps a process-level timer start event's timer aside (as SpiffArena does), so a case
-    the scheduler starts begins *at* its start event. Emulated here while engine/spiff.py lacks it."""
-    from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-    from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
-    from engine import spiff
-
-    original = spiff.RegieStartEventParser.create_task
-
-    def create_task(self):
-        task = original(self)
-        if (getattr(task, "timer_definition", None) is None and isinstance(task.event_definition, TimerEventDefinition)
-                and self.node.getparent().tag == full_tag("process")):
-            task.timer_definition, task.event_definition = task.event_definition, NoneEventDefinition()
-        return task
-
-    monkeypatch.setattr(spiff.RegieStartEventParser, "create_task", create_task)
-
-
 def list_model(tmp_path, cycle="R3/P2M") -> Path:
     path = tmp_path / "timer_lijst.bpmn"
     path.write_text(LIST_MODEL.format(cycle=cycle), encoding="utf-8")
     return path
 
 
-def test_a_timer_start_event_starts_one_case_per_occurrence(timer_starts, db_url, clock, tmp_path):
+def test_a_timer_start_event_starts_one_case_per_occurrence(db_url, clock, tmp_path):
     a, b = (Engine.from_url(db_url, clock=clock, ids=SequentialIds(n)) for n in ("a", "b"))
     a.deploy([list_model(tmp_path)])
     deployed_at = clock.now()
@@ -227,7 +205,7 @@ def test_a_timer_start_event_starts_one_case_per_occurrence(timer_starts, db_url
         eng.store.dispose()
 
 
-def test_a_new_version_with_the_same_timer_keeps_its_rhythm(timer_starts, engine, clock, tmp_path):
+def test_a_new_version_with_the_same_timer_keeps_its_rhythm(engine, clock, tmp_path):
     engine.deploy([list_model(tmp_path, "R/P2M")])
     [first] = engine.start_schedules()
     clock.advance(days=10)
@@ -241,16 +219,7 @@ def test_a_new_version_with_the_same_timer_keeps_its_rhythm(timer_starts, engine
     assert changed.next == clock.now() + timedelta(days=31)
 
 
-def test_without_the_parser_hook_the_schedule_says_why_and_starts_nothing(engine, clock, tmp_path):
-    engine.deploy([list_model(tmp_path)])
-    [schedule] = engine.start_schedules()
-    assert schedule.status == "failed" and "gewone startgebeurtenis" in schedule.error
-    clock.advance(days=400)
-    assert engine.fire_due_timers() == 0
-    assert engine.cases(process_id="timer_lijst") == []
-
-
-def test_a_cycle_that_began_before_the_deploy_starts_at_its_next_occurrence(timer_starts, engine, clock, tmp_path):
+def test_a_cycle_that_began_before_the_deploy_starts_at_its_next_occurrence(engine, clock, tmp_path):
     engine.deploy([list_model(tmp_path, "R/2025-01-01T08:00:00Z/P2M")])
     [schedule] = engine.start_schedules()
     assert schedule.next == datetime(2026, 3, 1, 8, tzinfo=UTC)        # not the six that were before
