@@ -186,6 +186,9 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
             own_forms[start_form] = prepared.forms[start_element]
         else:
             start_form = start_form if start_form in broken else None
+        if start_form in forms and not broken and not form_problems:   # a broken or missing form: reported already
+            all_forms = [forms[k] for k in used_forms if k in forms] + list(own_forms.values())
+            problems.extend(_unprovided_names(specs, where, all_forms, evaluator))
         bundle = {
             "process_id": process_id,
             "bpmn": {n: t for n, t in _files_for(sources, "bpmn", {where[s.name] for s in specs})},
@@ -204,6 +207,49 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
     if not versions and any(s.kind == "bpmn" for s in sources):
         raise ModelError(_not_executable(top_level, file_of, sources))
     return versions
+
+
+def _unprovided_names(specs, where, forms, evaluator) -> list[ModelProblem]:
+    """Gateway conditions that read a field no form, script or decision table fills.
+
+    Checked for processes with a start form, where every input of a case is declared; a process
+    without one may be started with any data.
+    """
+    provided = {f.name for form in forms for f in form.fields}
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            script = getattr(ts, "script", None)
+            if script:
+                try:
+                    tree = ast.parse(script)
+                except SyntaxError:
+                    continue
+                provided |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            if isinstance(ts, BusinessRuleTask):
+                provided |= {o.name for o in ts.dmnEngine.decision_table.outputs if o.name}
+                provided.add(getattr(ts, "result_variable", None) or "")
+            for attr in ("input_item", "output_item", "data_output"):
+                item = getattr(ts, attr, None)
+                if getattr(item, "bpmn_id", None):
+                    provided.add(item.bpmn_id)
+    problems = []
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            for condition, _target in getattr(ts, "cond_task_specs", ()):
+                text = condition.args[0] if hasattr(condition, "args") else condition
+                if not text:
+                    continue
+                try:
+                    missing = sorted(evaluator.names_used(text) - provided)
+                except ExpressionError:
+                    continue   # reported by the expression check
+                if missing:
+                    problems.append(ModelProblem(
+                        where[spec.name], getattr(ts, "bpmn_id", None) or ts.name,
+                        f"De voorwaarde '{text}' leest {', '.join(repr(m) for m in missing)}, maar geen formulier, "
+                        "script of beslistabel vult dat veld. Voeg het veld toe aan een formulier of pas de voorwaarde aan.",
+                    ))
+    return problems
 
 
 def _documentation(top_level, file_of, sources) -> list[ProcessVersion]:

@@ -78,3 +78,13 @@ def test_bad_form_definition(engine, tmp_path):
 def test_missing_path(engine, tmp_path):
     with pytest.raises(ModelError, match="Dit bestand of deze map bestaat niet"):
         engine.deploy([tmp_path / "nergens"])
+
+
+def test_condition_reading_a_field_nobody_fills_is_reported(engine, tmp_path):
+    shutil.copytree(MODELS, tmp_path / "m")
+    path = tmp_path / "m" / "aanvraag.bpmn"
+    path.write_text(path.read_text().replace("akkoord == True and bedrag &lt; 1000", "akkoord == True and inkomen &lt; 1000"))
+    [problem] = engine.validate([tmp_path / "m"])
+    assert (problem.file, problem.element_id) == ("aanvraag.bpmn", "gw")
+    assert "leest 'inkomen', maar geen formulier, script of beslistabel vult dat veld" in problem.message
+    assert version_count(engine) == 0
