@@ -253,9 +253,8 @@ class Engine:
         case_id = None
         try:
             with self.store.write() as tx:
-                task_row = self._open_task(tx, task_id)
-                case_id = task_row.case_id
-                case = tx.case(task_row.case_id, lock=True)
+                task_row, case = self._open_task(tx, task_id, with_case=True)
+                case_id = case.id
                 version = self.version(case.version_id)
                 form = version.forms.get(task_row.form) if task_row.form else None
                 if form is not None:
@@ -476,14 +475,15 @@ class Engine:
             element = getattr(getattr(task, "task_spec", None), "bpmn_id", "") or "-"
             raise IncidentError(case_id, element, str(err)) from err
 
-    def _open_task(self, tx, task_id: str) -> TaskRow:
-        row = tx.task(task_id)
+    def _open_task(self, tx, task_id: str, with_case: bool = False):
+        """The open task's row (and, with ``with_case``, its case row locked for this transaction)."""
+        row, case = tx.task_with_case(task_id, lock=True) if with_case else (tx.task(task_id), None)
         if row is None:
             raise UnknownTask(task_id)
         if row.state != "open":
             done = f"afgerond door {row.completed_by}" if row.state == "completed" else "vervallen"
             raise TaskNotReady(task_id, row.title, done)
-        return row
+        return (row, case) if with_case else row
 
     def _load(self, case: CaseRow, version: ProcessVersion) -> Live:
         with self._lock:

@@ -223,6 +223,14 @@ class Tx:
             query = query.limit(limit).offset(offset)
         return list(self.session.scalars(query))
 
+    def task_with_case(self, task_id: str, lock: bool = False) -> tuple[TaskRow | None, CaseRow | None]:
+        """A task row and its case row in one query; ``lock`` takes the case row lock (PostgreSQL)."""
+        query = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).where(TaskRow.id == task_id)
+        if lock and not self.store.is_sqlite:
+            query = query.with_for_update(of=CaseRow)
+        found = self.session.execute(query).first()
+        return (found[0], found[1]) if found else (None, None)
+
     def tasks_to_sync(self, case_id: str, ready_ids: list[str]) -> list[TaskRow]:
         """The case's open task rows plus any rows for ``ready_ids`` (one indexed query)."""
         condition = TaskRow.state == "open"
