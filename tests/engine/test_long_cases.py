@@ -106,7 +106,7 @@ def drive_parallel(eng: Engine, clock, rounds: int, limit: int, remind_every: in
         [task] = eng.tasks(case_id=case_id)
         assert task.name == "contact"
         eng.complete(task.id, {"verslag": f"ronde {n}"}, actor="anna")
-        if n in (10, rounds - 1):
+        if n % remind_every == 10:
             sizes[n] = stored_size(eng, case_id)
     return case_id, reminders, sizes
 
@@ -118,7 +118,7 @@ def test_parallel_loop_with_reminders_runs_5000_rounds(live, clock):
     state = live.state(case_id)
     assert (state.status, state.data["n"]) == ("running", 4999)
     assert sorted(state.active) == ["contact", "herinnering", "samen"]   # waiting: the timer, the join
-    assert sizes[4998] - sizes[10] < 16
+    assert sizes[4960] - sizes[110] < 16    # flat once two reminders left their trace (one folded carrier)
     later(live, clock, days=8)
     live.complete(live.tasks(case_id=case_id)[0].id, {"verslag": "laatste"}, actor="anna")
     state = live.state(case_id)
