@@ -412,10 +412,10 @@ class RegieScriptEngine(PythonScriptEngine):
     def evaluate(self, task, expression, external_context=None):
         if expression is None:
             return None   # a message thrown without a payload (camunda:expression)
-        if ISO_TIMER.match(expression.strip()) and isinstance(
-            getattr(task.task_spec, "event_definition", None), TimerEventDefinition
-        ):
-            return expression.strip()   # a plain ISO-8601 value, as Camunda Modeler writes timers
+        if ISO_TIMER.match(expression.strip()) and expression.strip() not in task.data:
+            # A plain ISO-8601 value (P3M, R/P14D, a date), as Camunda Modeler writes timers — also
+            # when SpiffWorkflow evaluates it for another task (an event-based gateway's branches).
+            return expression.strip()
         names = task.data if not external_context else {**task.data, **external_context}
         try:
             result = self.stepped.evaluate(expression, names)
