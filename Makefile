@@ -35,6 +35,7 @@ run: install
 	REGIE_DEMO=1 $(BIN)/regie serve
 
 test: install
+	$(BIN)/ruff check engine web tests bench
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: install

@@ -6,7 +6,14 @@
 """
 
 from .errors import (
-    ConflictError, InvalidData, ModelError, NotFoundError, RegieError, TaskNotReady, UnknownCase, UnknownProcess,
+    ConflictError,
+    InvalidData,
+    ModelError,
+    NotFoundError,
+    RegieError,
+    TaskNotReady,
+    UnknownCase,
+    UnknownProcess,
     UnknownTask,
 )
 from .providers import ManualClock, RandomIds, SequentialIds, SystemClock

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from . import compaction
 from .audit import Event, canonical_json
 from .compaction import compact
 from .definitions import ProcessVersion
@@ -118,14 +119,7 @@ _HANDLERS: dict[str, Callable] = {
 
 def find_task(workflow: BpmnWorkflow, task_id: str):
     """The task with this id, or None: a finished task may have been compacted away (or never existed)."""
-    key = uuid.UUID(task_id)
-    task = workflow.tasks.get(key)
-    if task is None:
-        for sub in workflow.subprocesses.values():
-            task = sub.tasks.get(key)
-            if task is not None:
-                break
-    return task
+    return compaction.find_task(workflow, uuid.UUID(task_id))
 
 
 def all_tasks(workflow: BpmnWorkflow):

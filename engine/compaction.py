@@ -63,7 +63,7 @@ def _drop_finished_subprocesses(workflow: BpmnWorkflow) -> int:
     while changed:
         changed = False
         for task_id, sub in list(workflow.subprocesses.items()):
-            owner = _find_task(workflow, task_id)
+            owner = find_task(workflow, task_id)
             if owner is None or owner.has_state(_FINISHED):
                 del workflow.subprocesses[task_id]
                 dropped += len(sub.tasks)
@@ -71,7 +71,8 @@ def _drop_finished_subprocesses(workflow: BpmnWorkflow) -> int:
     return dropped
 
 
-def _find_task(workflow: BpmnWorkflow, task_id: UUID):
+def find_task(workflow: BpmnWorkflow, task_id: UUID):
+    """The task with this id in the workflow or its subprocesses, or None (compacted away, or never there)."""
     task = workflow.tasks.get(task_id)
     if task is None:
         for sub in workflow.subprocesses.values():

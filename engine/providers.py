@@ -8,7 +8,7 @@ built with. Tests and replays pass a ``ManualClock`` and a ``SequentialIds`` and
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -26,7 +26,7 @@ class SystemClock:
     """The real clock; the only place in the engine that reads the wall clock."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class ManualClock:
@@ -72,5 +72,5 @@ def as_utc(value: datetime | str) -> datetime:
     """
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)

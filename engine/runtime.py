@@ -11,28 +11,46 @@ import json
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .audit import GENESIS, Event, canonical_json, check_chain
 from .cases import (
-    CaseStalled, Live, active_elements, apply_event, case_data, find_task, normalise, ready_user_tasks, status,
+    CaseStalled,
+    Live,
+    active_elements,
+    apply_event,
+    case_data,
+    find_task,
+    normalise,
+    ready_user_tasks,
+    status,
     waiting_timers,
 )
+from .deadlines import resolve_date
 from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (
-    IncidentError, InvalidData, FieldProblem, ModelProblem, ModelError, RegieError, TaskNotReady,
-    UnknownCase, UnknownProcess, UnknownTask, UnknownUser,
+    FieldProblem,
+    IncidentError,
+    InvalidData,
+    ModelError,
+    ModelProblem,
+    RegieError,
+    TaskNotReady,
+    UnknownCase,
+    UnknownProcess,
+    UnknownTask,
+    UnknownUser,
 )
 from .expressions import Evaluator
 from .forms import Form, load_form
 from .providers import Clock, IdSource, RandomIds, SystemClock
-from .deadlines import resolve_date
 from .spiff import RegieScriptEngine, TaskIdSequence, canonical_state, dump_instance, load_instance
 from .store import CaseRow, IncidentRow, Store, TaskRow, TimerRow, VersionRow
 
@@ -58,7 +76,7 @@ class TaskView:
     candidate_users: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, row: TaskRow) -> "TaskView":
+    def of(cls, row: TaskRow) -> TaskView:
         return cls(row.id, row.name, row.title, row.role, row.assignee, row.case_id, row.due_at, row.follow_up_at,
                    row.form, row.process_id, row.state, row.created_at,
                    tuple(u for u in row.candidate_users.split(",") if u))
@@ -140,7 +158,7 @@ class Engine:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str | None = None, **kwargs) -> "Engine":
+    def from_url(cls, url: str | None = None, **kwargs) -> Engine:
         """An engine on ``url`` (else ``REGIE_DATABASE_URL``, else the local SQLite file), schema upgraded."""
         store = Store(url or os.environ.get("REGIE_DATABASE_URL") or DEFAULT_URL)
         store.upgrade()
@@ -561,7 +579,7 @@ class Engine:
             self._pending[case.id] = _Synced(open_tasks, timers)
 
     def _sync_tasks(self, tx, case: CaseRow, workflow, version: ProcessVersion, now: datetime,
-                    before: "_Synced | None") -> frozenset[str]:
+                    before: _Synced | None) -> frozenset[str]:
         """Bring the task projection in line with the workflow's ready user tasks; returns their ids."""
         ready = {str(t.id): t for t in ready_user_tasks(workflow)}
         if before is not None:
@@ -599,7 +617,7 @@ class Engine:
         value = self.evaluator.evaluate(_expression(info.assignee), names)
         return str(value) if value else None
 
-    def _sync_timers(self, tx, case: CaseRow, workflow, before: "_Synced | None") -> dict:
+    def _sync_timers(self, tx, case: CaseRow, workflow, before: _Synced | None) -> dict:
         """Bring the timer table in line with the workflow's waiting timers; returns them."""
         current = waiting_timers(workflow)
         if before is not None and before.timers == current:

@@ -8,21 +8,30 @@ writer at a time, waiting up to the busy timeout), ``SELECT … FOR UPDATE`` on 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, func, or_, select
-from sqlalchemy.engine import Engine as SAEngine, make_url
+from sqlalchemy.engine import Engine as SAEngine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import GENESIS, Event, canonical_json, event_hash
+from ..audit import Event, canonical_json, event_hash
 from ..errors import CaseChanged, ConflictError
 from .models import (
-    Base, CaseRow, EventRow, IncidentRow, ProcessRow, TaskRow, TimerRow, UserRow, VersionRow,
+    Base,
+    CaseRow,
+    EventRow,
+    IncidentRow,
+    ProcessRow,
+    TaskRow,
+    TimerRow,
+    UserRow,
+    VersionRow,
 )
 
 __all__ = ["Store", "Tx", "CaseRow", "EventRow", "TaskRow", "TimerRow", "UserRow", "VersionRow", "ProcessRow", "IncidentRow"]
@@ -66,7 +75,7 @@ class Store:
         Base.metadata.create_all(self.engine)
 
     @contextmanager
-    def write(self) -> Iterator["Tx"]:
+    def write(self) -> Iterator[Tx]:
         """A read-write transaction: commits at the end of the block, rolls back on error."""
         with Session(self._writer, expire_on_commit=False, autoflush=False) as session:
             try:
@@ -81,7 +90,7 @@ class Store:
                 raise
 
     @contextmanager
-    def read(self) -> Iterator["Tx"]:
+    def read(self) -> Iterator[Tx]:
         """A read-only transaction (a consistent snapshot)."""
         with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
             with session.begin():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, update
 
+from engine.cases import normalise
 from engine.spiff import dump_instance
 from engine.store.models import EventRow
-from engine.cases import normalise
 from tests.conftest import MODELS
 
 
