@@ -59,4 +59,16 @@ def main() -> None:
     pass
 
 
-from . import cases, demo, models, scheduler, serve, timers  # noqa: E402,F401  (commands register themselves on `main`)
+from . import cases, demo, models, scheduler, timers, users  # noqa: E402,F401  (commands register themselves on `main`)
+
+
+def _add_plugin_commands() -> None:
+    """Commands other packages declare in the ``regie.commands`` entry-point group (``regie serve``
+    comes from the web app this way, so the engine never imports it)."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="regie.commands"):
+        main.add_command(entry.load(), entry.name)
+
+
+_add_plugin_commands()

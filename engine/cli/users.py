@@ -1,36 +1,10 @@
-"""``regie serve`` and ``regie users``: the web app and its accounts."""
+"""``regie users``: accounts and the demo accounts."""
 
 from __future__ import annotations
 
 import click
 
 from . import engine_from_env, handle_errors, main
-
-
-@main.command(help="Start de webapplicatie.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
-              help="Laat timers afgaan in dit proces (uit als 'regie scheduler' apart draait).")
-@handle_errors
-def serve(host, port, with_scheduler) -> None:
-    from waitress import serve as waitress_serve
-
-    from web import create_app
-
-    app = create_app()
-    timers = None
-    if with_scheduler:
-        from ..scheduler import Scheduler
-
-        timers = Scheduler(engine_from_env())
-        timers.start_background()
-    click.echo(f"Regie draait op http://{host}:{port}/ (stoppen: Ctrl+C)")
-    try:
-        waitress_serve(app, host=host, port=port, threads=8)
-    finally:
-        if timers is not None:
-            timers.shutdown()
 
 
 @main.group(help="Gebruikers beheren.")
