@@ -122,6 +122,21 @@ def _is_lock_error(err: OperationalError) -> bool:
     return "locked" in text or "could not obtain lock" in text or "deadlock" in text
 
 
+def open_task_query(*conditions, case_id: str | None = None, role: str | None = None,
+                    roles: list[str] | None = None, user: str | None = None):
+    """SELECT of open tasks, narrowed by case, role (team), any of several roles, or assignee."""
+    query = select(TaskRow).where(TaskRow.state == "open", *conditions)
+    if case_id:
+        query = query.where(TaskRow.case_id == case_id)
+    if role:
+        query = query.where(TaskRow.role == role)
+    if roles is not None:
+        query = query.where(TaskRow.role.in_(roles))
+    if user:
+        query = query.where(TaskRow.assignee == user)
+    return query
+
+
 class Tx:
     """One unit of work. Methods change rows; only the ``Store`` context commits."""
 
@@ -218,15 +233,7 @@ class Tx:
     def open_tasks(self, case_id: str | None = None, role: str | None = None, user: str | None = None,
                    roles: list[str] | None = None, limit: int | None = None, offset: int = 0) -> list[TaskRow]:
         """Open tasks; ``user`` selects tasks assigned to that user; ``roles`` any of those roles."""
-        query = select(TaskRow).where(TaskRow.state == "open")
-        if case_id:
-            query = query.where(TaskRow.case_id == case_id)
-        if role:
-            query = query.where(TaskRow.role == role)
-        if roles is not None:
-            query = query.where(TaskRow.role.in_(roles))
-        if user:
-            query = query.where(TaskRow.assignee == user)
+        query = open_task_query(case_id=case_id, role=role, roles=roles, user=user)
         query = query.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
         if limit is not None:
             query = query.limit(limit).offset(offset)

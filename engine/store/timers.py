@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 
+from . import open_task_query
 from .models import CaseRow, IncidentRow, SchedulerLeaseRow, StartScheduleRow, TaskRow, TimerRow
 
 
@@ -219,13 +220,7 @@ def overdue_tasks(tx, now: datetime, field: str = "due", role: str | None = None
                   roles: list[str] | None = None, limit: int | None = None) -> list[TaskRow]:
     """Open tasks whose due date (``field="due"``) or follow-up date (``"follow_up"``) has passed."""
     column = TaskRow.due_at if field == "due" else TaskRow.follow_up_at
-    query = select(TaskRow).where(TaskRow.state == "open", column.is_not(None), column < now)
-    if role:
-        query = query.where(TaskRow.role == role)
-    if roles is not None:
-        query = query.where(TaskRow.role.in_(roles))
-    if user:
-        query = query.where(TaskRow.assignee == user)
+    query = open_task_query(column.is_not(None), column < now, role=role, roles=roles, user=user)
     query = query.order_by(column, TaskRow.created_at, TaskRow.id)
     if limit is not None:
         query = query.limit(limit)
