@@ -116,6 +116,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class HistoryPage:
+    """One page of a case's history: ``entries`` oldest first, ``total`` events in the whole history,
+    ``older`` the ``before`` to pass for the page before this one (None when this page starts at event 1)."""
+
+    entries: list[HistoryEntry]
+    total: int
+    older: int | None
+
+
+@dataclass(frozen=True)
 class Deployed:
     process_id: str
     version_id: str
@@ -417,6 +427,20 @@ class Engine:
             return [HistoryEntry(e.seq, e.type, e.at, e.actor, json.loads(e.payload), e.hash)
                     for e in tx.events(case_id)]
 
+    def history_page(self, case_id: str, before: int | None = None, limit: int = 50) -> HistoryPage:
+        """The newest ``limit`` events before event ``before`` (the newest when None) and the total count;
+        one indexed query, so its cost does not grow with the length of the history."""
+        from .store.history import events_before
+
+        with self.store.read() as tx:
+            case = tx.case(case_id)
+            if case is None:
+                raise UnknownCase(case_id)
+            rows = events_before(tx, case_id, before, max(1, limit))
+        entries = [HistoryEntry(e.seq, e.type, e.at, e.actor, json.loads(e.payload), e.hash) for e in rows]
+        older = entries[0].seq if entries and entries[0].seq > 1 else None
+        return HistoryPage(entries, case.last_seq, older)
+
     def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[CaseState]:
         with self.store.read() as tx:
             rows = tx.cases(process_id, status, limit)
@@ -659,4 +683,4 @@ def _expression(text: str) -> str:
     return juel_to_expression(text) if "${" in text or "#{" in text else text
 
 
-__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "Deployed", "Verification", "SourceFile"]
+__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "Deployed", "Verification", "SourceFile"]
