@@ -94,7 +94,8 @@ class InvalidData(RegieError):
     def __init__(self, problems: list[FieldProblem], form: str = ""):
         lines = " ".join(f"{p.field}: {p.message}" for p in problems)
         where = f" in formulier '{form}'" if form else ""
-        super().__init__(f"De gegevens{where} kloppen niet. {lines}")
+        self.summary = f"De gegevens{where} kloppen niet."
+        super().__init__(f"{self.summary} {lines}")
         self.problems = problems
         self.form = form
 

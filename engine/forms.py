@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -36,7 +38,7 @@ TYPE_MESSAGES = {
     "textarea": "Vul tekst in.",
     "number": "Vul een getal in, bijvoorbeeld 12 of 12,50.",
     "integer": "Vul een heel getal in, bijvoorbeeld 3.",
-    "date": "Vul een datum in, bijvoorbeeld 2026-03-31.",
+    "date": "Vul een datum in als jaar-maand-dag, bijvoorbeeld 2026-03-31.",   # JSON; the web app asks 31-03-2026
     "yesno": "Kies ja of nee.",
     "choice": "Kies een van de opties.",
     "multichoice": "Kies een of meer van de opties.",
@@ -45,6 +47,8 @@ TYPE_MESSAGES = {
 }
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# A date field's ``earliest``/``latest``: 'today' (the local date when the form is sent) or a fixed date.
+DATE_LIMIT = r"^(today|\d{4}-\d{2}-\d{2})$"
 
 # The schema a form definition itself must satisfy (checked at validate/deploy time).
 FORM_SCHEMA = {
@@ -74,6 +78,8 @@ FORM_SCHEMA = {
                     "min": {"type": "number"},
                     "max": {"type": "number"},
                     "max_length": {"type": "integer", "minimum": 1},
+                    "earliest": {"type": "string", "pattern": DATE_LIMIT},
+                    "latest": {"type": "string", "pattern": DATE_LIMIT},
                     "choices": {
                         "type": "array",
                         "minItems": 1,
@@ -117,6 +123,8 @@ class FormField:
     min: float | None = None
     max: float | None = None
     max_length: int | None = None
+    earliest: str | None = None
+    latest: str | None = None
     choices: tuple[tuple[str, str], ...] = ()
     when: dict[str, Any] | None = None
 
@@ -157,30 +165,58 @@ class Form:
     def field(self, name: str) -> FormField | None:
         return next((f for f in self.fields if f.name == name), None)
 
-    def validate(self, data: dict[str, Any]) -> None:
-        """Raise ``InvalidData`` naming every field that is wrong, with what to do; else return."""
+    def validate(self, data: dict[str, Any], today: date | None = None) -> None:
+        """Raise ``InvalidData`` naming every field that is wrong, with what to do; else return.
+
+        All problems come in one answer (every missing field, every wrong value), so a person fixes the
+        form in one round. ``today`` (the local date) checks the ``earliest``/``latest`` of date fields.
+        """
         if not isinstance(data, dict):
             raise InvalidData([FieldProblem("-", "Geef de gegevens als een lijst van velden en waarden.")], self.key)
         problems: dict[str, str] = {}
         for error in self._validator.iter_errors(data):
-            name, message = self._explain(error, data)
+            for name, message in self._explain(error, data):
+                problems.setdefault(name, message)
+        for name, message in self._date_limits(data, today):
             problems.setdefault(name, message)
         if problems:
             ordered = [f.name for f in self.fields if f.name in problems]
             ordered += [n for n in problems if n not in ordered]
             raise InvalidData([FieldProblem(n, problems[n]) for n in ordered], self.key)
 
-    def _explain(self, error, data) -> tuple[str, str]:
+    def _date_limits(self, data: dict[str, Any], today: date | None) -> list[tuple[str, str]]:
+        """Dates before a field's ``earliest`` or after its ``latest`` (a birth date in the future)."""
+        found = []
+        for f in self.fields:
+            value = data.get(f.name)
+            if f.type != "date" or not isinstance(value, str) or not (f.earliest or f.latest):
+                continue
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                continue     # the schema's format check already names it
+            latest = _limit(f.latest, today)
+            earliest = _limit(f.earliest, today)
+            if latest and day > latest:
+                found.append((f.name, "Deze datum ligt in de toekomst. Vul een datum in tot en met vandaag."
+                              if f.latest == "today" else f"Vul een datum in tot en met {_dutch(latest)}."))
+            elif earliest and day < earliest:
+                found.append((f.name, "Deze datum ligt in het verleden. Vul vandaag of een latere datum in."
+                              if f.earliest == "today" else f"Vul {_dutch(earliest)} of een latere datum in."))
+        return found
+
+    def _explain(self, error, data) -> list[tuple[str, str]]:
+        """Every (field, what to do) one schema error stands for: one 'required' error names all missing."""
         if error.validator == "additionalProperties":
             extra = sorted(set(data) - {f.name for f in self.fields})
-            return (extra[0] if extra else "-"), "Dit veld hoort niet bij dit formulier."
+            return [(name, "Dit veld hoort niet bij dit formulier.") for name in extra or ["-"]]
         if error.validator == "required":
-            missing = next((m for m in error.validator_value if m not in data), "-")
-            return missing, "Vul dit veld in."
+            missing = [m for m in error.validator_value if m not in data] or ["-"]
+            return [(name, "Vul dit veld in.") for name in missing]
         if error.validator == "not":
             # 'else: not required' of a conditional field that does not apply
             name = error.validator_value.get("required", ["-"])[0]
-            return name, "Dit veld hoort niet bij uw antwoorden. Laat het leeg."
+            return [(name, "Dit veld hoort niet bij uw antwoorden. Laat het leeg.")]
         name = str(error.absolute_path[0]) if error.absolute_path else "-"
         spec = self.field(name)
         kind = spec.type if spec else "text"
@@ -191,7 +227,26 @@ class Form:
             "minLength": "Vul dit veld in.",
             "uniqueItems": "Kies elke optie maar een keer.",
         }
-        return name, messages.get(error.validator, TYPE_MESSAGES[kind])
+        return [(name, messages.get(error.validator, TYPE_MESSAGES[kind]))]
+
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+
+def local_date(moment: datetime) -> date:
+    """The municipality's date at ``moment`` (what 'today' means for a form's date limits)."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def _limit(value: str | None, today: date | None) -> date | None:
+    """The date a limit stands for; 'today' only counts when the caller said what day it is."""
+    if not value:
+        return None
+    return today if value == "today" else date.fromisoformat(value)
+
+
+def _dutch(day: date) -> str:
+    return f"{day.day:02d}-{day.month:02d}-{day.year}"
 
 
 def compile_schema(form: Form) -> dict[str, Any]:

@@ -49,7 +49,7 @@ from .errors import (
     UnknownUser,
 )
 from .expressions import Evaluator
-from .forms import Form, load_form
+from .forms import Form, load_form, local_date
 from .providers import Clock, IdSource, RandomIds, SystemClock
 from .spiff import RegieScriptEngine, TaskIdSequence, canonical_state, dump_instance, load_instance
 from .store import CaseRow, IncidentRow, Store, TaskRow, TimerRow, VersionRow
@@ -257,7 +257,7 @@ class Engine:
         data = normalise(data)
         form = version.start_form()
         if form is not None:
-            form.validate(data)
+            form.validate(data, today=local_date(self.clock.now()))
         elif not isinstance(data, dict):
             raise InvalidData([FieldProblem("-", "Geef de startgegevens als velden met waarden.")])
         case_id = self.ids.new_id()
@@ -286,7 +286,7 @@ class Engine:
                 version = self.version(case.version_id)
                 form = version.forms.get(task_row.form) if task_row.form else None
                 if form is not None:
-                    form.validate(data)
+                    form.validate(data, today=local_date(now))
                 live = self._load(case, version)
                 spiff_task = find_task(live.workflow, task_id)
                 if spiff_task is None or spiff_task.state != TaskState.READY:

@@ -10,7 +10,7 @@ from engine.errors import InvalidData, RegieError
 
 from .access import CASE_READERS, CASE_STARTERS
 from .auth import roles_required
-from .services import engine
+from .services import engine, today
 from .timeline import data_by_domain, timeline
 from .views import people, process_names
 from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
@@ -74,7 +74,7 @@ def start(process_id: str):
     raw, problems = initial_values(form), {}
     if request.method == "POST":
         raw = raw_values(form, request.form)
-        data, problems = read_form(form, raw)
+        data, problems = read_form(form, raw, today=today())
         if not problems:
             try:
                 case_id = engine().start(process_id, data, actor=g.user.username)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,3 +41,8 @@ def day_end(moment: datetime | None = None) -> datetime:
     """The end of the local day of ``moment`` (default: now), as an aware datetime."""
     local = (moment or now()).astimezone(local_tz())
     return datetime.combine(local.date() + timedelta(days=1), time(0), local_tz())
+
+
+def today() -> date:
+    """The municipality's date now (for 'no birth date in the future')."""
+    return now().astimezone(local_tz()).date()

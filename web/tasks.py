@@ -10,7 +10,7 @@ from engine.store.inbox import colleagues
 
 from .access import may_complete, require_work
 from .auth import login_required
-from .services import engine, now
+from .services import engine, now, today
 from .views import people, process_names
 from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
 
@@ -46,7 +46,7 @@ def submit(task_id: str):
     refused = may_complete(g.user, task)
     if refused:
         return _render(task, form, raw, conflict=refused, status=403)
-    data, problems = read_form(form, raw) if form else ({}, {})
+    data, problems = read_form(form, raw, today=today()) if form else ({}, {})
     if problems:
         return _render(task, form, raw, problems=problems, status=422)
     try:

@@ -20,6 +20,9 @@ from werkzeug.datastructures import MultiDict
 from engine.errors import InvalidData
 from engine.forms import TYPE_MESSAGES, Form, FormField
 
+# What a person reads in the browser: the same as the engine says, but dates the Dutch way round.
+MESSAGES = {**TYPE_MESSAGES, "date": "Vul een datum in als dag-maand-jaar, bijvoorbeeld 31-03-2026."}
+
 Raw = dict[str, Any]       # field name -> text (or list of texts) exactly as typed
 
 
@@ -81,6 +84,7 @@ class Widget:
     many: bool = False                          # posted as several values (checkboxes)
     input_type: str = "text"
     inputmode: str | None = None
+    example: str = ""                           # shown under the label: how to type a value
 
 
 WIDGETS: dict[str, Widget] = {
@@ -88,7 +92,9 @@ WIDGETS: dict[str, Widget] = {
     "textarea": Widget("textarea", _text),
     "number": Widget("input", _number, inputmode="decimal"),
     "integer": Widget("input", _integer, inputmode="numeric"),
-    "date": Widget("input", _date, input_type="date"),
+    # A text field, not <input type=date>: the browser's date field throws away what it cannot read,
+    # so a mistyped date would vanish instead of staying in the field next to its error.
+    "date": Widget("input", _date, example="Bijvoorbeeld 31-03-2026."),
     "yesno": Widget("yesno", _yesno),
     "choice": Widget("choice", _text),
     "multichoice": Widget("multichoice", _multichoice, many=True),
@@ -112,11 +118,25 @@ def _as_text(field: FormField, value: Any) -> Any:
         return "ja" if value else "nee"
     if isinstance(value, list):
         return [str(v) for v in value]
+    if field.type == "date":
+        return dutch_date(str(value))
     return str(value)
 
 
-def read_form(form: Form, raw: Raw) -> tuple[dict[str, Any], dict[str, str]]:
-    """Typed data for the engine and the problems per field (empty when the form is complete)."""
+def dutch_date(value: str) -> str:
+    """'2026-03-31' -> '31-03-2026'; anything else as it is (what someone typed stays)."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day:02d}-{day.month:02d}-{day.year}"
+
+
+def read_form(form: Form, raw: Raw, today: date | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Typed data for the engine and the problems per field (empty when the form is complete).
+
+    Every problem at once: unreadable text, missing fields and out-of-range values together.
+    ``today`` (the local date) checks date limits such as 'no birth date in the future'."""
     data: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for field in form.fields:
@@ -128,9 +148,9 @@ def read_form(form: Form, raw: Raw) -> tuple[dict[str, Any], dict[str, str]]:
         try:
             data[field.name] = WIDGETS[field.type].parse(value)
         except Unreadable:
-            problems[field.name] = TYPE_MESSAGES[field.type]
+            problems[field.name] = MESSAGES[field.type]
     try:
-        form.validate(data)
+        form.validate(data, today=today)
     except InvalidData as err:
         problems = {**err.by_field(), **problems}
     return data, {f.name: problems[f.name] for f in form.fields if f.name in problems}

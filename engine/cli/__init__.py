@@ -13,7 +13,7 @@ from functools import wraps
 
 import click
 
-from ..errors import RegieError
+from ..errors import InvalidData, RegieError
 
 
 def engine_from_env():
@@ -29,6 +29,11 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except InvalidData as err:      # every field at once, one line each, so all is fixed in one go
+            click.echo(f"Fout: {err.summary}", err=True)
+            for problem in err.problems:
+                click.echo(f"  {problem.field}: {problem.message}", err=True)
+            sys.exit(1)
         except RegieError as err:
             click.echo(f"Fout: {err}", err=True)
             sys.exit(1)

@@ -69,3 +69,13 @@ def test_bad_json_data(regie):
 def test_timers_run_due(regie):
     regie("deploy", MODELS)
     assert "0 timer(s) afgegaan." in regie("timers", "run-due", "--now", "2030-01-01T00:00:00+00:00").output
+
+
+def test_start_names_every_missing_field_on_its_own_line(regie):
+    from tests.conftest import ROOT
+
+    regie("deploy", ROOT / "processes", ROOT / "forms")
+    result = regie("start", "hersteloperatie", "--data", "{}", code=1)
+    assert "Fout: De gegevens in formulier 'hersteloperatie-start' kloppen niet." in result.output
+    assert "  naam_ouder: Vul dit veld in." in result.output
+    assert "  bron: Vul dit veld in." in result.output

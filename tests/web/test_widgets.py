@@ -60,7 +60,7 @@ def test_read_form_reports_per_field_in_form_order():
     assert problems == {
         "hulp": "Vul dit veld in.",
         "bedrag": "Vul een getal in, bijvoorbeeld 12 of 12,50.",
-        "datum": "Vul een datum in, bijvoorbeeld 2026-03-31.",
+        "datum": "Vul een datum in als dag-maand-jaar, bijvoorbeeld 31-03-2026.",
         "wonen_toelichting": "Vul dit veld in.",
     }
 
@@ -69,3 +69,20 @@ def test_defaults_and_which_fields_show_first():
     assert initial_values(FORM) == {"hulp": "ja"}
     assert "wonen_toelichting" not in shown_fields(FORM, {})
     assert "wonen_toelichting" in shown_fields(FORM, {"gebieden": ["wonen"]})
+
+
+def test_a_date_default_is_shown_the_dutch_way_and_typed_text_stays():
+    form, _ = load_form("d", "title: D\nfields:\n  - {name: d, label: D, type: date, default: '2026-03-31'}\n")
+    assert initial_values(form) == {"d": "31-03-2026"}
+    assert WIDGETS["date"].input_type == "text"          # a browser date field drops text it cannot read
+    data, problems = read_form(form, {"d": "31-02-2026"})
+    assert problems == {"d": "Vul een datum in als dag-maand-jaar, bijvoorbeeld 31-03-2026."}
+
+
+def test_read_form_checks_date_limits_with_today():
+    form, _ = load_form("d", "title: D\nfields:\n  - {name: geboren, label: G, type: date, latest: today}\n")
+    from datetime import date
+
+    assert read_form(form, {"geboren": "01-01-2030"}, today=date(2026, 3, 10))[1] == {
+        "geboren": "Deze datum ligt in de toekomst. Vul een datum in tot en met vandaag."}
+    assert read_form(form, {"geboren": "10-03-2026"}, today=date(2026, 3, 10)) == ({"geboren": "2026-03-10"}, {})
