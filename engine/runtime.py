@@ -449,6 +449,22 @@ class Engine:
 
     # --- audit ----------------------------------------------------------------------------------
 
+    def record_access(self, actor: str, case_id: str | None, page: str, reason: str | None = None):
+        """Record that ``actor`` read ``case_id``'s personal data on ``page`` (with a reason, when one was
+        asked) in the hash-chained access log; returns the ``AccessEntry``. Its own transaction."""
+        from .audit import access
+
+        return access.record(self.store, self.clock.now(), actor, case_id, page, reason)
+
+    def access_log(self, case_id: str | None = None, actor: str | None = None, limit: int | None = 100,
+                   offset: int = 0) -> list:
+        """Rows of the access log, newest first, for one case and/or one user (``AccessEntry``)."""
+        from .audit import access
+        from .store.audit import access_rows
+
+        with self.store.read() as tx:
+            return [access.of(r) for r in access_rows(tx, case_id, actor, limit, offset)]
+
     def replay(self, case_id: str, up_to: int | None = None) -> Live | None:
         """Rebuild a case's workflow from its events (up to event ``up_to``), touching nothing stored."""
         with self.store.read() as tx:
@@ -480,6 +496,12 @@ class Engine:
         problems: list[str] = []
         for cid in ids:
             problems.extend(self._verify_case(cid))
+        if case_id is None:
+            from .audit import access
+            from .store.audit import access_chain
+
+            with self.store.read() as tx:
+                problems.extend(p.message for p in access.check(access_chain(tx)))
         return Verification(len(ids), problems)
 
     def _verify_case(self, case_id: str) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, g
 
 from engine import TaskView
 
 from .auth import WORK_ROLES, CurrentUser
+from .services import engine
 
 CASE_READERS = WORK_ROLES          # caseworkers, specialists and coordinators open case pages
 CASE_STARTERS = ("casemanager", "coordinator")
@@ -31,3 +32,9 @@ def may_complete(user: CurrentUser, task: TaskView) -> str | None:
 def require_work(user: CurrentUser, task: TaskView) -> None:
     if not may_work_on(user, task):
         abort(403, description="Deze taak hoort bij een ander team.")
+
+
+def log_read(case_id: str | None, page: str, reason: str | None = None) -> None:
+    """Record in the access log that the current user reads ``case_id``'s personal data on ``page``
+    (AVG). Call it on every page that shows a resident's data, before rendering it."""
+    engine().record_access(g.user.username, case_id, page, reason)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidData, RegieError
 
-from .access import CASE_READERS, CASE_STARTERS
+from .access import CASE_READERS, CASE_STARTERS, log_read
 from .auth import roles_required
 from .services import engine, today
 from .timeline import data_by_domain, timeline
@@ -16,14 +14,13 @@ from .views import people, process_names
 from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
 
 bp = Blueprint("cases", __name__, url_prefix="/zaken")
-access_log = logging.getLogger("regie.access")      # every read of a case's personal data (AVG)
 
 
 @bp.get("/<case_id>")
 @roles_required(*CASE_READERS)
 def show(case_id: str):
     state = engine().state(case_id)
-    access_log.info("case_read user=%s case=%s", g.user.username, case_id)
+    log_read(state.id, "zaak")
     version = engine().version(state.version_id)
     names = people()
     return render_template(
@@ -47,6 +44,7 @@ def _title(version, element_id: str) -> str:
 def diagram(case_id: str):
     """The BPMN XML of the version the case runs on, for the viewer on the case page."""
     state = engine().state(case_id)
+    log_read(state.id, "diagram")
     files = engine().version(state.version_id).bundle["bpmn"]
     marker = f'id="{state.process_id}"'
     text = next((t for t in files.values() if marker in t), next(iter(files.values()), ""))

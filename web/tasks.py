@@ -8,7 +8,7 @@ from engine.errors import ConflictError, InvalidData, RegieError, TaskNotReady
 from engine.store.drafts import delete_draft, draft, save_draft
 from engine.store.inbox import colleagues
 
-from .access import may_complete, require_work
+from .access import log_read, may_complete, require_work
 from .auth import login_required
 from .services import engine, now, today
 from .views import people, process_names
@@ -74,6 +74,7 @@ def _closed(task) -> str:
 
 def _render(task, form, raw, problems=None, conflict=None, draft_row=None, status=200):
     state = engine().state(task.case_id)
+    log_read(state.id, "taak")
     coordinator = g.user.is_coordinator
     if coordinator:
         with engine().store.read() as tx:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 import click
@@ -68,12 +69,26 @@ def claim(task_id, actor, user, reason) -> None:
     click.echo(f"{task.title}: toegewezen aan {task.assignee}")
 
 
-@main.command(help="Toon de geschiedenis (events) van een zaak.")
+def _reader():
+    """Who reads personal data on the command line: ``--as``, else the operating-system account."""
+    return click.option("--as", "actor", default=lambda: f"os:{getpass.getuser()}",
+                        help="Wie de gegevens bekijkt (komt in het inzagelog; standaard uw systeemaccount).")
+
+
+def _reason():
+    return click.option("--reden", "reason", default=None, help="Waarom u de gegevens bekijkt (komt in het inzagelog).")
+
+
+@main.command(help="Toon de geschiedenis (events) van een zaak. Wordt vastgelegd in het inzagelog.")
 @click.argument("case_id")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@_reader()
+@_reason()
 @handle_errors
-def history(case_id, as_json) -> None:
-    entries = engine_from_env().history(case_id)
+def history(case_id, as_json, actor, reason) -> None:
+    eng = engine_from_env()
+    entries = eng.history(case_id)
+    eng.record_access(actor, case_id, "cli-history", reason)
     if as_json:
         echo_json([e.to_dict() for e in entries])
         return
@@ -81,12 +96,16 @@ def history(case_id, as_json) -> None:
         click.echo(f"{e.seq:>4}  {e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<12} {e.type:<18} {e.hash[:12]}")
 
 
-@main.command(help="Toon de toestand van een zaak.")
+@main.command(help="Toon de toestand van een zaak. Wordt vastgelegd in het inzagelog.")
 @click.argument("case_id")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@_reader()
+@_reason()
 @handle_errors
-def state(case_id, as_json) -> None:
-    current = engine_from_env().state(case_id)
+def state(case_id, as_json, actor, reason) -> None:
+    eng = engine_from_env()
+    current = eng.state(case_id)
+    eng.record_access(actor, current.id, "cli-state", reason)
     if as_json:
         echo_json(current.to_dict())
         return

@@ -190,6 +190,31 @@ class StartScheduleRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class AccessRow(Base):
+    """One read of a case's personal data (or of an audit page): who, when, which case, which page, why.
+
+    A single append-only chain over all rows, hashed like the events (``engine.audit.access``), so a
+    removed or altered row is found by ``verify``. ``case_id`` is not a foreign key: the log outlives
+    whatever happens to a case, and a search page reads no single case.
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        UniqueConstraint("seq", name="uq_access_log_seq"),
+        Index("ix_access_log_case", "case_id", "seq"),
+        Index("ix_access_log_actor", "actor", "seq"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[str | None] = mapped_column(String(36))
+    page: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 # Inbox and overview (engine/store/inbox.py): each list is read in the order it is shown, straight
 # from an index, so a page costs the same with 100 or 100,000 open tasks. Migration 0002_web.
 _URGENT = (TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
