@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from engine.accounts import ROLES
+from engine.labels import readable
 
 from .services import local_tz, now
 
@@ -64,18 +65,9 @@ def is_overdue(value: datetime | None) -> bool:
 
 
 def waarde(value: Any) -> str:
-    """A data value for reading: ja/nee, lists with commas, numbers with a decimal comma."""
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    if isinstance(value, float):
-        return f"{value:.2f}".replace(".", ",") if value != int(value) else str(int(value))
-    if isinstance(value, list):
-        return ", ".join(waarde(v) for v in value) or "–"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {waarde(v)}" for k, v in value.items()) or "–"
-    return str(value)
+    """A data value for reading: ja/nee, lists with commas, numbers with a decimal comma, 31-03-2026.
+    For a form field's value with option labels, use ``engine.labels.Labels.value``."""
+    return readable(value)
 
 
 def short_id(value: str | None) -> str:

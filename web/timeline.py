@@ -9,9 +9,7 @@ from typing import Any
 
 from engine import HistoryEntry
 from engine.definitions import ProcessVersion
-from engine.forms import FormField
-
-from .filters import waarde
+from engine.labels import Labels, readable
 
 
 @dataclass(frozen=True)
@@ -26,8 +24,9 @@ class Moment:
 class _Names:
     """Titles of elements and labels of fields of the case's version, with names of people."""
 
-    def __init__(self, version: ProcessVersion, people: dict[str, str]):
-        self.version, self.people = version, people
+    def __init__(self, version: ProcessVersion, people: dict[str, str], raw: bool = False):
+        self.version, self.people, self.raw = version, people, raw
+        self.labels = Labels.of(version.forms.values())
 
     def task(self, payload: dict[str, Any]) -> str:
         info = self.version.user_tasks.get(payload.get("element", ""))
@@ -46,16 +45,16 @@ class _Names:
         return self.people.get(username or "", username or "niemand")
 
     def data(self, values: dict[str, Any]) -> list[tuple[str, str]]:
-        labels = {f.name: f for form in self.version.forms.values() for f in form.fields}
-        rows = []
-        for name, value in values.items():
-            spec = labels.get(name)
-            label = spec.label if spec else name
-            shown = spec.choice_label(value) if spec and spec.choices and isinstance(value, str) else waarde(value)
-            if spec and spec.choices and isinstance(value, list):
-                shown = ", ".join(spec.choice_label(v) for v in value)
-            rows.append((label, shown))
-        return rows
+        """Form labels and value labels; the auditor's raw view keeps field names and codes."""
+        if self.raw:
+            return [(name, str(value)) for name, value in values.items()]
+        return self.labels.rows(values)
+
+    def condition(self, expression: str, result: Any) -> str:
+        """'‘Wil de bewoner hulp?’ is ja: ja' (the raw view: 'akkoord == True → ja')."""
+        if self.raw:
+            return f"{expression} → {readable(result)}"
+        return f"{self.labels.condition(expression)}: {readable(result)}"
 
 
 def _started(p, n):
@@ -67,9 +66,9 @@ def _completed(p, n):
 
 
 def _decision(p, n):
-    values = ", ".join(f"{k} = {waarde(v)}" for k, v in (p.get("values") or {}).items())
-    return f"Keuze bij '{n.element(p.get('element'))}'", [("Op basis van", values or "–"),
-                                                        ("Uitkomst", waarde(p.get("result")))]
+    values = ", ".join(f"{label}: {value}" for label, value in n.data(p.get("values") or {}))
+    return f"Keuze bij '{n.element(p.get('element'))}'", [
+        ("Voorwaarde", n.condition(p.get("expression", ""), p.get("result"))), ("Op basis van", values or "–")]
 
 
 def _timer(p, n):
@@ -115,13 +114,15 @@ SYSTEM = {"timer": "Regie (automatisch)", "system": "Regie (automatisch)"}
 FOLDED = {"gateway_decision"}   # what the engine decided as a result of a step: shown with that step
 
 
-def timeline(history: list[HistoryEntry], version: ProcessVersion, people: dict[str, str]) -> list[Moment]:
+def timeline(history: list[HistoryEntry], version: ProcessVersion, people: dict[str, str],
+             raw: bool = False) -> list[Moment]:
     """The case's moments, newest first, each with who, when, what and the details that matter.
 
     The engine's decisions right after a step (which way a gateway went) are folded into that step's
-    details, so the timeline reads as what people did and what followed from it.
+    details, so the timeline reads as what people did and what followed from it. Caseworkers read
+    labels and conditions in words; ``raw=True`` (auditors) keeps field names, codes and expressions.
     """
-    names = _Names(version, {**SYSTEM, **people})
+    names = _Names(version, {**SYSTEM, **people}, raw)
     moments: list[Moment] = []
     for entry in history:
         if entry.type in HIDDEN or _cancelled_timer(entry):
@@ -130,8 +131,8 @@ def timeline(history: list[HistoryEntry], version: ProcessVersion, people: dict[
         what, details = describe(entry.payload, names) if describe else (entry.type, [])
         previous = moments[-1] if moments else None
         if entry.type in FOLDED and previous is not None and previous.at == entry.at:
-            rule = entry.payload.get("expression", "")
-            previous.details.append((what, f"{rule} → {waarde(entry.payload.get('result'))}"))
+            previous.details.append((what, names.condition(entry.payload.get("expression", ""),
+                                                           entry.payload.get("result"))))
             continue
         moments.append(Moment(entry.at, names.person(entry.actor), what, entry.type, list(details)))
     return moments[::-1]
@@ -146,27 +147,42 @@ def _cancelled_timer(entry: HistoryEntry) -> bool:
         return False
 
 
-def data_by_domain(data: dict[str, Any], version: ProcessVersion) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The case data grouped per leefgebied (the ``section`` of the field that asked for it) first,
-    then per form that asked for it, then what the process itself worked out."""
-    fields: dict[str, tuple[FormField, str]] = {}
-    for form in version.forms.values():
-        for f in form.fields:
-            fields.setdefault(f.name, (f, f.section or form.title))
-    sections = {f.section for f, _ in fields.values() if f.section}
-    names = _Names(version, {})
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for name, value in data.items():
-        found = fields.get(name)
-        group = found[1] if found else OTHER
-        groups.setdefault(group, []).extend(names.data({name: value}) if found else [(_humane(name), waarde(value))])
-    order = sorted(groups, key=lambda g: (g == OTHER, g not in sections))
-    return [(g, groups[g]) for g in order]
-
-
+# The five leefgebieden of the guidance, in its order; a field belongs to one by its form section or by
+# a word in its name (``wonen_resultaat``, ``hulpvraag_financien``, ``schuldhulptraject``).
+LEEFGEBIEDEN = {"wonen": "Wonen", "financien": "Financiën", "gezondheid": "Gezondheid",
+                "werk": "Werk en dagbesteding", "gezin": "Gezinssituatie"}
+_WORD_TO_DOMAIN = (("wonen", "wonen"), ("huisuitzetting", "wonen"), ("financ", "financien"),
+                   ("schuld", "financien"), ("budget", "financien"), ("gezondheid", "gezondheid"),
+                   ("werk", "werk"), ("dagbesteding", "werk"), ("gezin", "gezin"), ("jeugd", "gezin"))
 OTHER = "Vastgesteld door het proces"
 
 
-def _humane(name: str) -> str:
-    """'crisis_acties' -> 'Crisis acties' for data that no form asked for."""
-    return name.replace("_", " ").strip().capitalize()
+def leefgebied(name: str, section: str = "") -> str | None:
+    """The leefgebied (its Dutch title) a field is about, or None for general data."""
+    plain = section.lower().replace("ë", "e")
+    for key, title in LEEFGEBIEDEN.items():
+        if plain.startswith(key):
+            return title
+    for word in name.lower().split("_"):
+        for start, key in _WORD_TO_DOMAIN:
+            if word.startswith(start):
+                return LEEFGEBIEDEN[key]
+    return None
+
+
+def data_by_domain(data: dict[str, Any], version: ProcessVersion) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The case data grouped per leefgebied (wonen, financiën, gezondheid, werk, gezin) first, then the
+    general data per form that asked for it, then what the process itself worked out."""
+    labels = Labels.of(version.forms.values())
+    titles = {}
+    for form in version.forms.values():
+        for f in form.fields:
+            titles.setdefault(f.name, form.title)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name, value in data.items():
+        spec = labels.fields.get(name)
+        group = leefgebied(name, spec.section if spec else "") or (titles[name] if spec else OTHER)
+        groups.setdefault(group, []).append((labels.label(name), labels.value(name, value)))
+    domains = list(LEEFGEBIEDEN.values())
+    order = sorted(groups, key=lambda g: (g == OTHER, g not in domains, domains.index(g) if g in domains else 0))
+    return [(g, groups[g]) for g in order]

@@ -26,7 +26,9 @@ def test_the_case_page_shows_status_tasks_diagram_timeline_and_data(as_user, cas
     assert f'data-bpmn="/zaken/{case_id}/diagram.bpmn" data-active=\'["plan"]\'' in page.text
     # timeline: newest first, who and what, with the decision that followed the step
     assert body.index("Taak 'Intake doen' afgerond") < body.index("Zaak gestart")
-    assert "Keuze bij 'Akkoord?' akkoord == True and bedrag < 1000 → ja" in body
+    assert ("Keuze bij 'Akkoord?' ‘Wil de bewoner hulp?’ is ja en ‘Bedrag van de schuld (euro)’ is kleiner "
+            "dan 1000: ja") in body                                           # the condition in words
+    assert "akkoord ==" not in body
     assert "5 januari 2026, 10:00 · Cas Casemanager" in body
     # data, labelled by the forms that asked for it
     assert "Wil de bewoner hulp? ja" in body and "Bedrag van de schuld (euro) 250,50" in body
@@ -100,3 +102,21 @@ def test_an_unknown_process_cannot_be_started(as_user):
     page = as_user("cas").get("/zaken/nieuw/bestaat-niet")
     assert page.status_code == 404
     assert "Het proces 'bestaat-niet' bestaat niet." in text(page)
+
+
+def test_case_data_is_grouped_by_leefgebied_with_labels(as_user, engine):
+    from tests.conftest import ROOT
+    from web.timeline import data_by_domain, leefgebied
+
+    assert leefgebied("wonen_resultaat") == "Wonen" and leefgebied("hulpvraag_financien") == "Financiën"
+    assert leefgebied("schuldhulptraject") == "Financiën" and leefgebied("x", "Gezinssituatie") == "Gezinssituatie"
+    assert leefgebied("contact_uitkomst") is None
+    engine.deploy([ROOT / "processes", ROOT / "forms"])
+    version = engine.current_version("hersteloperatie")
+    groups = dict(data_by_domain({"naam_ouder": "Demo", "bron": "melding_ouder", "gezin_resultaat": "ok",
+                                  "wonen_toelichting": "huur", "dreigende_huisuitzetting": True,
+                                  "lijst_datum": "2026-03-31", "berekend": 3}, version))
+    assert list(groups)[:2] == ["Wonen", "Gezinssituatie"] and list(groups)[-1] == "Vastgesteld door het proces"
+    assert ("Hoe kwam de ouder in beeld?", "De ouder meldde zich zelf") in groups["Nieuwe zaak gedupeerde ouder"]
+    assert ("Datum van de lijst", "31-03-2026") in groups["Nieuwe zaak gedupeerde ouder"]
+    assert len(groups["Wonen"]) == 2
