@@ -1,0 +1,135 @@
+"""Every route x every role: who gets in, who is refused (a table, so a new route without a rule fails).
+
+How to add a row for a route you add: one ``Route(endpoint, method, path, allowed, ok=...)`` in ``ROUTES``.
+``path`` may use the placeholders that ``world()`` fills in (``{task}``, ``{case}``, ``{process}``; add your
+own there). ``allowed`` are the roles that pass the route's rule and get ``ok``; every other logged-in
+role gets ``refused`` (403), and a visitor who is not logged in gets ``anonymous`` ("login": a redirect to
+the login page). ``data`` is the form posted (CSRF is off in this app; it has tests of its own).
+
+``test_every_route_has_a_row`` fails when the app has a route (endpoint + method) that the table does not
+name, or the table names one the app no longer has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from engine import SequentialIds
+from engine.store import UserRow
+from tests.conftest import MODELS
+from web import create_app
+
+ROLES = ("anonymous", "casemanager", "specialist", "coordinator", "policy", "auditor", "admin")
+USERS = ROLES[1:]                   # one account per role, named after it, holding only that role
+EVERYONE = frozenset(ROLES)
+LOGGED_IN = frozenset(USERS)
+WORK = frozenset({"casemanager", "specialist", "coordinator"})
+CASE_STARTERS = frozenset({"casemanager", "coordinator"})
+TEAM = frozenset({"casemanager", "coordinator"})     # the test task is in the casemanager lane
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    path: str
+    allowed: frozenset[str]
+    ok: int = 200                   # status for the allowed roles
+    refused: int = 403              # status for the other logged-in roles
+    anonymous: int | str = "login"  # "login": a redirect to /login; else a status
+    data: dict = field(default_factory=dict)
+
+
+ROUTES: list[Route] = [
+    # public
+    Route("static", "GET", "/static/regie.css", EVERYONE, anonymous=200),
+    Route("home", "GET", "/", EVERYONE, ok=302, anonymous=302),
+    Route("auth.login", "GET", "/login", EVERYONE, anonymous=200),
+    Route("auth.login", "POST", "/login", EVERYONE, ok=401, anonymous=401,
+          data={"gebruikersnaam": "niemand", "wachtwoord": "fout-fout-fout"}),
+    Route("auth.logout", "POST", "/uitloggen", EVERYONE, ok=302, anonymous=302),
+    # caseworkers
+    Route("inbox.index", "GET", "/taken", LOGGED_IN),
+    Route("inbox.claim", "POST", "/taken/{task}/oppakken", TEAM, ok=302),
+    Route("inbox.unclaim", "POST", "/taken/{task}/teruggeven", frozenset({"coordinator"}), ok=302),
+    Route("inbox.assign", "POST", "/taken/toewijzen", frozenset({"coordinator"}), ok=302,
+          data={"taak": "{task}", "collega": "casemanager", "reden": "Verlof"}),
+    Route("tasks.show", "GET", "/taken/{task}", TEAM),
+    Route("tasks.submit", "POST", "/taken/{task}", TEAM, ok=302, data={"actie": "concept"}),
+    Route("cases.show", "GET", "/zaken/{case}", WORK),
+    Route("cases.diagram", "GET", "/zaken/{case}/diagram.bpmn", WORK),
+    Route("cases.new", "GET", "/zaken/nieuw", CASE_STARTERS),
+    Route("cases.start", "GET", "/zaken/nieuw/{process}", CASE_STARTERS),
+    Route("cases.start", "POST", "/zaken/nieuw/{process}", CASE_STARTERS, ok=302, data={"naam": "Demo Ouder"}),
+    # coordinators
+    Route("coordinator.index", "GET", "/overzicht", frozenset({"coordinator"})),
+]
+
+
+def world(engine) -> dict[str, str]:
+    """The objects the paths name: one case of the test model, waiting at an unassigned casemanager task."""
+    case_id = engine.start("aanvraag", {"naam": "Demo Ouder"}, actor="casemanager")
+    task = engine.tasks(case_id=case_id)[0]
+    return {"case": case_id, "task": task.id, "process": "aanvraag"}
+
+
+@pytest.fixture
+def matrix_app(tmp_path, clock, password_hash):
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'regie.db'}", "CLOCK": clock,
+        "IDS": SequentialIds(), "SECRET_KEY": "test-secret", "DEMO": False, "WTF_CSRF_ENABLED": False,
+    })
+    eng = app.extensions["regie.engine"]
+    eng.deploy([MODELS])
+    with eng.store.write() as tx:
+        for role in USERS:
+            tx.save_user(UserRow(username=role, name=f"Test {role}", password_hash=password_hash, roles=role,
+                                 active=True))
+    yield app
+    eng.store.dispose()
+
+
+def _key(route: Route) -> str:
+    return f"{route.method} {route.endpoint}"
+
+
+def test_every_route_has_a_row(matrix_app):
+    in_app = {f"{method} {rule.endpoint}" for rule in matrix_app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    in_table = [_key(r) for r in ROUTES]
+    assert sorted(k for k in set(in_table) if in_table.count(k) > 1) == [], "a route is in the table twice"
+    assert sorted(in_app - set(in_table)) == [], "routes without a row in ROUTES (add who may use them)"
+    assert sorted(set(in_table) - in_app) == [], "rows for routes the app no longer has"
+
+
+def _fill(value, names: dict[str, str]):
+    return value.format(**names) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_refuses_each_role_that_may_not_use_it(matrix_app, role):
+    """One app per role (building one per route and role is slow); each route gets a fresh case and client."""
+    from .conftest import PASSWORD
+
+    engine = matrix_app.extensions["regie.engine"]
+    wrong = []
+    for route in ROUTES:
+        names = world(engine)
+        client = matrix_app.test_client()
+        if role != "anonymous":
+            login = client.post("/login", data={"gebruikersnaam": role, "wachtwoord": PASSWORD})
+            assert login.status_code == 302, f"{role} could not log in"
+        data = {k: _fill(v, names) for k, v in route.data.items()}
+        response = client.open(route.path.format(**names), method=route.method, data=data or None)
+        response.close()
+        if role == "anonymous" and route.anonymous == "login":
+            if response.status_code != 302 or not response.location.startswith("/login"):
+                wrong.append(f"{route.method} {route.path}: {response.status_code}, expected a redirect to /login")
+            continue
+        expected = (route.anonymous if role == "anonymous" else
+                    route.ok if role in route.allowed else route.refused)
+        if response.status_code != expected:
+            wrong.append(f"{route.method} {route.path} ({route.endpoint}): {response.status_code}, expected {expected}")
+    assert wrong == [], f"as {role}"
