@@ -8,8 +8,9 @@ from engine.errors import InvalidData, RegieError
 
 from .access import CASE_READERS, CASE_STARTERS, log_read
 from .auth import roles_required
+from .history import before_arg, timeline_page
 from .services import engine, today
-from .timeline import data_by_domain, timeline
+from .timeline import data_by_domain
 from .views import people, process_names
 from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
 
@@ -25,10 +26,23 @@ def show(case_id: str):
     names = people()
     return render_template(
         "cases/case.html", case=state, process=process_names().get(state.process_id, state.process_id),
-        tasks=engine().tasks(case_id=case_id), moments=timeline(engine().history(case_id), version, names),
+        tasks=engine().tasks(case_id=case_id),
+        timeline=timeline_page(case_id, version, names, before=before_arg(request.args.get("voor"))),
         domains=data_by_domain(state.data, version), names=names,
         active_titles=[_title(version, e) for e in state.active],
     )
+
+
+@bp.get("/<case_id>/tijdlijn")
+@roles_required(*CASE_READERS)
+def timeline_more(case_id: str):
+    """Older moments of the timeline (``voor``: an event number), as a fragment the case page's script
+    adds under the list; the same page of moments is on ``/zaken/<id>?voor=...`` without script."""
+    state = engine().state(case_id)
+    log_read(state.id, "tijdlijn")
+    version = engine().version(state.version_id)
+    page = timeline_page(case_id, version, people(), before=before_arg(request.args.get("voor")))
+    return render_template("cases/timeline_more.html", case=state, timeline=page)
 
 
 def _title(version, element_id: str) -> str:
