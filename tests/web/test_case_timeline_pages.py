@@ -86,7 +86,8 @@ def test_the_script_gets_the_older_moments_as_a_fragment_and_the_reading_is_logg
     assert fragment.status_code == 200
     assert "<html" not in fragment.text and 0 < len(moments(fragment.text)) <= 6
     assert moments(fragment.text) == moments(cas.get(older_link(page.text)).text)
-    assert [(r.actor, r.page) for r in engine.access_log(case_id=case_id)][:2] == [("cas", "tijdlijn"), ("cas", "zaak")]
+    assert [(r.actor, r.page) for r in engine.access_log(case_id=case_id)] == [
+        ("cas", "zaak"), ("cas", "tijdlijn"), ("cas", "zaak")]
 
 
 @pytest.mark.parametrize("user, status", [("cas", 200), ("sam", 200), ("coby", 200), ("pim", 403)])
