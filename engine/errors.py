@@ -40,6 +40,14 @@ class UnknownCase(NotFoundError):
         self.case_id = case_id
 
 
+class AmbiguousCase(NotFoundError):
+    def __init__(self, ref: str):
+        super().__init__(
+            f"'{ref}' past bij meer dan één zaak. Geef het hele zaaknummer (bijvoorbeeld HO-2026-000123)."
+        )
+        self.ref = ref
+
+
 class UnknownTask(NotFoundError):
     def __init__(self, task_id: str):
         super().__init__(

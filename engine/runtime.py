@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .audit import GENESIS, Event, canonical_json, check_chain
+from .casenumbers import canonical, format_number, looks_like_number, prefix, year_of
 from .cases import (
     CaseStalled,
     Live,
@@ -36,6 +38,7 @@ from .cases import (
 from .deadlines import resolve_date
 from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (
+    AmbiguousCase,
     FieldProblem,
     IncidentError,
     InvalidData,
@@ -74,12 +77,13 @@ class TaskView:
     state: str
     created_at: datetime
     candidate_users: tuple[str, ...] = ()
+    case_number: str = ""
 
     @classmethod
-    def of(cls, row: TaskRow) -> TaskView:
+    def of(cls, row: TaskRow, case_number: str = "") -> TaskView:
         return cls(row.id, row.name, row.title, row.role, row.assignee, row.case_id, row.due_at, row.follow_up_at,
                    row.form, row.process_id, row.state, row.created_at,
-                   tuple(u for u in row.candidate_users.split(",") if u))
+                   tuple(u for u in row.candidate_users.split(",") if u), case_number or "")
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(canonical_json(asdict(self)))
@@ -97,6 +101,7 @@ class CaseState:
     created_at: datetime
     updated_at: datetime
     revision: int
+    number: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(canonical_json(asdict(self)))
@@ -265,8 +270,11 @@ class Engine:
         command = Event("case_started", {"process_id": process_id, "version_id": version.id, "data": data})
         live, facts = self._apply(None, command, now, case_id, version)
         with self.store.write() as tx:
+            case_prefix, year = prefix(process_id), year_of(now)
+            number = format_number(case_prefix, year, tx.next_case_number(case_prefix, year))
+            command.payload["number"] = number   # part of the first event, so the chain vouches for it
             row = CaseRow(
-                id=case_id, process_id=process_id, version_id=version.id, status="running",
+                id=case_id, process_id=process_id, version_id=version.id, status="running", number=number,
                 subject=_subject(form, data), data="{}", state="{}", task_counter=0, last_seq=0,
                 last_hash=GENESIS, created_at=now, updated_at=now, created_by=actor,
             )
@@ -360,13 +368,14 @@ class Engine:
         with self.store.read() as tx:
             rows = overdue_tasks(tx, now or self.clock.now(), "follow_up" if follow_up else "due", role, user,
                                  roles, limit)
-            return [TaskView.of(r) for r in rows]
+            numbers = tx.case_numbers([r.case_id for r in rows])
+            return [TaskView.of(r, numbers.get(r.case_id, "")) for r in rows]
 
     def timers(self, overdue: bool = False, case_id: str | None = None):
         """Waiting and failed timers (``overdue``: only those whose time has passed), as ``TimerView``."""
         from .timers import list_timers
 
-        return list_timers(self, self.clock.now() if overdue else None, case_id)
+        return list_timers(self, self.clock.now() if overdue else None, case_id and self.resolve_case(case_id))
 
     def start_schedules(self):
         """When each timer start event next starts a case, as ``ScheduleView``."""
@@ -379,13 +388,13 @@ class Engine:
         """Failures on cases (open ones, unless ``open_only`` is False), oldest first, as ``IncidentView``."""
         from .timers import list_incidents
 
-        return list_incidents(self, case_id, open_only)
+        return list_incidents(self, case_id and self.resolve_case(case_id), open_only)
 
     def retry(self, case_id: str | None = None):
         """Fire failed timers again after a fix (one case, or all); a success resolves the incident."""
         from .timers import retry
 
-        return retry(self, case_id, self.clock.now())
+        return retry(self, case_id and self.resolve_case(case_id), self.clock.now())
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -393,16 +402,24 @@ class Engine:
               roles: list[str] | None = None, limit: int | None = None, offset: int = 0) -> list[TaskView]:
         """Open user tasks, filtered by case, role (team) or assigned user."""
         with self.store.read() as tx:
-            if case_id and tx.case(case_id) is None:
-                raise UnknownCase(case_id)
-            return [TaskView.of(r) for r in tx.open_tasks(case_id, role, user, roles, limit, offset)]
+            if case_id:
+                case_id = _resolve_case(tx, case_id)
+            rows = tx.open_tasks(case_id, role, user, roles, limit, offset)
+            numbers = tx.case_numbers([r.case_id for r in rows])
+            return [TaskView.of(r, numbers.get(r.case_id, "")) for r in rows]
 
     def task(self, task_id: str) -> TaskView:
         with self.store.read() as tx:
             row = tx.task(task_id)
             if row is None:
                 raise UnknownTask(task_id)
-            return TaskView.of(row)
+            return TaskView.of(row, tx.case_numbers([row.case_id]).get(row.case_id, ""))
+
+    def resolve_case(self, ref: str) -> str:
+        """The case id for ``ref``: a case id, a case number (``HO-2026-000123``, any letter case) or the
+        short id the pages show (its first characters). Raises ``UnknownCase`` or ``AmbiguousCase``."""
+        with self.store.read() as tx:
+            return _resolve_case(tx, ref)
 
     def form(self, task_id: str) -> Form | None:
         """The form of a task (None when the task has no form)."""
@@ -412,18 +429,17 @@ class Engine:
         return self.version(case.version_id).forms.get(task.form) if task.form else None
 
     def state(self, case_id: str) -> CaseState:
+        """Where a case stands (``case_id`` may also be its case number)."""
         with self.store.read() as tx:
-            case = tx.case(case_id)
-            if case is None:
-                raise UnknownCase(case_id)
+            case = tx.case(_resolve_case(tx, case_id))
         return CaseState(case.id, case.process_id, case.version_id, case.status, case.subject,
                          json.loads(case.data), json.loads(case.active), case.created_at, case.updated_at,
-                         case.revision)
+                         case.revision, case.number or "")
 
     def history(self, case_id: str) -> list[HistoryEntry]:
+        """A case's events, oldest first (``case_id`` may also be its case number)."""
         with self.store.read() as tx:
-            if tx.case(case_id) is None:
-                raise UnknownCase(case_id)
+            case_id = _resolve_case(tx, case_id)
             return [HistoryEntry(e.seq, e.type, e.at, e.actor, json.loads(e.payload), e.hash)
                     for e in tx.events(case_id)]
 
@@ -445,7 +461,7 @@ class Engine:
         with self.store.read() as tx:
             rows = tx.cases(process_id, status, limit)
         return [CaseState(c.id, c.process_id, c.version_id, c.status, c.subject, json.loads(c.data), [],
-                          c.created_at, c.updated_at, c.revision) for c in rows]
+                          c.created_at, c.updated_at, c.revision, c.number or "") for c in rows]
 
     # --- audit ----------------------------------------------------------------------------------
 
@@ -468,10 +484,8 @@ class Engine:
     def replay(self, case_id: str, up_to: int | None = None) -> Live | None:
         """Rebuild a case's workflow from its events (up to event ``up_to``), touching nothing stored."""
         with self.store.read() as tx:
-            case = tx.case(case_id)
-            if case is None:
-                raise UnknownCase(case_id)
-            events = tx.events(case_id, up_to)
+            case = tx.case(_resolve_case(tx, case_id))
+            events = tx.events(case.id, up_to)
         live, _ = self._replay(case, events)
         return live
 
@@ -490,9 +504,7 @@ class Engine:
     def verify(self, case_id: str | None = None) -> Verification:
         """Recompute every hash chain and replay every case; report each case and event that differs."""
         with self.store.read() as tx:
-            ids = [case_id] if case_id else tx.case_ids()
-            if case_id and tx.case(case_id) is None:
-                raise UnknownCase(case_id)
+            ids = [_resolve_case(tx, case_id)] if case_id else tx.case_ids()
         problems: list[str] = []
         for cid in ids:
             problems.extend(self._verify_case(cid))
@@ -687,6 +699,27 @@ class _Synced:
 
     open_tasks: frozenset[str]
     timers: dict
+
+
+_SHORT_ID = re.compile(r"[0-9a-f-]{6,36}")
+
+
+def _resolve_case(tx, ref: str) -> str:
+    """See ``Engine.resolve_case``; within an open transaction."""
+    ref = (ref or "").strip()
+    if tx.case(ref) is not None:
+        return ref
+    if looks_like_number(ref):
+        row = tx.case_by_number(canonical(ref))
+        if row is not None:
+            return row.id
+    elif _SHORT_ID.fullmatch(ref.lower()):
+        ids = tx.case_ids_starting(ref.lower())
+        if len(ids) > 1:
+            raise AmbiguousCase(ref)
+        if ids:
+            return ids[0]
+    raise UnknownCase(ref)
 
 
 def _subject(form: Form | None, data: dict[str, Any]) -> str:

@@ -20,7 +20,8 @@ bp = Blueprint("cases", __name__, url_prefix="/zaken")
 @bp.get("/<case_id>")
 @roles_required(*CASE_READERS)
 def show(case_id: str):
-    state = engine().state(case_id)
+    state = engine().state(case_id)       # a case id, a case number or the short id
+    case_id = state.id
     log_read(state.id, "zaak")
     version = engine().version(state.version_id)
     names = people()

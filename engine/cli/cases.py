@@ -10,15 +10,16 @@ import click
 from . import echo_json, engine_from_env, handle_errors, main, parse_json
 
 
-@main.command(help="Start een zaak. Print het zaaknummer.")
+@main.command(help="Start een zaak. Print het zaak-id (met --json ook het zaaknummer).")
 @click.argument("process_id")
 @click.option("--data", help="Startgegevens als JSON-object.")
 @click.option("--as", "actor", default="system", help="Wie de zaak start.")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
 @handle_errors
 def start(process_id, data, actor, as_json) -> None:
-    case_id = engine_from_env().start(process_id, parse_json(data), actor=actor)
-    echo_json({"id": case_id}) if as_json else click.echo(case_id)
+    eng = engine_from_env()
+    case_id = eng.start(process_id, parse_json(data), actor=actor)
+    echo_json({"id": case_id, "number": eng.state(case_id).number}) if as_json else click.echo(case_id)
 
 
 @main.command(help="Toon open taken.")
@@ -34,7 +35,7 @@ def tasks(case_id, role, user, as_json) -> None:
         return
     for t in items:
         due = t.due.strftime("%Y-%m-%d %H:%M") if t.due else "-"
-        click.echo(f"{t.id}\t{t.case_id[:8]}\t{t.name}\t{t.title}\t{t.role or '-'}\t{t.assignee or '-'}\t{due}")
+        click.echo(f"{t.id}\t{t.case_number or t.case_id[:8]}\t{t.name}\t{t.title}\t{t.role or '-'}\t{t.assignee or '-'}\t{due}")
     if not items:
         click.echo("Geen open taken.")
 
@@ -109,7 +110,7 @@ def state(case_id, as_json, actor, reason) -> None:
     if as_json:
         echo_json(current.to_dict())
         return
-    click.echo(f"{current.id}  {current.process_id}  {current.status}  nu bij: {', '.join(current.active) or '-'}")
+    click.echo(f"{current.number or '-'}  {current.id}  {current.process_id}  {current.status}  nu bij: {', '.join(current.active) or '-'}")
 
 
 @main.command(help="Controleer de hash-keten en speel elke zaak opnieuw af. Zonder zaak: alle zaken.")

@@ -24,6 +24,7 @@ from ..audit import Event, canonical_json, event_hash
 from ..errors import CaseChanged, ConflictError
 from .models import (
     Base,
+    CaseNumberCounterRow,
     CaseRow,
     EventRow,
     IncidentRow,
@@ -207,6 +208,35 @@ class Tx:
             case.last_seq, case.last_hash = seq, digest
         self.session.add_all(rows)
         return rows
+
+    def next_case_number(self, prefix: str, year: int) -> int:
+        """Take the next counter for ``prefix`` and ``year`` (atomic: an upsert that returns the new value)."""
+        if self.store.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        table = CaseNumberCounterRow.__table__
+        statement = insert(table).values(prefix=prefix, year=year, last=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.prefix, table.c.year], set_={"last": table.c.last + 1},
+        ).returning(table.c.last)
+        return int(self.session.execute(statement).scalar_one())
+
+    def case_by_number(self, number: str) -> CaseRow | None:
+        return self.session.scalars(select(CaseRow).where(CaseRow.number == number)).first()
+
+    def case_ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
+        """Ids of cases whose id starts with ``prefix`` (the short id the pages show), at most ``limit``."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = select(CaseRow.id).where(CaseRow.id.like(escaped + "%", escape="\\")).order_by(CaseRow.id)
+        return list(self.session.scalars(query.limit(limit)))
+
+    def case_numbers(self, case_ids: list[str]) -> dict[str, str]:
+        """Case id → case number for the given cases (cases without a number are left out)."""
+        if not case_ids:
+            return {}
+        rows = self.session.execute(select(CaseRow.id, CaseRow.number).where(CaseRow.id.in_(set(case_ids))))
+        return {case_id: number for case_id, number in rows if number}
 
     def events(self, case_id: str, up_to: int | None = None) -> list[EventRow]:
         query = select(EventRow).where(EventRow.case_id == case_id)

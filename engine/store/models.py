@@ -57,6 +57,7 @@ class CaseRow(Base):
     version_id: Mapped[str] = mapped_column(ForeignKey("process_versions.id"))
     status: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
+    number: Mapped[str | None] = mapped_column(String(32))   # HO-2026-000123 (engine.casenumbers)
     data: Mapped[str] = mapped_column(Text)
     active: Mapped[str] = mapped_column(Text, default="[]")   # JSON list of element ids where the case stands
     state: Mapped[str] = mapped_column(Text, deferred=True)   # loaded only when the workflow is not cached
@@ -164,6 +165,15 @@ class DraftRow(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class CaseNumberCounterRow(Base):
+    """The last case number given out per prefix and year (``engine.casenumbers``)."""
+
+    __tablename__ = "case_number_counters"
+    prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
 class SchedulerLeaseRow(Base):
     """Which scheduler process may fire timers on a store without row locks (SQLite), and until when."""
 
@@ -225,3 +235,4 @@ Index("ix_tasks_stage", TaskRow.state, TaskRow.process_id, TaskRow.name, TaskRow
       TaskRow.created_at)
 Index("ix_cases_process_status", CaseRow.process_id, CaseRow.status)
 Index("ix_cases_subject", CaseRow.subject, CaseRow.id)
+Index("ix_cases_number", CaseRow.number, unique=True)   # migration 0004_case_numbers

@@ -19,7 +19,7 @@ def test_the_case_page_shows_status_tasks_diagram_timeline_and_data(as_user, cas
     page = as_user("cas").get(f"/zaken/{case_id}")
     assert page.status_code == 200
     body = text(page)
-    assert f"Zaak {case_id[:8]} Demo Ouder 1" in body
+    assert "Zaak AA-2026-000001 Demo Ouder 1" in body                          # the human case number
     assert "Proces Aanvraag (test)" in body and "Status Lopend" in body
     assert "Plan maken Specialist" in body                                      # the open task and its team
     assert "Nu bij: Plan maken" in body
