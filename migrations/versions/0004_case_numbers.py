@@ -1,7 +1,7 @@
-"""case numbers (HO-2026-000123) with a counter per prefix and year; joins the two heads 0002 and 0003
+"""case numbers (HO-2026-000123) with a counter per prefix and year; joins the heads 0002_web and 0010_audit
 
 Revision ID: 0004_case_numbers
-Revises: 0002_web, 0003_timers
+Revises: 0002_web, 0010_audit
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from engine.casenumbers import format_number, prefix, year_of
 
 revision = '0004_case_numbers'
-down_revision = ('0002_web', '0003_timers')
+down_revision = ('0002_web', '0010_audit')
 branch_labels = None
 depends_on = None
 

@@ -143,7 +143,7 @@ def test_upgrade_numbers_the_cases_that_were_there_before(tmp_path):
     with store.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0002_web")
-        command.upgrade(config, "0003_timers")
+        command.upgrade(config, "0010_audit")
         conn.execute(text("INSERT INTO process_versions (id, process_id, name, bundle, deployed_at, deployed_by) "
                           "VALUES ('v', 'hersteloperatie', 'H', '{}', '2026-01-01 00:00:00', 'x')"))
         for case_id, at in (("b", "2026-02-01 10:00:00"), ("a", "2026-01-01 10:00:00")):
