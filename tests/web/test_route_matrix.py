@@ -60,6 +60,7 @@ ROUTES: list[Route] = [
     Route("tasks.submit", "POST", "/taken/{task}", TEAM, ok=302, data={"actie": "concept"}),
     Route("cases.show", "GET", "/zaken/{case}", WORK),
     Route("cases.diagram", "GET", "/zaken/{case}/diagram.bpmn", WORK),
+    Route("cases.timeline_more", "GET", "/zaken/{case}/tijdlijn?voor=3", WORK),
     Route("cases.new", "GET", "/zaken/nieuw", CASE_STARTERS),
     Route("cases.start", "GET", "/zaken/nieuw/{process}", CASE_STARTERS),
     Route("cases.start", "POST", "/zaken/nieuw/{process}", CASE_STARTERS, ok=302, data={"naam": "Demo Ouder"}),
