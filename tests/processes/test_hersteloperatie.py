@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import yaml
 
 from engine import InvalidData
 
@@ -32,9 +33,15 @@ def kennismaking(**over):
 def intake(compleet=True, **over):
     data = {"leefgebieden_met_hulpvraag": ["wonen", "financien"], "hulpvraag_wonen": "Huurachterstand",
             "aanbod_wonen": ["contact_verhuurder_nuts"], "schulden": True, "gegevens_verzameld": True,
-            "intake_compleet": compleet}
+            "relatie_toeslagen": "nee", "intake_compleet": compleet}
     data.update(over)
     return data
+
+
+def intakes(flow, **over):
+    """The two intake conversations 002 asks for at least ("twee tot drie"), the second one completes the picture."""
+    flow.do("Task_Intakegesprek", intake(compleet=False, **over))
+    flow.do("Task_Intakegesprek", intake(**over))
 
 
 def plan(leefgebieden=("wonen",), schuldhulp=False):
@@ -56,7 +63,7 @@ def to_intake(flow, start=START_LIJST, **kennis):
 
 def to_uitvoering(flow, leefgebieden=("wonen",), schuldhulp=False):
     to_intake(flow)
-    flow.do("Task_Intakegesprek", intake())
+    intakes(flow)
     flow.do("Task_PlanOpstellen", plan(leefgebieden, schuldhulp))
     if schuldhulp:
         flow.do("Task_SchuldhulpPlannen", {"schuldhulp_fasen": ["informatie_advies", "stabilisatie"],
@@ -99,7 +106,7 @@ def test_list_from_belastingdienst_starts_with_a_neutral_offer(flow):
 
 def test_own_outreach_records_its_source(flow):
     flow.start("hersteloperatie", START_OUTREACH)
-    assert flow.open() == ["Task_ContactOpnemen"]
+    assert flow.open() == ["Task_ContactOpnemenGemeente"]
     assert flow.data["outreach_bron"] == "keukentafelgesprek"
 
 
@@ -148,17 +155,17 @@ def test_parent_declines_closes_the_case_with_reason(flow):
 def test_not_reached_after_three_attempts_closes_the_case(flow):
     flow.start("hersteloperatie", START_OUTREACH)
     for attempt in (1, 2):
-        flow.do("Task_ContactOpnemen", NIET_BEREIKT)
+        flow.do("Task_ContactOpnemenGemeente", NIET_BEREIKT)
         assert flow.open() == [] and "Timer_VolgendePoging" in flow.state.active
         assert flow.later(days=1) == 0
         assert flow.later(days=1, minutes=1) == 1
         assert flow.data["contactpogingen"] == attempt
-    flow.do("Task_ContactOpnemen", NIET_BEREIKT)
+    flow.do("Task_ContactOpnemenGemeente", NIET_BEREIKT)
     assert flow.done()
     assert flow.data["afsluitreden"] == "niet_bereikt"
     assert flow.data["contactpogingen"] == 3
     attempts = [e for e in flow.eng.history(flow.case_id)
-                if e.type == "task_completed" and e.payload["element"] == "Task_ContactOpnemen"]
+                if e.type == "task_completed" and e.payload["element"] == "Task_ContactOpnemenGemeente"]
     assert len(attempts) == 3
     assert flow.verified()
 
@@ -167,7 +174,7 @@ def test_call_back_not_reached_continues_with_attempts(flow):
     flow.start("hersteloperatie", START_MELDING)
     flow.do("Task_OuderTerugbellen", NIET_BEREIKT)
     flow.later(days=2, minutes=1)
-    flow.do("Task_ContactOpnemen", HULP)
+    flow.do("Task_ContactOpnemenGemeente", HULP)
     assert flow.open() == ["Task_KennismakingVoorbereiden"]
     assert flow.data["contactpogingen"] == 1
 
@@ -187,7 +194,7 @@ def test_crisis_is_handled_at_once_and_in_parallel(flow):
     crisis = flow.task("Task_CrisisAanpakken")
     assert crisis.due == flow.clock.now() + timedelta(hours=4)
     assert flow.data["crisis_signalen"] == ["dreigende_huisuitzetting"]
-    flow.do("Task_Intakegesprek", intake())
+    intakes(flow)
     assert flow.open() == ["Task_CrisisAanpakken", "Task_PlanOpstellen"]
     flow.do("Task_CrisisAanpakken", {"crisis_acties_genomen": ["verhuurder_gebeld"], "crisis_afgewend": True})
     assert flow.open() == ["Task_PlanOpstellen"]
@@ -236,7 +243,7 @@ def test_intake_takes_at_most_three_conversations(flow):
 
 def test_plan_not_signed_by_both_goes_back(flow):
     to_intake(flow)
-    flow.do("Task_Intakegesprek", intake())
+    intakes(flow)
     flow.do("Task_PlanOpstellen", plan())
     flow.do("Task_PlanOndertekenen", {"getekend_gemeente": True, "getekend_ouder": False})
     assert flow.open() == ["Task_PlanOpstellen"]
@@ -322,7 +329,7 @@ def test_driegesprek_wanted_but_no_consent(flow):
 
 def test_regular_contact_moments_during_plan_and_uitvoering(flow):
     to_intake(flow)
-    flow.do("Task_Intakegesprek", intake())
+    intakes(flow)
     assert flow.later(days=15) == 1
     assert flow.open() == ["Task_ContactmomentPlan", "Task_PlanOpstellen"]
     flow.do("Task_ContactmomentPlan", {"contact_datum": "2026-01-20", "contact_vorm": "telefonisch"})
@@ -410,3 +417,111 @@ def test_crisischeck_collects_every_signal(engine):
     to_intake(flow, dreigende_huisuitzetting=True, ernstige_zorg_jeugd=True)
     assert flow.data["crisis_signalen"] == ["dreigende_huisuitzetting", "ernstige_zorg_jeugd"]
     assert len(flow.data["crisis_acties"]) == 2
+
+
+# --- ronde 2 van de review (issue 15) -------------------------------------------------------------
+
+def _form_text(key: str) -> str:
+    from .conftest import ROOT
+    return (ROOT / "forms" / f"{key}.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("start,element,form", [
+    (START_LIJST, "Task_ContactOpnemen", "contactpoging"),
+    (START_OUTREACH, "Task_ContactOpnemenGemeente", "contactpoging-gemeente"),
+])
+def test_first_contact_speaks_for_the_belastingdienst_only_for_list_cases(flow, start, element, form):
+    flow.start("hersteloperatie", start)
+    assert flow.open() == [element]
+    task = flow.task(element)
+    assert task.form == form and task.role == "casemanager"
+    speaks_for_toeslagen = "namens de Belastingdienst/Toeslagen, en doe een aanbod" in _form_text(form)
+    assert speaks_for_toeslagen == (start["bron"] == "lijst_belastingdienst")
+    flow.do(element, HULP)
+    assert flow.open() == ["Task_KennismakingVoorbereiden"]
+    assert flow.verified()
+
+
+def test_a_parent_who_reported_herself_is_called_again_on_behalf_of_the_municipality(flow):
+    flow.start("hersteloperatie", START_MELDING)
+    flow.do("Task_OuderTerugbellen", NIET_BEREIKT)
+    flow.later(days=2, minutes=1)
+    assert flow.open() == ["Task_ContactOpnemenGemeente"]
+    assert "namens de Belastingdienst/Toeslagen, en doe" not in _form_text(flow.task("Task_ContactOpnemenGemeente").form)
+
+
+def test_uht_advice_also_when_there_is_no_further_support(flow):
+    to_intake(flow, passend_aanbod=False, reden_geen_vervolg="Ouder wil eerst zelf verder",
+              relatie_toeslagen="direct", gemeld_bij_uht=False)
+    assert flow.open() == ["Task_UHTAdvies"]
+    flow.do("Task_UHTAdvies", {"uht_advies_gegeven": True, "uht_melding": "ouder_meldt_zelf"})
+    assert flow.done()
+    assert flow.data["afsluitreden"] == "geen_vervolg_na_kennismaking"
+    assert flow.data["uht_melding"] == "ouder_meldt_zelf"
+    assert flow.verified()
+
+
+def test_uht_advice_when_an_intake_conversation_shows_it(flow):
+    to_intake(flow)
+    flow.do("Task_Intakegesprek", intake(compleet=False, relatie_toeslagen="vermoeden", gemeld_bij_uht=False))
+    assert flow.open() == ["Task_UHTAdviesIntake"]
+    assert flow.task("Task_UHTAdviesIntake").form == "uht-aanmelden"
+    flow.do("Task_UHTAdviesIntake", {"uht_advies_gegeven": True, "uht_melding": "samen_gemeld",
+                                     "uht_datum_melding": "2026-01-09"})
+    assert flow.open() == ["Task_Intakegesprek"]
+    # advised once: the next conversation with the same finding does not ask again
+    flow.do("Task_Intakegesprek", intake(relatie_toeslagen="vermoeden", gemeld_bij_uht=False))
+    assert flow.open() == ["Task_PlanOpstellen"]
+    assert flow.verified()
+
+
+def test_uht_advice_after_a_relapse_in_nazorg(flow):
+    to_evaluatie(flow)
+    flow.do("Task_Evaluatie", {"doelen_bereikt": "ja", "evaluatie_vervolg": "nazorg"})
+    flow.later(days=92)
+    flow.do("Task_NazorgCheckIn", {"nazorg_verslag": "Nieuwe brief van Toeslagen", "nazorg_uitkomst": "terugval"})
+    assert flow.open() == ["Task_Intakegesprek"]
+    flow.do("Task_Intakegesprek", intake(compleet=False, relatie_toeslagen="direct", gemeld_bij_uht=False))
+    assert flow.open() == ["Task_UHTAdviesIntake"]
+    assert flow.verified()
+
+
+def test_intake_needs_at_least_two_conversations(flow):
+    to_intake(flow)
+    flow.do("Task_Intakegesprek", intake(compleet=True))
+    assert flow.open() == ["Task_Intakegesprek"]
+    assert flow.data["intakegesprekken"] == 1
+    flow.do("Task_Intakegesprek", intake(compleet=True))
+    assert flow.open() == ["Task_PlanOpstellen"]
+
+
+def test_debt_trajectory_brings_the_financien_track_with_it(flow):
+    to_uitvoering(flow, leefgebieden=("wonen",), schuldhulp=True)
+    assert flow.data["gekozen_leefgebieden"] == ["wonen", "financien"]
+    assert flow.open() == ["Task_DriegesprekBespreken", "Task_HulpWonen", "Task_SchuldhulpInformatieAdvies"]
+    flow.do("Task_SchuldhulpInformatieAdvies", {"schuldenoverzicht_gemaakt": True})
+    flow.do("Task_SchuldhulpStabilisatie", {"situatie_stabiel": True, "budgetbeheer_nodig": False,
+                                            "schuldbemiddeling_nodig": False})
+    flow.do("Task_HulpFinancien", {"financien_ingezette_hulp": ["schuldhulpverlening"],
+                                   "financien_resultaat": "deels"})
+    flow.do("Task_HulpWonen", HULP_OPGELOST)
+    flow.do("Task_DriegesprekBespreken", GEEN_DRIEGESPREK)
+    assert flow.open() == ["Task_Evaluatie"]
+    assert flow.verified()
+
+
+def test_specialist_offers_carry_the_full_bijlage_a_wording(flow):
+    to_uitvoering(flow, leefgebieden=("wonen", "financien", "gezondheid"))
+    labels = {}
+    for key in ("wonen", "financien", "gezondheid"):
+        form = yaml.safe_load(_form_text(flow.task(TRACKS[key]).form))
+        labels.update({c["value"]: c["label"] for f in form["fields"] for c in f.get("choices", [])})
+    assert labels["contact_schuldeisers"] == "Contact met schuldeisers (vaste lasten, rijksuitvoeringsorganisaties)"
+    assert labels["schuldhulpverlening"].endswith("laaggeletterden en niet digitaal vaardige inwoners)")
+    assert labels["medische_zorg"] == "Achterstallige of nieuwe medische zorg (tandarts, therapie)"
+    assert labels["bewind_budgetbeheer"] == "Beschermingsbewind, budgetbeheer of budgetcoaching"
+    flow.do("Task_HulpFinancien", {"financien_ingezette_hulp": ["contact_schuldeisers", "bewind_budgetbeheer"],
+                                   "financien_resultaat": "deels"})
+    [done] = [e for e in flow.eng.history(flow.case_id)
+              if e.type == "task_completed" and e.payload["element"] == "Task_HulpFinancien"]
+    assert "bewind_budgetbeheer" in str(done.payload)
