@@ -201,3 +201,18 @@ def test_traceability_names_only_tests_that_exist():
                                   r'businessRuleTask) id="([^"]+)"', path.read_text(encoding="utf-8")):
             if element.startswith(("Task_", "Boundary_", "BusinessRule_")):
                 assert element in text, f"{element} ({path.stem}) staat niet in docs/traceability.md"
+
+
+def test_bijlage_a_offers_read_the_same_in_intake_and_specialist_forms():
+    """An offer is not cut off in one form and whole in another (labels with a comma once got truncated)."""
+    intake = {c["value"]: c["label"] for f in FORMS["intakegesprek"]["fields"] if f["name"].startswith("aanbod_")
+              for c in f["choices"]}
+    for key in ("wonen", "financien", "gezondheid", "werk", "gezin"):
+        [field] = [f for f in FORMS[f"hulp-{key}"]["fields"] if f["name"] == f"{key}_ingezette_hulp"]
+        for choice in field["choices"]:
+            if choice["value"] != "anders":
+                assert choice["label"] == intake[choice["value"]], (key, choice["value"])
+    for name, form in FORMS.items():
+        for f in form["fields"]:
+            for text in [f["label"], *(c["label"] for c in f.get("choices", []))]:
+                assert text.count("(") == text.count(")"), (name, text)
