@@ -32,6 +32,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from .camunda import SYNTHETIC
 from .errors import ExpressionError, ModelError, ModelProblem, RegieError
 from .forms import Form, form_key, load_form
+from .models.safety import check_sources
 from .spiff import ISO_TIMER, RegieParser, RegieProcessSpec
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
@@ -137,7 +138,7 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
     ``known_forms`` are forms deployed earlier, used when a model refers to a form not in ``sources``.
     ``documentation``: also return a documentation version for every process that is not executable.
     """
-    problems: list[ModelProblem] = []
+    problems: list[ModelProblem] = check_sources(sources)   # executable content: refused before parsing
     forms: dict[str, Form] = dict(known_forms or {})
     form_texts: dict[str, str] = {k: f.source for k, f in forms.items()}
     broken: set[str] = set()   # forms with problems of their own: not reported again as missing

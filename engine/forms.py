@@ -18,6 +18,7 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import FieldProblem, InvalidData, ModelProblem
+from .models.safety import load_yaml
 
 FIELD_TYPES: dict[str, dict[str, Any]] = {
     "text": {"type": "string", "maxLength": 500},
@@ -311,7 +312,7 @@ def load_form(key: str, text: str, filename: str = "") -> tuple[Form | None, lis
     if not KEY_PATTERN.match(key):
         return None, [ModelProblem(where, key, "Gebruik voor de bestandsnaam alleen kleine letters, cijfers, - en _.")]
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)   # safe_load without aliases (no "billion laughs")
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (regel {mark.line + 1})" if mark else ""

@@ -17,7 +17,7 @@ csrf = CSRFProtect()
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py or REGIE_* environment, then ``config``."""
-    from . import auth, cases, coordinator, errors, filters, inbox, services, settings, tasks
+    from . import auth, cases, coordinator, errors, filters, inbox, modellen, services, settings, tasks
 
     app = Flask(__name__, instance_relative_config=True)
     settings.load(app, config)
@@ -26,11 +26,18 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    for module in (auth, inbox, tasks, cases, coordinator):
+    for module in (auth, inbox, tasks, cases, coordinator, modellen):
         app.register_blueprint(module.bp)
 
     @app.get("/")
     def home():
-        return redirect(url_for("inbox.index"))
+        from flask import g
+
+        return redirect(url_for(auth.start_page(g.user.roles if g.get("user") else ())))
+
+    @app.get("/processen")
+    def processes():
+        return redirect(url_for("modellen.index"))
 
     return app
+

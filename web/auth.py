@@ -51,6 +51,13 @@ def _load_user() -> None:
     g.user = CurrentUser(row.username, row.name, frozenset(r for r in row.roles.split(",") if r))
 
 
+def start_page(roles) -> str:
+    """Where a user lands: policy staff without an inbox on the model library, everyone else on the inbox."""
+    if "policy" in roles and not set(roles) & set(WORK_ROLES):
+        return "modellen.index"
+    return "inbox.index"
+
+
 def login_required(view):
     """Send a visitor who is not logged in to the login page, and back here afterwards."""
 
@@ -90,7 +97,7 @@ def login():
             session.clear()
             session.permanent = True
             session["user"] = user.username
-            return redirect(target or url_for("inbox.index"))
+            return redirect(target or url_for(start_page(set(user.roles.split(",")))))
         error = ("Vul uw gebruikersnaam en wachtwoord in." if not username or not password
                  else "Gebruikersnaam of wachtwoord klopt niet. Probeer het opnieuw.")
         return render_template("auth/login.html", error=error, username=username, target=target,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidData, RegieError
 
 from .access import CASE_READERS, CASE_STARTERS, log_read
 from .auth import roles_required
 from .history import before_arg, timeline_page
+from .safe_xml import xml_download
 from .services import engine, today
 from .timeline import data_by_domain
 from .views import people, process_names
@@ -63,7 +64,7 @@ def diagram(case_id: str):
     files = engine().version(state.version_id).bundle["bpmn"]
     marker = f'id="{state.process_id}"'
     text = next((t for t in files.values() if marker in t), next(iter(files.values()), ""))
-    return Response(text, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
+    return xml_download(text, f"{state.process_id}.bpmn")
 
 
 @bp.get("/nieuw")

@@ -26,6 +26,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=9)   # one working day
     WTF_CSRF_TIME_LIMIT = 9 * 3600
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    FOUR_EYES = False                      # REGIE_FOUR_EYES=true: a second policy officer approves a new version
 
 
 def load(app: Flask, override: dict | None) -> None:

@@ -22,10 +22,20 @@ def init_db() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
 @click.option("--documentation", is_flag=True,
               help="Rol processen die niet uitvoerbaar zijn uit als documentatie: te bekijken, niet te starten.")
+@click.option("--note", default="", help="Toelichting: wat is er veranderd en waarom (staat bij de versie).")
 @handle_errors
-def deploy(paths, actor, as_json, documentation) -> None:
+def deploy(paths, actor, as_json, documentation, note) -> None:
     eng = engine_from_env()
-    deployed = eng.deploy(list(paths) or ["processes/", "forms/"], actor=actor, documentation=documentation)
+    paths = list(paths) or ["processes/", "forms/"]
+    if note:
+        from ..definitions import read_sources
+        from ..models import library
+
+        stored = library.deploy(eng, read_sources(paths), actor, note, documentation=documentation)
+        for v in stored:
+            click.echo(f"{v.process_id}: versie {v.number} ({v.short}) {v.note}")
+        return
+    deployed = eng.deploy(paths, actor=actor, documentation=documentation)
     if as_json:
         echo_json([d.__dict__ for d in deployed])
         return

@@ -158,13 +158,14 @@ class Tx:
 
     def versions(self, process_id: str) -> list[VersionRow]:
         return list(self.session.scalars(
-            select(VersionRow).where(VersionRow.process_id == process_id).order_by(VersionRow.deployed_at)
+            select(VersionRow).where(VersionRow.process_id == process_id).order_by(VersionRow.number, VersionRow.deployed_at)
         ))
 
     def add_version(self, row: VersionRow) -> VersionRow:
         """Store a version unless the same content is stored already; make it the process's current one."""
         existing = self.session.get(VersionRow, row.id)
         if existing is None:
+            row.number = row.number or self.next_version_number(row.process_id)
             self.session.add(row)
             existing = row
         process = self.session.get(ProcessRow, row.process_id)
@@ -174,6 +175,11 @@ class Tx:
             process.name, process.current_version_id = row.name, row.id
         self.session.flush()
         return existing
+
+    def next_version_number(self, process_id: str) -> int:
+        """1 for a process's first version, then one more than the highest so far."""
+        highest = self.session.scalar(select(func.max(VersionRow.number)).where(VersionRow.process_id == process_id))
+        return (highest or 0) + 1
 
     # --- cases and their events -------------------------------------------------------------
 

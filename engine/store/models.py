@@ -46,6 +46,12 @@ class VersionRow(Base):
     bundle: Mapped[str] = mapped_column(Text)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deployed_by: Mapped[str] = mapped_column(String(200))
+    number: Mapped[int | None] = mapped_column(Integer)     # 1, 2, … per process, in order of storing
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")   # the change note (why)
+    # live, or pending: waiting for a second policy officer's approval (four eyes); migration 0004_policy
+    status: Mapped[str] = mapped_column(String(20), default="live", server_default="live")
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseRow(Base):
@@ -172,6 +178,19 @@ class CaseNumberCounterRow(Base):
     prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class ModelDraftRow(Base):
+    """A policy officer's unfinished model edit: the changed files of one process. Runs nothing."""
+
+    __tablename__ = "model_drafts"
+    __table_args__ = (UniqueConstraint("username", "process_id", name="uq_model_drafts_user_process"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100))
+    process_id: Mapped[str] = mapped_column(String(200))
+    files: Mapped[str] = mapped_column(Text)            # JSON: file name -> text
+    note: Mapped[str] = mapped_column(Text, default="")
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SchedulerLeaseRow(Base):

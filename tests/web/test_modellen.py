@@ -1,0 +1,116 @@
+"""The policy staff's model library (/modellen): versions with notes and case counts, deploy from the
+web with a change note, four-eyes approval, files served so that they never run."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from engine.store import UserRow
+from tests.conftest import MODELS
+
+from .conftest import flashes, text
+
+BPMN = (MODELS / "aanvraag.bpmn").read_text(encoding="utf-8")
+
+
+def _upload(browser, bpmn: str, note: str = "Intake heet nu Eerste gesprek", process: str = "aanvraag"):
+    browser.get(f"/modellen/{process}")
+    return browser.post(f"/modellen/{process}/uitrollen", {
+        "toelichting": note, "bestanden": (io.BytesIO(bpmn.encode()), "aanvraag.bpmn"),
+    }, content_type="multipart/form-data")
+
+
+def test_policy_lands_on_the_model_library_after_login(browser):
+    response = browser.login("pim")
+    assert response.headers["Location"] == "/modellen/"
+    assert browser.get("/").headers["Location"] == "/modellen/"
+    page = browser.get("/modellen/")
+    assert "Aanvraag (test)" in text(page) and "Modellen" in text(page)
+    assert browser.get("/processen").headers["Location"] == "/modellen/"
+
+
+@pytest.mark.parametrize("user", ["cas", "sam", "coby"])
+def test_other_roles_may_not_open_the_library(as_user, user):
+    b = as_user(user)
+    for url in ("/modellen/", "/modellen/aanvraag", "/modellen/aanvraag/versies/1",
+                "/modellen/aanvraag/versies/1/bestanden/aanvraag.bpmn"):
+        assert b.get(url).status_code == 403
+    assert b.post("/modellen/aanvraag/uitrollen", {"toelichting": "x"}).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_login(browser):
+    assert "/login" in browser.get("/modellen/").headers["Location"]
+
+
+def test_deploy_with_a_note_makes_a_new_version_and_running_cases_stay_on_theirs(as_user, engine):
+    old_case = engine.start("aanvraag", {"naam": "Demo Ouder 1"}, actor="cas")
+    pim = as_user("pim")
+    response = _upload(pim, BPMN.replace('name="Intake doen"', 'name="Eerste gesprek"'))
+    assert response.status_code == 302
+    page = pim.get("/modellen/aanvraag")
+    assert "Versie 2 van Aanvraag (test) is uitgerold." in " ".join(flashes(page))
+    body = text(page)
+    assert "Versie 2" in body and "Intake heet nu Eerste gesprek" in body and "Pim Beleid" in body
+    new_case = engine.start("aanvraag", {"naam": "Demo Ouder 2"}, actor="cas")
+    assert engine.tasks(case_id=old_case)[0].title == "Intake doen"
+    assert engine.tasks(case_id=new_case)[0].title == "Eerste gesprek"
+    assert engine.state(old_case).version_id != engine.state(new_case).version_id
+    rows = [r for r in page.text.split("<tr") if "Versie 1</a>" in r]
+    assert "<td class=\"getal\">1</td>" in rows[0]      # one case still runs on version 1
+
+
+def test_deploy_needs_a_note(as_user):
+    pim = as_user("pim")
+    _upload(pim, BPMN, note="")
+    assert "Schrijf in de toelichting" in " ".join(flashes(pim.get("/modellen/aanvraag")))
+
+
+def test_a_model_with_a_script_element_is_refused_and_shows_why(as_user, engine):
+    hostile = BPMN.replace('<bpmn:endEvent id="end_klaar" name="Klaar"/>',
+                           '<bpmn:endEvent id="end_klaar" name="Klaar"><bpmn:extensionElements><html:script '
+                           'xmlns:html="http://www.w3.org/1999/xhtml">alert(1)</html:script></bpmn:extensionElements>'
+                           '</bpmn:endEvent>')
+    response = _upload(as_user("pim"), hostile)
+    assert response.status_code == 422
+    assert "aanvraag.bpmn , element end_klaar : Het model bevat een HTML-element <script>" in text(response)
+    assert len(engine.processes()) == 1 and "Versie 2" not in text(response)
+
+
+def test_four_eyes_a_second_policy_officer_approves(app, as_user, engine, password_hash):
+    app.config["FOUR_EYES"] = True
+    with engine.store.write() as tx:
+        tx.save_user(UserRow(username="bea", name="Bea Beleid", password_hash=password_hash, roles="policy", active=True))
+    before = engine.processes()[0]["version_id"]
+    pim = as_user("pim")
+    _upload(pim, BPMN.replace('name="Intake doen"', 'name="Eerste gesprek"'))
+    page = pim.get("/modellen/aanvraag")
+    assert "moet haar goedkeuren" in " ".join(flashes(page)) and "wacht op goedkeuring" in text(page)
+    assert engine.processes()[0]["version_id"] == before          # new cases still start on version 1
+    pending = [v for v in engine.store.read().__enter__().versions("aanvraag") if v.status == "pending"][0]
+    assert pim.post(f"/modellen/aanvraag/versies/{pending.id}/goedkeuren").status_code == 403
+    bea = as_user("bea")
+    bea.get("/modellen/aanvraag")
+    assert bea.post(f"/modellen/aanvraag/versies/{pending.id}/goedkeuren").status_code == 302
+    assert engine.processes()[0]["version_id"] == pending.id
+
+
+def test_version_page_shows_tasks_and_files_are_downloads_that_never_run(as_user):
+    pim = as_user("pim")
+    page = pim.get("/modellen/aanvraag/versies/1")
+    assert "Intake doen (intake) casemanager intake P2D" in text(page)
+    response = pim.get("/modellen/aanvraag/versies/1/bestanden/aanvraag.bpmn")
+    assert response.status_code == 200 and response.text == BPMN
+    assert response.headers["Content-Disposition"] == 'attachment; filename="aanvraag.bpmn"'
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert pim.get("/modellen/aanvraag/versies/1/bestanden/anders.bpmn").status_code == 404
+    assert pim.get("/modellen/aanvraag/versies/9").status_code == 404
+
+
+def test_case_diagram_is_served_so_that_it_never_runs(as_user, engine):
+    case_id = engine.start("aanvraag", {"naam": "Demo Ouder 1"}, actor="cas")
+    response = as_user("cas").get(f"/zaken/{case_id}/diagram.bpmn")
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -1,0 +1,132 @@
+"""The policy staff's workspace (``/modellen``): the model library, deploy with a change note, approval.
+
+Every process with its versions (code, who deployed it, when, why, how many cases run on it), its
+forms and decision tables, any version's diagram. Only the ``policy`` role works here.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from engine.definitions import SourceFile
+from engine.errors import ModelError
+from engine.models import library
+
+from .auth import roles_required
+from .safe_xml import xml_download
+from .services import engine
+from .views import people
+
+bp = Blueprint("modellen", __name__, url_prefix="/modellen")
+POLICY = ("policy",)
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".yaml": "form", ".yml": "form"}
+
+
+@bp.get("/")
+@roles_required(*POLICY)
+def index():
+    return render_template("modellen/index.html", processes=library.catalogue(engine()), names=people())
+
+
+@bp.get("/<process_id>")
+@roles_required(*POLICY)
+def process(process_id: str):
+    info = library.process(engine(), process_id)
+    return render_template("modellen/process.html", process=info, names=people(),
+                           four_eyes=current_app.config.get("FOUR_EYES", False))
+
+
+@bp.get("/<process_id>/versies/<version_id>")
+@roles_required(*POLICY)
+def version(process_id: str, version_id: str):
+    info = library.resolve(engine(), process_id, version_id)
+    compiled = engine().version(info.id)
+    tasks = sorted(compiled.user_tasks.values(), key=lambda t: t.title.lower())
+    return render_template("modellen/version.html", process=library.process(engine(), process_id), version=info,
+                           tasks=tasks, bpmn=_main_file(info), names=people())
+
+
+@bp.get("/<process_id>/versies/<version_id>/bestanden/<path:name>")
+@roles_required(*POLICY)
+def file(process_id: str, version_id: str, name: str):
+    """One file of a version, as a download that a browser never runs (models are untrusted input)."""
+    info = library.resolve(engine(), process_id, version_id)
+    content = library.bundle(engine(), info.id)
+    for group in ("bpmn", "dmn"):
+        if name in content.get(group, {}):
+            return xml_download(content[group][name], name, cache="private, max-age=86400, immutable")
+    key = name.rsplit(".", 1)[0]
+    if name.endswith(".yaml") and key in content.get("forms", {}):
+        response = xml_download(content["forms"][key], name, cache="private, max-age=86400, immutable")
+        response.mimetype = "text/plain"
+        return response
+    abort(404, description="Dit bestand hoort niet bij deze versie.")
+
+
+@bp.post("/<process_id>/uitrollen")
+@roles_required(*POLICY)
+def deploy(process_id: str):
+    """New files for a process (the rest is taken from its current version) with a change note."""
+    info = library.process(engine(), process_id)
+    note = request.form.get("toelichting", "").strip()
+    uploads = [f for f in request.files.getlist("bestanden") if f and f.filename]
+    if not note:
+        flash("Schrijf in de toelichting wat u heeft veranderd en waarom.", "error")
+        return redirect(url_for(".process", process_id=process_id))
+    if not uploads:
+        flash("Kies een of meer bestanden (.bpmn, .dmn of .yaml) om uit te rollen.", "error")
+        return redirect(url_for(".process", process_id=process_id))
+    try:
+        sources = _merge(info, uploads)
+        stored = library.deploy(engine(), sources, g.user.username, note,
+                                four_eyes=current_app.config.get("FOUR_EYES", False))
+    except ModelError as err:
+        return render_template("modellen/process.html", process=info, names=people(), problems=err.problems,
+                               note=note, four_eyes=current_app.config.get("FOUR_EYES", False)), 422
+    for v in stored:
+        if v.status == "pending":
+            flash(f"Versie {v.number} van {v.name} staat klaar. Een andere beleidsmedewerker moet haar "
+                  "goedkeuren voordat nieuwe zaken erop starten.", "success")
+        else:
+            flash(f"Versie {v.number} van {v.name} is uitgerold. Nieuwe zaken starten hierop; lopende zaken "
+                  "blijven op hun eigen versie.", "success")
+    return redirect(url_for(".process", process_id=process_id))
+
+
+@bp.post("/<process_id>/versies/<version_id>/goedkeuren")
+@roles_required(*POLICY)
+def approve(process_id: str, version_id: str):
+    info = library.resolve(engine(), process_id, version_id)
+    approved = library.approve(engine(), info.id, g.user.username)
+    flash(f"Versie {approved.number} is goedgekeurd en in gebruik.", "success")
+    return redirect(url_for(".process", process_id=process_id))
+
+
+def _merge(info, uploads) -> list[SourceFile]:
+    """The current version's files with the uploaded ones in place of (or next to) them."""
+    current = info.current or info.versions[-1]
+    files = {s.name: s for s in library.sources_of(library.bundle(engine(), current.id))}
+    for upload in uploads:
+        name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        kind = next((k for suffix, k in KINDS.items() if name.lower().endswith(suffix)), None)
+        if kind is None:
+            raise ModelError([_problem(name, "Onbekend soort bestand. Gebruik .bpmn, .dmn of .yaml.")])
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ModelError([_problem(name, "Dit bestand is geen tekst in UTF-8. Sla het op als UTF-8.")]) from None
+        files[name] = SourceFile(name, kind, text)
+    return list(files.values())
+
+
+def _problem(name: str, message: str):
+    from engine.errors import ModelProblem
+
+    return ModelProblem(name, "", message)
+
+
+def _main_file(info) -> str | None:
+    """The BPMN file that holds the process itself (a version may include called processes' files)."""
+    content = library.bundle(engine(), info.id)
+    marker = f'id="{info.process_id}"'
+    return next((n for n, t in content.get("bpmn", {}).items() if marker in t), next(iter(content.get("bpmn", {})), None))
