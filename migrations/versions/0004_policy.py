@@ -1,14 +1,14 @@
 """policy: change notes and four-eyes approval on process versions; per-user model drafts
 
 Revision ID: 0004_policy
-Revises: 0003_timers
+Revises: 0010_audit
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0004_policy'
-down_revision = '0003_timers'
+down_revision = '0010_audit'
 branch_labels = None
 depends_on = None
 

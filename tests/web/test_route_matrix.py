@@ -27,7 +27,8 @@ EVERYONE = frozenset(ROLES)
 LOGGED_IN = frozenset(USERS)
 WORK = frozenset({"casemanager", "specialist", "coordinator"})
 CASE_STARTERS = frozenset({"casemanager", "coordinator"})
-TEAM = frozenset({"casemanager", "coordinator"})     # the test task is in the casemanager lane
+TEAM = frozenset({"casemanager", "coordinator"})
+POLICY = frozenset({"policy"})     # the test task is in the casemanager lane
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,14 @@ ROUTES: list[Route] = [
     Route("cases.start", "POST", "/zaken/nieuw/{process}", CASE_STARTERS, ok=302, data={"naam": "Demo Ouder"}),
     # coordinators
     Route("coordinator.index", "GET", "/overzicht", frozenset({"coordinator"})),
+    # policy staff (model library)
+    Route("processes", "GET", "/processen", EVERYONE, ok=302, anonymous=302),
+    Route("modellen.index", "GET", "/modellen/", POLICY),
+    Route("modellen.process", "GET", "/modellen/{process}", POLICY),
+    Route("modellen.version", "GET", "/modellen/{process}/versies/1", POLICY),
+    Route("modellen.file", "GET", "/modellen/{process}/versies/1/bestanden/aanvraag.bpmn", POLICY),
+    Route("modellen.deploy", "POST", "/modellen/{process}/uitrollen", POLICY, ok=302, data={"toelichting": ""}),
+    Route("modellen.approve", "POST", "/modellen/{process}/versies/1/goedkeuren", POLICY, ok=400),
 ]
 
 
