@@ -48,7 +48,7 @@ class VersionRow(Base):
     deployed_by: Mapped[str] = mapped_column(String(200))
     number: Mapped[int | None] = mapped_column(Integer)     # 1, 2, … per process, in order of storing
     note: Mapped[str] = mapped_column(Text, default="", server_default="")   # the change note (why)
-    # live, or pending: waiting for a second policy officer's approval (four eyes); migration 0004_policy
+    # live, or pending: waiting for a second policy officer's approval (four eyes); migration 0011_policy
     status: Mapped[str] = mapped_column(String(20), default="live", server_default="live")
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

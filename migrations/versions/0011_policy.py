@@ -1,14 +1,14 @@
 """policy: change notes and four-eyes approval on process versions; per-user model drafts
 
-Revision ID: 0004_policy
-Revises: 0010_audit
+Revision ID: 0011_policy
+Revises: 0004_case_numbers
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_policy'
-down_revision = '0010_audit'
+revision = '0011_policy'
+down_revision = '0004_case_numbers'
 branch_labels = None
 depends_on = None
 
