@@ -17,11 +17,12 @@ csrf = CSRFProtect()
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py or REGIE_* environment, then ``config``."""
-    from . import auth, cases, coordinator, errors, filters, inbox, modellen, services, settings, tasks
+    from . import assets, auth, cases, coordinator, errors, filters, inbox, modellen, services, settings, tasks
 
     app = Flask(__name__, instance_relative_config=True)
     settings.load(app, config)
     csrf.init_app(app)
+    assets.init_app(app)
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)

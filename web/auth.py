@@ -41,6 +41,8 @@ def init_app(app: Flask) -> None:
 
 def _load_user() -> None:
     g.user = None
+    if request.endpoint == "static":        # stylesheets and scripts are for everyone: no query per file
+        return
     username = session.get("user")
     if not username:
         return
