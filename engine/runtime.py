@@ -489,10 +489,35 @@ class Engine:
         live, _ = self._replay(case, events)
         return live
 
+    def replay_against(self, case_id: str, version_id: str, mapping: dict[str, str] | None = None,
+                       up_to: int | None = None):
+        """Replay a case's recorded inputs on another version; the outcome names the first divergence.
+
+        See ``engine.models.impact``; touches nothing stored.
+        """
+        from .models.impact import replay_against
+
+        return replay_against(self, case_id, version_id, mapping, up_to)
+
+    def migrate(self, process_id: str, to_version: str, case_ids: list[str] | None = None,
+                mapping: dict[str, str] | None = None, dry_run: bool = True, actor: str = "system"):
+        """Move running cases to another version (``dry_run``: only say which can and why the others not).
+
+        Returns a ``MigrationReport``; see ``engine.models.migration``.
+        """
+        from .models.migration import migrate
+
+        return migrate(self, process_id, to_version, case_ids, mapping, dry_run, actor)
+
     def _replay(self, case: CaseRow, events) -> tuple[Live | None, list[Event]]:
         live: Live | None = None
         facts: list[Event] = []
-        for row in events:
+        for n, row in enumerate(events):
+            if row.type == "case_migrated":   # moved to another version: its replay of the events before it
+                from .models.impact import rebuild
+
+                live = rebuild(self, case.id, events[:n], json.loads(row.payload))
+                continue
             if row.type not in ("case_started", "task_completed", "timers_due"):
                 continue
             payload = json.loads(row.payload)
