@@ -457,6 +457,13 @@ class Engine:
         older = entries[0].seq if entries and entries[0].seq > 1 else None
         return HistoryPage(entries, case.last_seq, older)
 
+    def case_list(self, query, limit: int = 25, offset: int = 0):
+        """A page of the case list (``engine.store.caselist.CaseQuery``) and the number of matches."""
+        from .store.caselist import case_page
+
+        with self.store.read() as tx:
+            return case_page(tx, query, limit, offset)
+
     def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[CaseState]:
         with self.store.read() as tx:
             rows = tx.cases(process_id, status, limit)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidData, RegieError
+from engine.store.caselist import COUNT_CAP, CaseQuery
 
 from .access import CASE_READERS, CASE_STARTERS, log_read
-from .auth import roles_required
+from .auth import WORK_ROLES, roles_required
 from .history import before_arg, timeline_page
 from .safe_xml import xml_download
 from .services import engine, today
@@ -16,6 +17,33 @@ from .views import people, process_names
 from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
 
 bp = Blueprint("cases", __name__, url_prefix="/zaken")
+
+
+VIEWS = {"mijn": ("mine", "Mijn zaken"), "team": ("team", "Zaken van mijn team"), "alle": ("all", "Alle zaken")}
+STATUSES = {"lopend": ("running", "Lopend"), "afgerond": ("completed", "Afgerond"), "alle": (None, "Lopend en afgerond")}
+
+
+@bp.get("")
+@roles_required(*CASE_READERS)
+def index():
+    """The case list: my cases, my team's, all (coordinators); running or closed; search by name or number."""
+    user = g.user
+    view = request.args.get("weergave", "mijn")
+    if view not in VIEWS or (view == "alle" and not user.is_coordinator):
+        view = "mijn"
+    status = request.args.get("status", "lopend")
+    status = status if status in STATUSES else "lopend"
+    filters = {k: request.args.get(k, "").strip() for k in ("proces", "zoek")}
+    page = max(request.args.get("pagina", 1, type=int) or 1, 1)
+    size = current_app.config["PAGE_SIZE"]
+    query = CaseQuery(view=VIEWS[view][0], user=user.username, roles=tuple(r for r in user.roles if r in WORK_ROLES),
+                      status=STATUSES[status][0], process_id=filters["proces"] or None,
+                      search=filters["zoek"][:100] or None)
+    rows, total = engine().case_list(query, size, (page - 1) * size)
+    return render_template(
+        "cases/list.html", rows=rows, total=total, capped=total > COUNT_CAP, page=page, size=size, view=view,
+        views=VIEWS, status=status, statuses=STATUSES, filters=filters, processes=process_names(),
+    )
 
 
 @bp.get("/<case_id>")

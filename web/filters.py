@@ -75,13 +75,28 @@ def short_id(value: str | None) -> str:
     return (value or "")[:8]
 
 
+def zaaknummer(value: Any) -> str:
+    """The case number people use: the human number (HO-2026-000123) where there is one, else the
+    first eight characters of the id. Takes a case id, a case (``number``/``id``) or a task
+    (``case_number``/``case_id``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value[:8]
+    if hasattr(value, "case_id"):
+        number, case_id = getattr(value, "case_number", None), value.case_id
+    else:
+        number, case_id = getattr(value, "number", None), getattr(value, "id", "")
+    return number if number and number != case_id else (case_id or "")[:8]
+
+
 def rollen(value: str | None) -> str:
     """'casemanager,coordinator' -> 'Casemanager, Coördinator'."""
     return ", ".join(ROLES.get(r, r) for r in (value or "").split(",") if r)
 
 
 def init_app(app: Flask) -> None:
-    for f in (datum, datum_kort, datumtijd, leeftijd, iso, waarde, short_id, rollen):
+    for f in (datum, datum_kort, datumtijd, leeftijd, iso, waarde, short_id, zaaknummer, rollen):
         app.add_template_filter(f)
     app.add_template_test(is_overdue, "overdue")
     app.jinja_env.globals["STATUS"] = STATUS

@@ -1,0 +1,92 @@
+"""The caseworker's case list: my cases, my team's, all (coordinators); running or closed; search.
+
+Read-only queries over the case rows and the task projection. A page is one query for the case ids
+(newest change first) and one capped count, like the inbox.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, or_, select
+
+from . import Tx
+from .models import CaseRow, TaskRow
+
+__all__ = ["CaseQuery", "CaseListRow", "case_page", "COUNT_CAP"]
+
+COUNT_CAP = 1000
+_ID_PREFIX = re.compile(r"^[0-9a-f-]{4,36}$")
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Which cases to list. ``view``: ``mine`` (I started it, hold or held one of its tasks), ``team``
+    (one of its tasks is or was for one of ``roles``) or ``all``. ``status``: running, completed or None."""
+
+    view: str = "mine"
+    user: str = ""
+    roles: tuple[str, ...] = ()
+    status: str | None = "running"
+    process_id: str | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseListRow:
+    id: str
+    number: str
+    process_id: str
+    subject: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    open_tasks: int
+
+
+def _number_column():
+    """The human case number (HO-2026-000123) where the schema has one, else the id."""
+    return getattr(CaseRow, "number", CaseRow.id)
+
+
+def case_page(tx: Tx, query: CaseQuery, limit: int = 25, offset: int = 0) -> tuple[list[CaseListRow], int]:
+    """One page of cases, most recently changed first, and the number of matches (up to COUNT_CAP + 1)."""
+    where = _conditions(query)
+    open_count = (select(func.count()).where(TaskRow.case_id == CaseRow.id, TaskRow.state == "open")
+                  .correlate(CaseRow).scalar_subquery())
+    rows = tx.session.execute(
+        select(CaseRow.id, _number_column(), CaseRow.process_id, CaseRow.subject, CaseRow.status,
+               CaseRow.created_at, CaseRow.updated_at, open_count)
+        .where(*where).order_by(CaseRow.updated_at.desc(), CaseRow.id).limit(limit).offset(offset)
+    ).all()
+    found = [CaseListRow(*r) for r in rows]
+    if offset == 0 and len(found) < limit:
+        return found, len(found)
+    counted = select(CaseRow.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    return found, int(tx.session.scalar(select(func.count()).select_from(counted)) or 0)
+
+
+def _conditions(query: CaseQuery) -> list:
+    where = []
+    if query.view == "mine":
+        mine = exists().where(TaskRow.case_id == CaseRow.id,
+                              or_(TaskRow.assignee == query.user, TaskRow.completed_by == query.user))
+        where.append(or_(CaseRow.created_by == query.user, mine))
+    elif query.view == "team":
+        where.append(exists().where(TaskRow.case_id == CaseRow.id, TaskRow.role.in_(query.roles or ("-",))))
+    if query.status:
+        where.append(CaseRow.status == query.status)
+    if query.process_id:
+        where.append(CaseRow.process_id == query.process_id)
+    text = (query.search or "").strip()
+    if text:
+        matches = [CaseRow.subject.icontains(text, autoescape=True)]
+        number = _number_column()
+        if number is not CaseRow.id:
+            matches.append(func.upper(number).startswith(text.upper(), autoescape=True))
+        if _ID_PREFIX.match(text.lower()):
+            matches.append(CaseRow.id.startswith(text.lower(), autoescape=True))
+        where.append(or_(*matches))
+    return where
