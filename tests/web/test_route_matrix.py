@@ -59,6 +59,7 @@ ROUTES: list[Route] = [
           data={"taak": "{task}", "collega": "casemanager", "reden": "Verlof"}),
     Route("tasks.show", "GET", "/taken/{task}", TEAM),
     Route("tasks.submit", "POST", "/taken/{task}", TEAM, ok=302, data={"actie": "concept"}),
+    Route("cases.index", "GET", "/zaken", WORK),
     Route("cases.show", "GET", "/zaken/{case}", WORK),
     Route("cases.diagram", "GET", "/zaken/{case}/diagram.bpmn", WORK),
     Route("cases.timeline_more", "GET", "/zaken/{case}/tijdlijn?voor=3", WORK),
