@@ -48,10 +48,12 @@ class InboxRow:
     due_at: datetime | None
     follow_up_at: datetime | None
     created_at: datetime
+    case_number: str | None = None          # HO-2026-000123, for the lists people read
 
 
 _COLUMNS = (TaskRow.id, TaskRow.case_id, CaseRow.subject, TaskRow.title, TaskRow.name, TaskRow.process_id,
-            TaskRow.role, TaskRow.assignee, TaskRow.due_at, TaskRow.follow_up_at, TaskRow.created_at)
+            TaskRow.role, TaskRow.assignee, TaskRow.due_at, TaskRow.follow_up_at, TaskRow.created_at,
+            CaseRow.number)
 
 
 def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limit: int = 25,

@@ -63,3 +63,16 @@ def test_the_case_list_is_in_the_navigation(as_user):
 def test_a_visitor_must_log_in(browser):
     response = browser.get("/zaken")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_the_human_case_number_is_shown_in_lists_and_pages(as_user, cases, engine):
+    mine = cases[0]
+    number = engine.state(mine).number
+    assert number
+    cas = as_user("cas")
+    assert number in text(cas.get("/zaken"))
+    assert number in text(cas.get("/taken?weergave=team"))
+    task = engine.tasks(case_id=mine)[0]
+    assert f"Zaak {number}" in text(cas.get(f"/taken/{task.id}"))
+    assert f"Zaak {number}" in text(cas.get(f"/zaken/{mine}"))
+    assert "Demo Ouder Een" in text(cas.get(f"/zaken?zoek={number.lower()}"))
