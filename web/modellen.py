@@ -6,11 +6,15 @@ forms and decision tables, any version's diagram. Only the ``policy`` role works
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+import json
+import time
+
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from engine.definitions import SourceFile
 from engine.errors import ModelError
-from engine.models import library
+from engine.models import library, markers
+from engine.store import library as drafts
 
 from .auth import roles_required
 from .safe_xml import xml_download
@@ -69,13 +73,17 @@ def deploy(process_id: str):
     """New files for a process (the rest is taken from its current version) with a change note."""
     info = library.process(engine(), process_id)
     note = request.form.get("toelichting", "").strip()
-    uploads = [f for f in request.files.getlist("bestanden") if f and f.filename]
+    from_draft = request.form.get("bron") == "concept"
+    back = url_for(".process", process_id=process_id)
+    uploads = _draft_files(process_id) if from_draft else [
+        (f.filename, f.read()) for f in request.files.getlist("bestanden") if f and f.filename]
     if not note:
         flash("Schrijf in de toelichting wat u heeft veranderd en waarom.", "error")
-        return redirect(url_for(".process", process_id=process_id))
+        return redirect(back)
     if not uploads:
-        flash("Kies een of meer bestanden (.bpmn, .dmn of .yaml) om uit te rollen.", "error")
-        return redirect(url_for(".process", process_id=process_id))
+        flash("Kies een of meer bestanden (.bpmn, .dmn of .yaml) om uit te rollen." if not from_draft else
+              "Er is geen concept om uit te rollen. Sla uw wijzigingen eerst op.", "error")
+        return redirect(back)
     try:
         sources = _merge(info, uploads)
         stored = library.deploy(engine(), sources, g.user.username, note,
@@ -83,6 +91,9 @@ def deploy(process_id: str):
     except ModelError as err:
         return render_template("modellen/process.html", process=info, names=people(), problems=err.problems,
                                note=note, four_eyes=current_app.config.get("FOUR_EYES", False)), 422
+    if from_draft:
+        with engine().store.write() as tx:
+            drafts.delete_draft(tx, g.user.username, process_id)
     for v in stored:
         if v.status == "pending":
             flash(f"Versie {v.number} van {v.name} staat klaar. Een andere beleidsmedewerker moet haar "
@@ -102,21 +113,77 @@ def approve(process_id: str, version_id: str):
     return redirect(url_for(".process", process_id=process_id))
 
 
+@bp.post("/<process_id>/controleren")
+@roles_required(*POLICY)
+def validate(process_id: str):
+    """The engine's validation of edited files as JSON markers (the modeler calls this as the user types).
+
+    Body: ``{"files": {"name.bpmn": "<xml>", …}}``; files not sent are taken from the current version.
+    """
+    started = time.perf_counter()
+    files = _posted_files()
+    info = library.process(engine(), process_id)
+    content = library.bundle(engine(), (info.current or info.versions[-1]).id)
+    forms = markers.load_forms({k: t for k, t in content.get("forms", {}).items() if f"{k}.yaml" not in files})
+    merged = {**content.get("bpmn", {}), **content.get("dmn", {}), **files}
+    found = markers.check_files(merged, engine().evaluator, forms)
+    return jsonify({
+        "markers": [m.to_dict() for m in found],
+        "errors": sum(m.severity == "error" for m in found),
+        "warnings": sum(m.severity == "warning" for m in found),
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    })
+
+
+@bp.route("/<process_id>/concept", methods=["GET", "PUT"])
+@roles_required(*POLICY)
+def draft(process_id: str):
+    """The user's own draft of the process (server-side, per user); nothing runs until it is deployed."""
+    library.process(engine(), process_id)
+    if request.method == "PUT":
+        files = _posted_files()
+        note = str((request.get_json(silent=True) or {}).get("note", ""))[:2000]
+        with engine().store.write() as tx:
+            drafts.save_draft(tx, g.user.username, process_id, files, note, engine().clock.now())
+        return jsonify({"saved": True, "message": "Concept opgeslagen. Het is nog niet uitgerold."})
+    with engine().store.read() as tx:
+        row = drafts.draft(tx, g.user.username, process_id)
+    if row is None:
+        return jsonify({"files": {}, "note": "", "saved_at": None})
+    return jsonify({"files": json.loads(row.files), "note": row.note, "saved_at": row.saved_at.isoformat()})
+
+
+def _posted_files() -> dict[str, str]:
+    body = request.get_json(silent=True)
+    files = body.get("files") if isinstance(body, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        abort(400, description='Stuur de bestanden als JSON: {"files": {"naam.bpmn": "<xml>"}}.')
+    if len(files) > 50:
+        abort(400, description="Te veel bestanden in één keer.")
+    return {k.rsplit("/", 1)[-1]: v for k, v in files.items()}
+
+
 def _merge(info, uploads) -> list[SourceFile]:
     """The current version's files with the uploaded ones in place of (or next to) them."""
     current = info.current or info.versions[-1]
     files = {s.name: s for s in library.sources_of(library.bundle(engine(), current.id))}
-    for upload in uploads:
-        name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    for filename, content in uploads:
+        name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
         kind = next((k for suffix, k in KINDS.items() if name.lower().endswith(suffix)), None)
         if kind is None:
             raise ModelError([_problem(name, "Onbekend soort bestand. Gebruik .bpmn, .dmn of .yaml.")])
         try:
-            text = upload.read().decode("utf-8")
+            text = content.decode("utf-8") if isinstance(content, bytes) else content
         except UnicodeDecodeError:
             raise ModelError([_problem(name, "Dit bestand is geen tekst in UTF-8. Sla het op als UTF-8.")]) from None
         files[name] = SourceFile(name, kind, text)
     return list(files.values())
+
+
+def _draft_files(process_id: str) -> list[tuple[str, str]]:
+    with engine().store.read() as tx:
+        row = drafts.draft(tx, g.user.username, process_id)
+    return list(json.loads(row.files).items()) if row is not None else []
 
 
 def _problem(name: str, message: str):

@@ -114,3 +114,36 @@ def test_case_diagram_is_served_so_that_it_never_runs(as_user, engine):
     response = as_user("cas").get(f"/zaken/{case_id}/diagram.bpmn")
     assert response.headers["Content-Security-Policy"].startswith("sandbox")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _json(browser, method: str, url: str, body: dict):
+    return browser.client.open(url, method=method, json=body, headers={"X-CSRFToken": browser.token})
+
+
+def test_validation_endpoint_returns_markers_on_the_exact_element(as_user):
+    pim = as_user("pim")
+    pim.get("/modellen/aanvraag")
+    broken = BPMN.replace("akkoord == True and bedrag &lt; 1000", "akkoord == True and inkomen &lt; 1000")
+    response = _json(pim, "POST", "/modellen/aanvraag/controleren", {"files": {"aanvraag.bpmn": broken}})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["errors"] == 1 and [(m["element"], m["kind"]) for m in body["markers"]] == [("f_ja", "unfilled")]
+    fixed = _json(pim, "POST", "/modellen/aanvraag/controleren", {"files": {"aanvraag.bpmn": BPMN}}).get_json()
+    assert fixed["markers"] == []
+    assert _json(pim, "POST", "/modellen/aanvraag/controleren", {"files": "x"}).status_code == 400
+
+
+def test_drafts_are_kept_per_user_and_deploy_from_the_draft(as_user, engine, password_hash):
+    with engine.store.write() as tx:
+        tx.save_user(UserRow(username="bea", name="Bea Beleid", password_hash=password_hash, roles="policy", active=True))
+    pim, bea = as_user("pim"), as_user("bea")
+    pim.get("/modellen/aanvraag")
+    changed = BPMN.replace('name="Intake doen"', 'name="Eerste gesprek"')
+    assert _json(pim, "PUT", "/modellen/aanvraag/concept", {"files": {"aanvraag.bpmn": changed}}).status_code == 200
+    assert pim.get("/modellen/aanvraag/concept").get_json()["files"] == {"aanvraag.bpmn": changed}
+    assert bea.get("/modellen/aanvraag/concept").get_json()["files"] == {}
+    assert len(engine.processes()) == 1 and engine.current_version("aanvraag").user_tasks["intake"].title == "Intake doen"
+    response = pim.post("/modellen/aanvraag/uitrollen", {"bron": "concept", "toelichting": "Nieuwe naam"})
+    assert response.status_code == 302
+    assert engine.current_version("aanvraag").user_tasks["intake"].title == "Eerste gesprek"
+    assert pim.get("/modellen/aanvraag/concept").get_json()["files"] == {}

@@ -76,6 +76,9 @@ ROUTES: list[Route] = [
     Route("modellen.file", "GET", "/modellen/{process}/versies/1/bestanden/aanvraag.bpmn", POLICY),
     Route("modellen.deploy", "POST", "/modellen/{process}/uitrollen", POLICY, ok=302, data={"toelichting": ""}),
     Route("modellen.approve", "POST", "/modellen/{process}/versies/1/goedkeuren", POLICY, ok=400),
+    Route("modellen.validate", "POST", "/modellen/{process}/controleren", POLICY, ok=400),
+    Route("modellen.draft", "GET", "/modellen/{process}/concept", POLICY),
+    Route("modellen.draft", "PUT", "/modellen/{process}/concept", POLICY, ok=400),
 ]
 
 
