@@ -37,3 +37,23 @@ def migrate(process_id, cases, to_version, dry_run, mapping, actor, as_json) -> 
                 click.echo(f"{o.case_id[:8]}\tkan niet over\tevent {d.seq} ({d.event}): {d.reason}")
     if report.blocked and not dry_run:
         sys.exit(1)
+
+
+@main.command(help="Vergelijk twee versies van een proces: elementen, formulieren en beslistabellen.")
+@click.argument("process_id")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@handle_errors
+def diff(process_id, old, new, as_json) -> None:
+    from ..models import library
+
+    before, after, changes = library.compare(engine_from_env(), process_id, old, new)
+    if as_json:
+        echo_json({"process_id": process_id, "from": before.id, "to": after.id, **changes.to_dict()})
+        return
+    click.echo(f"{process_id}: versie {before.number} ({before.short}) → versie {after.number} ({after.short})")
+    if not changes:
+        click.echo("Geen verschillen.")
+    for line in changes.lines():
+        click.echo(line)

@@ -191,3 +191,11 @@ def _canonical(value) -> str:
     from ..audit import canonical_json
 
     return canonical_json(value)
+
+
+def compare(engine, process_id: str, old_ref: str, new_ref: str):
+    """``engine.models.diff.VersionDiff`` from version ``old_ref`` to ``new_ref`` (numbers or id prefixes)."""
+    from .diff import diff_bundles
+
+    old, new = resolve(engine, process_id, old_ref), resolve(engine, process_id, new_ref)
+    return old, new, diff_bundles(bundle(engine, old.id), bundle(engine, new.id))
