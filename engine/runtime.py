@@ -35,6 +35,7 @@ from .cases import (
     status,
     waiting_timers,
 )
+from . import referrals
 from .deadlines import resolve_date
 from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (
@@ -283,8 +284,11 @@ class Engine:
         return case_id
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> TaskView:
-        """Complete a ready user task with form data; the case moves on to its next wait state."""
+        """Complete a ready user task with form data; the case moves on to its next wait state.
+        A task that refers the resident to another service (``doorverwijzen_naar``) starts a linked case."""
         data = normalise(data)
+        referral = (referrals.plan(self, self.task(task_id), data)
+                    if isinstance(data, dict) and referrals.TARGET_FIELD in data else None)
         now = self.clock.now()
         case_id = None
         try:
@@ -317,6 +321,7 @@ class Engine:
             self._forget(case_id)
             raise
         self._remember(case.id, case.revision, live)
+        referrals.follow(self, referral, actor)
         return done
 
     def claim(self, task_id: str, user: str, actor: str | None = None) -> TaskView:

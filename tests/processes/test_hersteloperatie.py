@@ -56,7 +56,7 @@ HULP_OPGELOST = {"wonen_ingezette_hulp": ["anders"], "wonen_resultaat": "opgelos
 
 def to_intake(flow, start=START_LIJST, **kennis):
     flow.start("hersteloperatie", start)
-    flow.do("Task_ContactOpnemen", HULP)
+    flow.do("Task_ContactOpnemen" if start["bron"] == "lijst_belastingdienst" else "Task_ContactOpnemenGemeente", HULP)
     flow.do("Task_KennismakingVoorbereiden", VOORBEREIDING)
     flow.do("Task_Kennismakingsgesprek", kennismaking(**kennis))
 
@@ -525,3 +525,23 @@ def test_specialist_offers_carry_the_full_bijlage_a_wording(flow):
     [done] = [e for e in flow.eng.history(flow.case_id)
               if e.type == "task_completed" and e.payload["element"] == "Task_HulpFinancien"]
     assert "bewind_budgetbeheer" in str(done.payload)
+
+
+def test_bijvangst_with_money_worries_is_referred_to_the_loket(flow):
+    to_intake(flow, start=START_OUTREACH, passend_aanbod=False, reden_geen_vervolg="Geen gedupeerde",
+              geldzorgen_zonder_toeslagen=True)
+    assert flow.open() == ["Task_NaarLoket"]
+    flow.do("Task_NaarLoket", {"doorverwijzen_naar": "loket", "toestemming_inwoner": True,
+                               "doorverwijzing_reden": "Huurachterstand, geen relatie met toeslagen"})
+    assert flow.done()
+    assert flow.data["afsluitreden"] == "doorverwezen_loket"
+    [linked] = [c for c in flow.eng.cases(limit=50) if c.data.get("verwezen_vanuit") == flow.state.number]
+    assert linked.process_id == "loket" and linked.data["signaal_collega"] == "hersteloperatie"
+    assert [t.name for t in flow.eng.tasks(case_id=linked.id)] == ["Task_InwonerBenaderen"]
+    assert flow.verified()
+
+
+def test_no_money_worries_closes_without_referral(flow):
+    to_intake(flow, passend_aanbod=False, reden_geen_vervolg="Geen vervolg", geldzorgen_zonder_toeslagen=False)
+    assert flow.done()
+    assert flow.data["afsluitreden"] == "geen_vervolg_na_kennismaking"

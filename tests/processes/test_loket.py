@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from engine import InvalidData
 
 ZELF = {"naam_inwoner": "Fictieve Inwoner D", "in_beeld_via": "eigen_bezoek"}
 VROEG = {"naam_inwoner": "Fictieve Inwoner E", "in_beeld_via": "vroegsignalering", "signaal_bron": "woningcorporatie"}
@@ -97,7 +101,8 @@ def test_follow_up_conversations_until_solved(flow):
     flow.do("Task_Vervolggesprek", {"specialisme": "maatwerkfunctionaris", "vervolg_verslag": "Eerste gesprek",
                                     "vervolg_opgelost": False}, actor="sam")
     flow.do("Task_Vervolggesprek", {"specialisme": "maatwerkfunctionaris", "vervolg_verslag": "Tweede gesprek",
-                                    "vervolg_uitvoeringsorganisaties": ["uwv"], "vervolg_opgelost": True},
+                                    "vervolg_professionallijn": "gebeld", "vervolg_uitvoeringsorganisaties": ["uwv"],
+                                    "vervolg_opgelost": True},
             actor="sam")
     aftercare_closes(flow)
 
@@ -151,3 +156,33 @@ def test_regelingen_collects_several_life_events(engine):
     flow = Flow(engine, restore=False)
     at_the_desk(flow, vraag={**VRAAG, "levensgebeurtenissen": ["pensioen", "verhuizen"]})
     assert flow.data["regelingen"] == RULES["verhuizen"] + RULES["pensioen"]
+
+
+@pytest.mark.parametrize("reden", ["niet_aanwezig", "niet_gelegitimeerd", None])
+def test_follow_up_calls_a_professional_line_only_with_resident_present_and_identified(flow, reden):
+    at_the_desk(flow, start=COLLEGA)
+    flow.do("Task_EersteContact", {"regelingen_besproken": True, "eerste_contact_uitkomst": "vervolg"})
+    data = {"specialisme": "schuldhulpverlener", "vervolg_verslag": "Gesprek", "vervolg_opgelost": False,
+            "vervolg_uitvoeringsorganisaties": ["cjib"]}
+    if reden:
+        data["vervolg_professionallijn"] = reden
+    with pytest.raises(InvalidData) as err:
+        flow.do("Task_Vervolggesprek", data)
+    assert "vervolg_uitvoeringsorganisaties" in err.value.by_field()
+    assert flow.open() == ["Task_Vervolggesprek"]
+    flow.do("Task_Vervolggesprek", {**data, "vervolg_professionallijn": "gebeld"})
+    assert flow.open() == ["Task_Vervolggesprek"]
+    assert flow.verified()
+
+
+def test_every_regelingen_row_is_marked_as_the_projects_choice_with_a_public_source():
+    from lxml import etree
+
+    from .conftest import ROOT
+    dmn = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+    root = etree.parse(str(ROOT / "processes" / "regelingen-levensgebeurtenis.dmn")).getroot()
+    rules = list(root.iter(f"{{{dmn}}}rule"))
+    assert len(rules) == 17
+    for rule in rules:
+        text = rule.find(f"{{{dmn}}}description").text
+        assert "keuze van het project, bron: " in text and re.search(r"\b[a-z]+\.nl\b", text), rule.get("id")

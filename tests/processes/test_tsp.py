@@ -93,3 +93,60 @@ def test_every_region_has_its_relatiebeheerder(engine, provincie, groot, regio, 
     assert (flow.data["regio"], flow.data["relatiebeheerder"], flow.data["relatiebeheerder_email"]) == (
         regio, naam, email)
     assert flow.open() == ["Task_RelatiebeheerderVragen"]
+
+
+# --- ronde 2 (issue 15): balie, warme doorverwijzing ----------------------------------------------
+
+
+def test_question_answered_at_the_desk(flow):
+    flow.start("tsp", START)
+    flow.do("Task_VraagVerhelderen", vraag("balie"))
+    assert flow.open() == ["Task_AanDeBalie"]
+    flow.do("Task_AanDeBalie", {"balie_onderwerp": "onbegrepen_brief", "balie_antwoord": "Brief uitgelegd",
+                                "balie_beantwoord": True})
+    flow.do("Task_BezoekAfronden", KLAAR)
+    assert flow.done()
+    assert "relatiebeheerder" not in flow.data
+    assert flow.verified()
+
+
+def _linked(flow):
+    number = flow.state.number
+    return [c for c in flow.eng.cases(limit=50) if c.data.get("verwezen_vanuit") == number]
+
+
+@pytest.mark.parametrize("target,first_task", [("loket", "Task_InwonerBenaderen"),
+                                                ("hersteloperatie", "Task_OuderTerugbellen")])
+def test_warm_referral_starts_a_linked_case(flow, target, first_task):
+    flow.start("tsp", START)
+    flow.do("Task_VraagVerhelderen", vraag("doorverwijzen"))
+    flow.do("Task_WarmDoorverwijzen", {"doorverwijzen_naar": target, "toestemming_inwoner": True,
+                                       "doorverwijzing_reden": "Schulden bij de energieleverancier",
+                                       "telefoon_inwoner": "06 1234 5678"})
+    [linked] = _linked(flow)
+    assert linked.process_id == target and linked.subject == "Fictieve Inwoner G"
+    assert [t.name for t in flow.eng.tasks(case_id=linked.id)] == [first_task]
+    assert linked.data.get("telefoon") == "06 1234 5678"
+    assert flow.open() == ["Task_BezoekAfronden"]
+    flow.do("Task_BezoekAfronden", KLAAR)
+    assert flow.done() and flow.verified()
+    assert flow.eng.verify(linked.id)
+
+
+def test_no_linked_case_without_the_residents_consent(flow):
+    flow.start("tsp", START)
+    flow.do("Task_VraagVerhelderen", vraag("doorverwijzen"))
+    flow.do("Task_WarmDoorverwijzen", {"doorverwijzen_naar": "loket", "toestemming_inwoner": False,
+                                       "doorverwijzing_reden": "Geldzorgen"})
+    assert _linked(flow) == []
+    assert flow.open() == ["Task_BezoekAfronden"]
+
+
+def test_other_questions_no_longer_default_to_the_relatiebeheerder(engine):
+    from .test_models import FORMS
+    choices = {c["value"] for f in FORMS["tsp-vraag"]["fields"] if f["name"] == "vraag_soort" for c in f["choices"]}
+    assert {"balie", "doorverwijzen", "algemene_vraag"} <= choices
+    flow = Flow(engine, restore=False)
+    flow.start("tsp", START)
+    flow.do("Task_VraagVerhelderen", vraag("algemene_vraag"))
+    assert flow.open() == ["Task_AlgemeneVraag"]

@@ -1,0 +1,84 @@
+"""Warm referrals between services: a completed task that refers a resident starts a linked case.
+
+A form asks ``doorverwijzen_naar`` (the service: ``loket`` or ``hersteloperatie``) and
+``toestemming_inwoner``; when a task with both is completed (and consent is given), the resident gets a
+new case in that service, started through its own start form with ``verwezen_vanuit`` = the referring
+case's number, so the colleague there sees where the resident came from and the resident does not have to
+tell the story again (003 §2.1 "warm doorverwijzen"; 002 "bijvangst" to the loket; 000 a TSP visit).
+
+The start data is built and checked against the target's start form *before* the referring task is
+completed (``plan``), so a referral that cannot start writes nothing; the linked case starts right after
+the completion (``follow``). Which fields carry over is the table below: a municipality with other
+start forms changes it here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .forms import local_date
+
+if TYPE_CHECKING:
+    from .runtime import Engine, TaskView
+
+TARGET_FIELD = "doorverwijzen_naar"
+CONSENT_FIELD = "toestemming_inwoner"
+
+# Which collega-signal the loket records, by the process the referral comes from.
+_LOKET_SIGNAL = {"tsp": "tsp", "hersteloperatie": "hersteloperatie"}
+
+
+def _to_loket(source: str, subject: str, number: str, data: dict[str, Any]) -> dict[str, Any]:
+    start = {"naam_inwoner": subject, "in_beeld_via": "signaal_collega",
+             "signaal_collega": _LOKET_SIGNAL.get(source, "maatschappelijke_organisatie"),
+             "signaal_omschrijving": data.get("doorverwijzing_reden", ""), "verwezen_vanuit": number}
+    return _with_phone(start, "telefoon", data)
+
+
+def _to_hersteloperatie(source: str, subject: str, number: str, data: dict[str, Any]) -> dict[str, Any]:
+    start = {"naam_ouder": subject, "bron": "melding_ouder", "melding_kanaal": "doorverwijzing",
+             "bericht": data.get("doorverwijzing_reden", ""), "verwezen_vanuit": number}
+    return _with_phone(start, "telefoon", data)
+
+
+def _with_phone(start: dict[str, Any], key: str, data: dict[str, Any]) -> dict[str, Any]:
+    phone = data.get("telefoon_inwoner") or data.get("telefoon")
+    if phone:
+        start[key] = phone
+    return start
+
+
+BUILDERS = {"loket": _to_loket, "hersteloperatie": _to_hersteloperatie}
+
+
+@dataclass(frozen=True)
+class Referral:
+    process_id: str
+    data: dict[str, Any]
+
+
+def plan(engine: Engine, task: TaskView, data: dict[str, Any]) -> Referral | None:
+    """The linked case a completion of ``task`` with ``data`` asks for, checked against its start form;
+    None when the task refers nobody (no target, no consent). Raises InvalidData like a start would."""
+    target = data.get(TARGET_FIELD) if isinstance(data, dict) else None
+    if target not in BUILDERS or data.get(CONSENT_FIELD) is not True:
+        return None
+    case = engine.state(task.case_id)
+    start = BUILDERS[target](case.process_id, case.subject, case.number or case.id, data)
+    form = engine.current_version(target).start_form()
+    if form is not None:
+        form.validate(start, today=local_date(engine.clock.now()))
+    return Referral(target, start)
+
+
+def follow(engine: Engine, referral: Referral | None, actor: str) -> str | None:
+    """Start the planned linked case; returns its id (None when there was nothing to start)."""
+    if referral is None:
+        return None
+    return engine.start(referral.process_id, data=referral.data, actor=actor)
+
+
+def linked_cases(engine: Engine, case_number: str, limit: int = 100) -> list:
+    """Cases started by a warm referral from the case with this number (newest first)."""
+    return [c for c in engine.cases(limit=limit) if c.data.get("verwezen_vanuit") == case_number]
