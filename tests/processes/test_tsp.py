@@ -150,3 +150,9 @@ def test_other_questions_no_longer_default_to_the_relatiebeheerder(engine):
     flow.start("tsp", START)
     flow.do("Task_VraagVerhelderen", vraag("algemene_vraag"))
     assert flow.open() == ["Task_AlgemeneVraag"]
+
+
+def test_tsp_conditions_say_all_conditions_as_in_the_handreiking():
+    from .test_models import FORMS
+    intro = FORMS["tsp-voorwaarden"]["intro"]
+    assert "voldoen aan alle voorwaarden" in intro and "meestal" not in intro
