@@ -17,10 +17,10 @@ from .errors import (
     UnknownTask,
 )
 from .providers import ManualClock, RandomIds, SequentialIds, SystemClock
-from .runtime import CaseState, Deployed, Engine, HistoryEntry, HistoryPage, TaskView, Verification
+from .runtime import CaseState, CaseView, Deployed, Engine, HistoryEntry, HistoryPage, TaskView, Verification
 
 __all__ = [
-    "Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "Deployed", "Verification",
+    "Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "Deployed", "Verification",
     "RegieError", "NotFoundError", "ConflictError", "InvalidData", "ModelError", "TaskNotReady",
     "UnknownCase", "UnknownProcess", "UnknownTask",
     "ManualClock", "SequentialIds", "RandomIds", "SystemClock",

@@ -132,6 +132,15 @@ class HistoryPage:
 
 
 @dataclass(frozen=True)
+class CaseView:
+    """A case page's reading: the case, its open tasks, one page of its history (one transaction)."""
+
+    state: CaseState
+    tasks: list[TaskView]
+    history: HistoryPage
+
+
+@dataclass(frozen=True)
 class Deployed:
     process_id: str
     version_id: str
@@ -427,16 +436,21 @@ class Engine:
             return _resolve_case(tx, ref)
 
     def form(self, task_id: str) -> Form | None:
-        """The form of a task (None when the task has no form)."""
-        task = self.task(task_id)
+        """The form of a task (None when the task has no form); one query for the task and its case."""
         with self.store.read() as tx:
-            case = tx.case(task.case_id)
+            task, case = tx.task_with_case(task_id)
+        if task is None:
+            raise UnknownTask(task_id)
         return self.version(case.version_id).forms.get(task.form) if task.form else None
 
     def state(self, case_id: str) -> CaseState:
         """Where a case stands (``case_id`` may also be its case number)."""
         with self.store.read() as tx:
-            case = tx.case(_resolve_case(tx, case_id))
+            case = _case_row(tx, case_id)
+        return self._state_of(case)
+
+    @staticmethod
+    def _state_of(case: CaseRow) -> CaseState:
         return CaseState(case.id, case.process_id, case.version_id, case.status, case.subject,
                          json.loads(case.data), json.loads(case.active), case.created_at, case.updated_at,
                          case.revision, case.number or "")
@@ -451,16 +465,16 @@ class Engine:
     def history_page(self, case_id: str, before: int | None = None, limit: int = 50) -> HistoryPage:
         """The newest ``limit`` events before event ``before`` (the newest when None) and the total count;
         one indexed query, so its cost does not grow with the length of the history."""
-        from .store.history import events_before
-
         with self.store.read() as tx:
-            case = tx.case(case_id)
-            if case is None:
-                raise UnknownCase(case_id)
-            rows = events_before(tx, case_id, before, max(1, limit))
-        entries = [HistoryEntry(e.seq, e.type, e.at, e.actor, json.loads(e.payload), e.hash) for e in rows]
-        older = entries[0].seq if entries and entries[0].seq > 1 else None
-        return HistoryPage(entries, case.last_seq, older)
+            return _history_page(tx, _case_row(tx, case_id), before, limit)
+
+    def case_view(self, case_id: str, before: int | None = None, limit: int = 50) -> CaseView:
+        """What a case page shows, read in one transaction: the state, the open tasks and one page of
+        history (as ``history_page``)."""
+        with self.store.read() as tx:
+            case = _case_row(tx, case_id)
+            tasks = [TaskView.of(r, case.number or "") for r in tx.open_tasks(case.id)]
+            return CaseView(self._state_of(case), tasks, _history_page(tx, case, before, limit))
 
     def case_list(self, query, limit: int = 25, offset: int = 0):
         """A page of the case list (``engine.store.caselist.CaseQuery``) and the number of matches."""
@@ -741,6 +755,20 @@ class _Synced:
 _SHORT_ID = re.compile(r"[0-9a-f-]{6,36}")
 
 
+def _history_page(tx, case: CaseRow, before: int | None, limit: int) -> HistoryPage:
+    from .store.history import events_before
+
+    rows = events_before(tx, case.id, before, max(1, limit))
+    entries = [HistoryEntry(e.seq, e.type, e.at, e.actor, json.loads(e.payload), e.hash) for e in rows]
+    older = entries[0].seq if entries and entries[0].seq > 1 else None
+    return HistoryPage(entries, case.last_seq, older)
+
+
+def _case_row(tx, ref: str) -> CaseRow:
+    """The case row for a case id (one query), else for a case number or short id (``_resolve_case``)."""
+    return tx.case(ref) or tx.case(_resolve_case(tx, ref))
+
+
 def _resolve_case(tx, ref: str) -> str:
     """See ``Engine.resolve_case``; within an open transaction."""
     ref = (ref or "").strip()
@@ -775,4 +803,4 @@ def _expression(text: str) -> str:
     return juel_to_expression(text) if "${" in text or "#{" in text else text
 
 
-__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "Deployed", "Verification", "SourceFile"]
+__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "Deployed", "Verification", "SourceFile"]

@@ -9,7 +9,7 @@ from engine.store.caselist import COUNT_CAP, CaseQuery
 
 from .access import CASE_READERS, CASE_STARTERS, log_read
 from .auth import WORK_ROLES, roles_required
-from .history import before_arg, timeline_page
+from .history import before_arg, read_limit, timeline_page
 from .safe_xml import xml_download
 from .services import engine, today
 from .timeline import data_by_domain
@@ -49,15 +49,15 @@ def index():
 @bp.get("/<case_id>")
 @roles_required(*CASE_READERS)
 def show(case_id: str):
-    state = engine().state(case_id)       # a case id, a case number or the short id
-    case_id = state.id
+    before = before_arg(request.args.get("voor"))
+    view = engine().case_view(case_id, before=before, limit=read_limit())     # one transaction
+    state = view.state
     log_read(state.id, "zaak")
     version = engine().version(state.version_id)
     names = people()
     return render_template(
         "cases/case.html", case=state, process=process_names().get(state.process_id, state.process_id),
-        tasks=engine().tasks(case_id=case_id),
-        timeline=timeline_page(case_id, version, names, before=before_arg(request.args.get("voor"))),
+        tasks=view.tasks, timeline=timeline_page(view.history, version, names, before=before),
         domains=data_by_domain(state.data, version), names=names,
         active_titles=[_title(version, e) for e in state.active],
     )
@@ -68,11 +68,12 @@ def show(case_id: str):
 def timeline_more(case_id: str):
     """Older moments of the timeline (``voor``: an event number), as a fragment the case page's script
     adds under the list; the same page of moments is on ``/zaken/<id>?voor=...`` without script."""
-    state = engine().state(case_id)
-    log_read(state.id, "tijdlijn")
-    version = engine().version(state.version_id)
-    page = timeline_page(case_id, version, people(), before=before_arg(request.args.get("voor")))
-    return render_template("cases/timeline_more.html", case=state, timeline=page)
+    before = before_arg(request.args.get("voor"))
+    view = engine().case_view(case_id, before=before, limit=read_limit())
+    log_read(view.state.id, "tijdlijn")
+    version = engine().version(view.state.version_id)
+    page = timeline_page(view.history, version, people(), before=before)
+    return render_template("cases/timeline_more.html", case=view.state, timeline=page)
 
 
 def _title(version, element_id: str) -> str:

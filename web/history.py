@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from engine import HistoryPage
 from engine.definitions import ProcessVersion
 
-from .services import engine
 from .timeline import FOLDED, Moment, timeline
 
 SLACK = 16      # extra events read so that a step and the decisions after it stay on one page
@@ -31,11 +31,16 @@ def page_size() -> int:
     return current_app.config["TIMELINE_PAGE_SIZE"]
 
 
-def timeline_page(case_id: str, version: ProcessVersion, people: dict[str, str],
+def read_limit(limit: int | None = None) -> int:
+    """How many events to read for a page of ``limit`` (default: the configured page size)."""
+    return (limit or page_size()) + SLACK
+
+
+def timeline_page(page: HistoryPage, version: ProcessVersion, people: dict[str, str],
                   before: int | None = None, limit: int | None = None) -> TimelinePage:
-    """The moments of at most ``limit`` events before event ``before`` (the newest when None)."""
+    """The moments of at most ``limit`` events of ``page`` (read with ``read_limit(limit)`` events
+    before event ``before``, the newest when None)."""
     limit = limit or page_size()
-    page = engine().history_page(case_id, before=before, limit=limit + SLACK)
     entries = page.entries
     cut = max(0, len(entries) - limit)
     while 0 < cut and entries[cut].type in FOLDED:

@@ -52,3 +52,18 @@ def test_the_newest_page_holds_the_latest_events(engine):
 def test_an_unknown_case_is_refused(engine):
     with pytest.raises(UnknownCase):
         engine.history_page("bestaat-niet")
+
+
+def test_case_view_reads_state_tasks_and_a_history_page_as_the_separate_calls_do(engine):
+    case_id = a_long_case(engine, 4)
+    view = engine.case_view(case_id, limit=3)
+    assert view.state == engine.state(case_id)
+    assert view.tasks == engine.tasks(case_id=case_id)
+    assert view.history == engine.history_page(case_id, limit=3)
+    older = engine.case_view(view.state.number, before=view.history.older, limit=3)   # by case number too
+    assert older.history == engine.history_page(case_id, before=view.history.older, limit=3)
+
+
+def test_case_view_of_an_unknown_case_is_refused(engine):
+    with pytest.raises(UnknownCase):
+        engine.case_view("bestaat-niet")
