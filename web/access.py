@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, g
 
 from engine import TaskView
+from engine.accounts import user_names
 
 from .auth import WORK_ROLES, CurrentUser
 from .services import engine
@@ -19,12 +20,22 @@ def may_work_on(user: CurrentUser, task: TaskView) -> bool:
             or (task.role is not None and task.role in user.roles))
 
 
+def may_claim(user: CurrentUser, task) -> bool:
+    """Whether to offer *Oppakken*: an open, unassigned task of the user's team (or a coordinator).
+    ``task`` is a TaskView or an inbox row (which has no candidate users)."""
+    if getattr(task, "state", "open") != "open" or task.assignee:
+        return False
+    return (user.is_coordinator or user.username in getattr(task, "candidate_users", ())
+            or (task.role is not None and task.role in user.roles))
+
+
 def may_complete(user: CurrentUser, task: TaskView) -> str | None:
     """None when ``user`` may complete ``task``; else why not (Dutch, shown next to the buttons)."""
     if not may_work_on(user, task):
         return "Deze taak hoort niet bij uw team. U kunt hem bekijken, maar niet afronden."
     if task.assignee and task.assignee != user.username and not user.is_coordinator:
-        return (f"Deze taak is in behandeling bij {task.assignee}. Vraag de coördinator om de taak aan u "
+        who = user_names(engine().store).get(task.assignee, task.assignee)
+        return (f"Deze taak is in behandeling bij {who}. Vraag de coördinator om de taak aan u "
                 "te geven als u hem wilt afronden.")
     return None
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 
+from engine.accounts import get_user
 from engine.errors import RegieError
 from engine.store.inbox import COUNT_CAP, InboxQuery, colleagues, inbox_page
 
+from . import assigning
 from .access import may_work_on
 from .auth import WORK_ROLES, login_required, roles_required
 from .services import day_end, engine, now
-from .views import back, process_names, task_names
+from .views import back, element_ids, process_names, task_names
 from .views import people as people_names
 
 bp = Blueprint("inbox", __name__, url_prefix="/taken")
@@ -31,9 +33,12 @@ def index():
     page = max(request.args.get("pagina", 1, type=int) or 1, 1)
     size = _page_size()
     filters = {k: request.args.get(k, "").strip() for k in ("proces", "taak", "termijn", "zoek")}
+    # The filter offers task titles (each once); the overview's links name an element id.
+    by_element = filters["taak"] in element_ids(filters["proces"] or None)
     query = InboxQuery(
         view=VIEWS[view][0], user=user.username, roles=tuple(r for r in user.roles if r in WORK_ROLES),
-        process_id=filters["proces"] or None, task_name=filters["taak"] or None,
+        process_id=filters["proces"] or None, task_name=filters["taak"] if by_element else None,
+        task_title=filters["taak"] or None if not by_element else None,
         due=_DUE_QUERY.get(filters["termijn"]), search=filters["zoek"][:100] or None,
     )
     with engine().store.read() as tx:
@@ -85,26 +90,41 @@ def unclaim(task_id: str):
 @bp.post("/toewijzen")
 @roles_required("coordinator")
 def assign():
-    """Give one or more tasks to a colleague, with a reason that lands in each case's history."""
-    task_ids = request.form.getlist("taak")
+    """Give one or more tasks to a colleague, with a reason that lands in each case's history.
+
+    A missing choice or an unknown colleague keeps what was chosen and says so at the field; a task
+    outside the colleague's team asks for confirmation (Toch toewijzen) first."""
+    task_ids = list(dict.fromkeys(request.form.getlist("taak")))
     colleague = request.form.get("collega", "").strip()
     reason = request.form.get("reden", "").strip()
-    if not task_ids:
-        flash("Kies eerst een of meer taken met de vakjes in de lijst.", "error")
-    elif not colleague:
-        flash("Kies een collega aan wie u de taken geeft.", "error")
-    elif not reason:
-        flash("Vul een reden in. De reden komt in de geschiedenis van de zaak.", "error")
-    else:
-        done, failed = 0, []
-        for task_id in dict.fromkeys(task_ids):
+    errors = assigning.check(task_ids, colleague, reason)
+    user = get_user(engine().store, colleague) if colleague else None
+    if colleague and "collega" not in errors and (user is None or not user.active):
+        errors["collega"] = f"De gebruiker '{colleague}' bestaat niet. Controleer de naam."
+    if errors:
+        assigning.keep(task_ids, colleague, reason, errors)
+        return back(url_for("inbox.index", weergave="alle"))
+    name = user.name or colleague
+    if request.form.get("bevestigd") != colleague:
+        tasks = []
+        for task_id in task_ids:
             try:
-                engine().assign(task_id, colleague, g.user.username, reason[:500])
-                done += 1
-            except RegieError as err:
-                failed.append(str(err))
-        if done:
-            flash(f"{done} {'taak' if done == 1 else 'taken'} toegewezen aan {colleague}.", "success")
-        for message in failed:
-            flash(message, "error")
+                tasks.append(engine().task(task_id))
+            except RegieError:
+                pass          # the engine names it below
+        warning = assigning.outside_team(tasks, name, set(user.roles.split(",")))
+        if warning:
+            assigning.keep(task_ids, colleague, reason, warning=warning)
+            return back(url_for("inbox.index", weergave="alle"))
+    done, failed = 0, []
+    for task_id in task_ids:
+        try:
+            engine().assign(task_id, colleague, g.user.username, reason[:500])
+            done += 1
+        except RegieError as err:
+            failed.append(str(err))
+    if done:
+        flash(f"{done} {'taak' if done == 1 else 'taken'} toegewezen aan {name}.", "success")
+    for message in failed:
+        flash(message, "error")
     return back(url_for("inbox.index", weergave="alle"))

@@ -21,15 +21,21 @@ def process_names() -> dict[str, str]:
     return {p["id"]: p["name"] for p in engine().processes()}
 
 
-def task_names(process_id: str | None = None) -> list[tuple[str, str]]:
-    """(element id, title) of the user tasks of the current versions, for the inbox's task filter."""
-    found: dict[str, str] = {}
+def task_names(process_id: str | None = None) -> list[str]:
+    """The titles of the user tasks of the current versions, each once, for the inbox's task filter.
+    Two elements with one title ("Contactmoment met de ouder" in two phases) are one choice."""
+    titles: set[str] = set()
     for p in engine().processes():
         if process_id and p["id"] != process_id:
             continue
-        for info in engine().version(p["version_id"]).user_tasks.values():
-            found.setdefault(info.element_id, info.title)
-    return sorted(found.items(), key=lambda item: item[1].lower())
+        titles.update(info.title for info in engine().version(p["version_id"]).user_tasks.values())
+    return sorted(titles, key=str.lower)
+
+
+def element_ids(process_id: str | None = None) -> set[str]:
+    """The element ids of the user tasks (the overview's links filter on one)."""
+    return {element for p in engine().processes() if not process_id or p["id"] == process_id
+            for element in engine().version(p["version_id"]).user_tasks}
 
 
 def people() -> dict[str, str]:

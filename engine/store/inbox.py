@@ -31,6 +31,7 @@ class InboxQuery:
     roles: tuple[str, ...] = ()
     process_id: str | None = None
     task_name: str | None = None
+    task_title: str | None = None          # every task with this title (one title can be several elements)
     due: str | None = None
     search: str | None = None
 
@@ -102,6 +103,8 @@ def _conditions(query: InboxQuery, now: datetime, day_end: datetime) -> list:
         where.append(TaskRow.process_id == query.process_id)
     if query.task_name:
         where.append(TaskRow.name == query.task_name)
+    if query.task_title:
+        where.append(TaskRow.title == query.task_title)
     due = {
         "overdue": lambda: TaskRow.due_at < now,
         "today": lambda: TaskRow.due_at < day_end,

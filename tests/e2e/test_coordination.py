@@ -21,9 +21,9 @@ def test_coordinator_reassigns_a_task_with_a_reason(server, login):
     page.get_by_label("Reden").fill("Cas is met verlof")
     shot(page, "alle-taken-toewijzen")
     page.get_by_role("button", name="Toewijzen", exact=True).click()
-    expect(page.locator(".melding")).to_have_text("1 taak toegewezen aan carla.")
+    expect(page.locator(".melding")).to_have_text("1 taak toegewezen aan Carla Casemanager.")
     expect(page.locator("tbody tr", has_text="Demo Ouder 1")).to_contain_text("Carla Casemanager")
-    page.get_by_role("link", name=ids[0][:8]).click()
+    page.get_by_role("link", name=eng.state(ids[0]).number).click()
     first = page.locator(".tijdlijn li").first
     expect(first).to_contain_text("Taak 'Intake doen' gegeven aan Carla Casemanager")
     first.get_by_text("Details").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -105,20 +106,25 @@ def test_another_team_cannot_claim(as_user, cases, engine):
     assert page.status_code == 403 and "Deze taak hoort bij een ander team." in text(page)
 
 
-@pytest.mark.parametrize("form, message", [
-    ({"collega": "cas", "reden": "Vakantie"}, "Kies eerst een of meer taken met de vakjes in de lijst."),
-    ({"taak": "X", "reden": "Vakantie"}, "Kies een collega aan wie u de taken geeft."),
-    ({"taak": "X", "collega": "cas", "reden": "  "}, "Vul een reden in. De reden komt in de geschiedenis van de zaak."),
-    ({"taak": "X", "collega": "nobody", "reden": "Vakantie"}, "De gebruiker 'nobody' bestaat niet. Controleer de naam."),
+@pytest.mark.parametrize("form, field, message", [
+    ({"collega": "cas", "reden": "Vakantie"}, "toewijzen-taak", "Kies eerst een of meer taken met de vakjes in de lijst."),
+    ({"taak": "X", "reden": "Vakantie"}, "collega", "Kies een collega aan wie u de taken geeft."),
+    ({"taak": "X", "collega": "cas", "reden": "  "}, "reden", "Vul een reden in. De reden komt in de geschiedenis van de zaak."),
+    ({"taak": "X", "collega": "nobody", "reden": "Vakantie"}, "collega", "De gebruiker 'nobody' bestaat niet. Controleer de naam."),
 ])
-def test_assigning_needs_tasks_a_colleague_and_a_reason(as_user, cases, engine, form, message):
+def test_assigning_needs_tasks_a_colleague_and_a_reason(as_user, cases, engine, form, field, message):
     task = engine.tasks(case_id=cases[0])[0]
     if form.get("taak") == "X":
         form = {**form, "taak": task.id}
     coby = as_user("coby")
     coby.get("/taken?weergave=alle")
     page = coby.post("/taken/toewijzen", form, follow_redirects=True)
-    assert message in flashes(page)
+    found = re.search(rf'id="{field}-fout"[^>]*>(.*?)</p>', page.text, flags=re.S)
+    assert found and message in unescape(found.group(1))                       # the message sits at its field
+    if form.get("reden", "").strip():
+        assert f'value="{form["reden"]}"' in page.text                          # what was typed stays
+    if form.get("taak"):
+        assert re.search(rf'value="{task.id}" id="kies-\d+" checked', page.text)   # the selection stays
     assert engine.task(task.id).assignee is None
 
 
@@ -129,7 +135,7 @@ def test_bulk_assign_puts_the_reason_in_each_case_history(as_user, cases, engine
     response = coby.client.post("/taken/toewijzen", data={"csrf_token": coby.token, "taak": ids, "collega": "carla",
                                                          "reden": "Cas is met verlof"})
     page = coby.get(response.location)
-    assert flashes(page) == ["2 taken toegewezen aan carla."]
+    assert flashes(page) == ["2 taken toegewezen aan Carla Casemanager."]
     for case_id in cases[:2]:
         last = engine.history(case_id)[-1]
         assert (last.type, last.actor, last.payload["assignee"], last.payload["reason"]) == (

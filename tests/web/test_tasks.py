@@ -126,7 +126,7 @@ def test_a_task_in_someone_elses_hands_cannot_be_completed(as_user, intake, engi
     engine.claim(intake.id, "carla")
     cas = as_user("cas")
     page = cas.get(f"/taken/{intake.id}")
-    message = ("Deze taak is in behandeling bij carla. Vraag de coördinator om de taak aan u te geven als u hem "
+    message = ("Deze taak is in behandeling bij Carla Casemanager. Vraag de coördinator om de taak aan u te geven als u hem "
                "wilt afronden.")
     assert message in text(page)
     page = cas.post(f"/taken/{intake.id}", {"actie": "afronden", "akkoord": "ja", "bedrag": "1"})
