@@ -21,6 +21,7 @@ from typing import Any
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import referrals
 from .audit import GENESIS, Event, canonical_json, check_chain
 from .casenumbers import canonical, format_number, looks_like_number, prefix, year_of
 from .cases import (
@@ -35,7 +36,6 @@ from .cases import (
     status,
     waiting_timers,
 )
-from . import referrals
 from .deadlines import resolve_date
 from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (

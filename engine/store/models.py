@@ -64,6 +64,7 @@ class CaseRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
     number: Mapped[str | None] = mapped_column(String(32))   # HO-2026-000123 (engine.casenumbers)
+    casemanager: Mapped[str | None] = mapped_column(String(200), index=True)   # engine.casemanagers
     data: Mapped[str] = mapped_column(Text)
     active: Mapped[str] = mapped_column(Text, default="[]")   # JSON list of element ids where the case stands
     state: Mapped[str] = mapped_column(Text, deferred=True)   # loaded only when the workflow is not cached
