@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export REGIE_DATABASE_URL ?= sqlite:///instance/regie.db
+HOST ?= 127.0.0.1           # make run HOST=0.0.0.0 PORT=8080
+PORT ?= 5000
 
 .PHONY: install assets run test lint bench clean
 
@@ -32,7 +34,7 @@ run: install
 	$(BIN)/regie deploy
 	REGIE_DEMO=1 $(BIN)/regie users demo
 	REGIE_DEMO=1 $(BIN)/regie demo
-	REGIE_DEMO=1 $(BIN)/regie serve
+	REGIE_DEMO=1 $(BIN)/regie serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/ruff check engine web tests bench

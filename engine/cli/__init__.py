@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 import click
 
 from ..errors import InvalidData, RegieError
+from . import dutch
+
+dutch.install()
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")     # the municipality's time, as in the web app
+
+
+def local_time(value: datetime | None, seconds: bool = False) -> str:
+    """A moment in Dutch local time for reading ('2026-03-31 14:00'); '-' for none. --json keeps UTC."""
+    if value is None:
+        return "-"
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def engine_from_env():
@@ -77,3 +90,4 @@ def _add_plugin_commands() -> None:
 
 
 _add_plugin_commands()
+dutch.relabel(main)

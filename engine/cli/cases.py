@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import echo_json, engine_from_env, handle_errors, main, parse_json
+from . import echo_json, engine_from_env, handle_errors, local_time, main, parse_json
 
 
 @main.command(help="Start een zaak. Print het zaak-id (met --json ook het zaaknummer).")
@@ -34,7 +34,7 @@ def tasks(case_id, role, user, as_json) -> None:
         echo_json([t.to_dict() for t in items])
         return
     for t in items:
-        due = t.due.strftime("%Y-%m-%d %H:%M") if t.due else "-"
+        due = local_time(t.due)
         click.echo(f"{t.id}\t{t.case_number or t.case_id[:8]}\t{t.name}\t{t.title}\t{t.role or '-'}\t{t.assignee or '-'}\t{due}")
     if not items:
         click.echo("Geen open taken.")
@@ -94,7 +94,7 @@ def history(case_id, as_json, actor, reason) -> None:
         echo_json([e.to_dict() for e in entries])
         return
     for e in entries:
-        click.echo(f"{e.seq:>4}  {e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<12} {e.type:<18} {e.hash[:12]}")
+        click.echo(f"{e.seq:>4}  {local_time(e.at, seconds=True)}  {e.actor:<12} {e.type:<18} {e.hash[:12]}")
 
 
 @main.command(help="Toon de toestand van een zaak. Wordt vastgelegd in het inzagelog.")
@@ -115,9 +115,13 @@ def state(case_id, as_json, actor, reason) -> None:
 
 @main.command(help="Controleer de hash-keten en speel elke zaak opnieuw af. Zonder zaak: alle zaken.")
 @click.argument("case_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
 @handle_errors
-def verify(case_id) -> None:
+def verify(case_id, as_json) -> None:
     result = engine_from_env().verify(case_id)
-    click.echo(str(result))
+    if as_json:
+        echo_json({"ok": bool(result), "cases": result.cases, "problems": list(result.problems)})
+    else:
+        click.echo(str(result))
     if not result:
         sys.exit(1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from ..providers import as_utc
-from . import echo_json, engine_from_env, handle_errors, main
+from . import echo_json, engine_from_env, handle_errors, local_time, main
 
 
 def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+    return local_time(value)
 
 
 def _parse_now(value: str | None):
@@ -29,12 +29,16 @@ def timers() -> None:
 
 @timers.command("run-due", help="Laat alle timers afgaan die op het moment --now verlopen zijn (ook gemiste).")
 @click.option("--now", help="Tijdstip (ISO-8601); standaard nu.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
 @handle_errors
-def run_due(now) -> None:
+def run_due(now, as_json) -> None:
     eng = engine_from_env()
     fired = eng.fire_due_timers(_parse_now(now))
-    click.echo(f"{fired} timer(s) afgegaan.")
     failing = eng.incidents()
+    if as_json:
+        echo_json({"fired": fired, "open_incidents": len(failing)})
+        return
+    click.echo(f"{fired} timer(s) afgegaan.")
     if failing:
         click.echo(f"{len(failing)} storing(en) staan open. Bekijk ze met 'regie incidents'.")
 

@@ -79,3 +79,51 @@ def test_start_names_every_missing_field_on_its_own_line(regie):
     assert "Fout: De gegevens in formulier 'hersteloperatie-start' kloppen niet." in result.output
     assert "  naam_ouder: Vul dit veld in." in result.output
     assert "  bron: Vul dit veld in." in result.output
+
+
+def test_click_speaks_dutch(regie):
+    help_text = regie("--help").output
+    assert help_text.startswith("Gebruik: ") and "Opties:" in help_text and "Opdrachten:" in help_text
+    assert "Toon deze hulp en stop." in help_text
+    missing = regie("claim", "taak-1", code=2).output
+    assert "Fout: Optie ontbreekt '--as'." in missing and "claim --help' voor hulp." in missing
+    assert "Fout: De opdracht 'bestaatniet' bestaat niet." in regie("bestaatniet", code=2).output
+    assert "Usage" not in help_text + missing and "[OPTIONS]" not in missing and "claim [OPTIES] TASK_ID" in missing
+
+
+def test_aborted_is_dutch(regie, monkeypatch):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    result = CliRunner().invoke(main, ["users", "add", "x", "--name", "X", "--roles", "casemanager"], input="")
+    assert "Afgebroken." in result.output and "Aborted" not in result.output
+
+
+def test_users_list(regie):
+    regie("init-db")
+    assert "Nog geen gebruikers" in regie("users", "list").output
+    regie("users", "add", "anna", "--name", "Anna Demo", "--roles", "casemanager,coordinator",
+          "--password", "een-lang-wachtwoord-123")
+    assert "anna\tAnna Demo\tCasemanager, Coördinator\tactief" in regie("users", "list").output
+    assert json.loads(regie("users", "list", "--json").output) == [
+        {"username": "anna", "name": "Anna Demo", "roles": ["casemanager", "coordinator"], "active": True}]
+
+
+def test_verify_and_timers_have_json(regie):
+    regie("deploy", MODELS)
+    case_id = regie("start", "aanvraag", "--data", '{"naam": "Demo"}').output.strip()
+    assert json.loads(regie("verify", case_id, "--json").output) == {"ok": True, "cases": 1, "problems": []}
+    out = json.loads(regie("timers", "run-due", "--now", "2030-01-01T00:00:00+00:00", "--json").output)
+    assert out == {"fired": 0, "open_incidents": 0}
+
+
+def test_times_are_dutch_local_time(regie):
+    regie("deploy", MODELS)
+    case_id = regie("start", "aanvraag", "--data", '{"naam": "Demo"}').output.strip()
+    history = json.loads(regie("history", case_id, "--json").output)
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    at = datetime.fromisoformat(history[0]["at"]).astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert at.strftime("%Y-%m-%d %H:%M:%S") in regie("history", case_id).output

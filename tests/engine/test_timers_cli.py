@@ -47,7 +47,7 @@ def regie():
 
 def test_list_shows_waiting_timers_and_what_is_late(setup, regie):
     out = regie("timers", "list").output
-    assert f"{setup['enkel']}\twacht\t2020-01-07 09:00\twacht" in out
+    assert f"{setup['enkel']}\twacht\t2020-01-07 10:00\twacht" in out      # Dutch time (UTC+1)
     assert "te_laat" in out and "herinnering" in out
     data = json.loads(regie("timers", "list", "--case", setup["storing"], "--json").output)
     assert [(t["element"], t["due"], t["status"]) for t in data["timers"]] == [
