@@ -19,6 +19,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 	  npm ci --no-audit --no-fund --omit-lockfile-registry-resolved --loglevel=error \
 	  && mkdir -p $(VENDOR) \
 	  && cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/ \
+	  && cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/ \
+	  && mkdir -p web/static/vendor/camunda-bpmn-moddle \
+	  && cp node_modules/camunda-bpmn-moddle/resources/camunda.json web/static/vendor/camunda-bpmn-moddle/ \
 	  && cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/ \
 	  && touch $@; \
 	else echo "npm not found: the case page names the current step in words instead of a diagram"; fi

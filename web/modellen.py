@@ -50,6 +50,34 @@ def version(process_id: str, version_id: str):
                            tasks=tasks, bpmn=_main_file(info), names=people())
 
 
+@bp.get("/<process_id>/bewerken")
+@roles_required(*POLICY)
+def modeler(process_id: str):
+    """The web modeler on the current version (or the user's draft of it)."""
+    from engine.accounts import ROLES
+
+    info = library.process(engine(), process_id)
+    current = info.current or info.versions[-1]
+    bpmn = _main_file(current)
+    if bpmn is None:
+        abort(404, description="Deze versie heeft geen BPMN-bestand om te bewerken.")
+    return render_template("modellen/modeler.html", process=info, current=current, bpmn=bpmn,
+                           roles=list(ROLES), forms=sorted(_all_forms()))
+
+
+@bp.get("/<process_id>/vergelijk")
+@roles_required(*POLICY)
+def compare(process_id: str):
+    """Two versions side by side in words, the changes drawn on the newer diagram."""
+    info = library.process(engine(), process_id)
+    newest = info.current or info.versions[-1]
+    new_ref = request.args.get("naar") or str(newest.number)
+    old_ref = request.args.get("van") or str(max(1, library.resolve(engine(), process_id, new_ref).number - 1))
+    old, new, changes = library.compare(engine(), process_id, old_ref, new_ref)
+    return render_template("modellen/compare.html", process=info, old=old, new=new, changes=changes,
+                           bpmn=_main_file(new), names=people())
+
+
 @bp.get("/<process_id>/versies/<version_id>/bestanden/<path:name>")
 @roles_required(*POLICY)
 def file(process_id: str, version_id: str, name: str):
@@ -101,6 +129,8 @@ def deploy(process_id: str):
         else:
             flash(f"Versie {v.number} van {v.name} is uitgerold. Nieuwe zaken starten hierop; lopende zaken "
                   "blijven op hun eigen versie.", "success")
+    if len(stored) == 1 and stored[0].number > 1:
+        return redirect(url_for(".compare", process_id=process_id, van=stored[0].number - 1, naar=stored[0].number))
     return redirect(url_for(".process", process_id=process_id))
 
 
@@ -178,6 +208,14 @@ def _merge(info, uploads) -> list[SourceFile]:
             raise ModelError([_problem(name, "Dit bestand is geen tekst in UTF-8. Sla het op als UTF-8.")]) from None
         files[name] = SourceFile(name, kind, text)
     return list(files.values())
+
+
+def _all_forms() -> set[str]:
+    keys: set[str] = set()
+    for p in library.catalogue(engine()):
+        if p.current:
+            keys.update(p.current.forms)
+    return keys
 
 
 def _draft_files(process_id: str) -> list[tuple[str, str]]:

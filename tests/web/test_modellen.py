@@ -147,3 +147,20 @@ def test_drafts_are_kept_per_user_and_deploy_from_the_draft(as_user, engine, pas
     assert response.status_code == 302
     assert engine.current_version("aanvraag").user_tasks["intake"].title == "Eerste gesprek"
     assert pim.get("/modellen/aanvraag/concept").get_json()["files"] == {}
+
+
+def test_after_deploy_the_comparison_shows_what_changed(as_user):
+    pim = as_user("pim")
+    response = _upload(pim, BPMN.replace('name="Intake doen"', 'name="Eerste gesprek"'))
+    assert response.headers["Location"] == "/modellen/aanvraag/vergelijk?van=1&naar=2"
+    page = pim.get(response.headers["Location"])
+    body = text(page)
+    assert "Versie 1 en versie 2 vergelijken" in body and "Verschillen (1)" in body
+    assert "Veranderd : taak ‘Eerste gesprek’ (intake) naam: 'Intake doen' → 'Eerste gesprek'" in body
+    assert "data-anders='[\"intake\"]'" in page.text
+
+
+def test_the_modeler_page_loads_the_current_version(as_user):
+    page = as_user("pim").get("/modellen/aanvraag/bewerken")
+    assert page.status_code == 200 and "Aanvraag (test) bewerken" in text(page)
+    assert 'data-file="aanvraag.bpmn"' in page.text and "bpmn-modeler.production.min.js" in page.text

@@ -78,6 +78,8 @@ ROUTES: list[Route] = [
     Route("modellen.approve", "POST", "/modellen/{process}/versies/1/goedkeuren", POLICY, ok=400),
     Route("modellen.validate", "POST", "/modellen/{process}/controleren", POLICY, ok=400),
     Route("modellen.draft", "GET", "/modellen/{process}/concept", POLICY),
+    Route("modellen.modeler", "GET", "/modellen/{process}/bewerken", POLICY),
+    Route("modellen.compare", "GET", "/modellen/{process}/vergelijk?van=1&naar=1", POLICY),
     Route("modellen.draft", "PUT", "/modellen/{process}/concept", POLICY, ok=400),
 ]
 
