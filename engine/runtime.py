@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ from .spiff import RegieScriptEngine, TaskIdSequence, canonical_state, dump_inst
 from .store import CaseRow, IncidentRow, Store, TaskRow, TimerRow, VersionRow
 
 DEFAULT_URL = "sqlite:///instance/regie.db"
+BREAK_GLASS_HOURS = 8
+BREAK_GLASS_PERIOD = timedelta(hours=BREAK_GLASS_HOURS)
 
 
 @dataclass(frozen=True)
@@ -497,6 +499,44 @@ class Engine:
         from .audit import access
 
         return access.record(self.store, self.clock.now(), actor, case_id, page, reason)
+
+    def case_access(self, case_id: str, user: str, roles: list[str] | tuple[str, ...]) -> str | None:
+        """Need-to-know (AVG): why ``user`` may read the case's personal data, or None when they may not.
+
+        ``coordinator`` — coordinators oversee every case; ``team`` — an open task of the case is for one of
+        their roles (or names them); ``eigen`` — they started the case or have or had one of its tasks;
+        ``doorbraak`` — they broke the glass with a reason (``break_glass``) in the last
+        ``BREAK_GLASS_HOURS`` hours. ``case_id`` may also be a case number. Raises ``UnknownCase``.
+        """
+        from .store.privacy import case_link
+
+        with self.store.read() as tx:
+            case_id = _resolve_case(tx, case_id)
+            if "coordinator" in roles:
+                return "coordinator"
+            return case_link(tx, case_id, user, list(roles), self.clock.now() - BREAK_GLASS_PERIOD)
+
+    def break_glass(self, case_id: str, user: str, reason: str):
+        """Open a case outside one's own work ("break the glass"): the reason is required and lands in the
+        access log, where the coordinator and the privacy officer see it. Gives access for
+        ``BREAK_GLASS_HOURS`` hours. Returns the ``AccessEntry``."""
+        from .store.privacy import BREAK_GLASS_PAGE
+
+        reason = " ".join((reason or "").split())
+        if len(reason) < 10:
+            raise InvalidData([FieldProblem(
+                "reden", "Schrijf op waarom u deze zaak moet inzien (minstens 10 tekens). De coördinator en de "
+                "privacyfunctionaris lezen dit.")])
+        return self.record_access(user, self.resolve_case(case_id), BREAK_GLASS_PAGE, reason[:1000])
+
+    def break_glass_log(self, days: int = 30, limit: int = 50) -> list:
+        """Break-the-glass reads of the last ``days`` days, newest first (``AccessEntry``)."""
+        from .audit import access
+        from .store.privacy import break_glass_rows
+
+        with self.store.read() as tx:
+            rows = break_glass_rows(tx, self.clock.now() - timedelta(days=days), limit)
+            return [access.of(r) for r in rows]
 
     def access_log(self, case_id: str | None = None, actor: str | None = None, limit: int | None = 100,
                    offset: int = 0) -> list:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, g, make_response, render_template
 
 from engine import TaskView
 from engine.accounts import user_names
@@ -43,6 +43,22 @@ def may_complete(user: CurrentUser, task: TaskView) -> str | None:
 def require_work(user: CurrentUser, task: TaskView) -> None:
     if not may_work_on(user, task):
         abort(403, description="Deze taak hoort bij een ander team.")
+
+
+def require_case_access(case_ref: str) -> str:
+    """The case's id when the current user may read it (need-to-know, ``Engine.case_access``); otherwise a 403
+    page that explains why and offers to break the glass with a reason. Shows nothing of the resident."""
+    case_id = engine().resolve_case(case_ref)
+    if engine().case_access(case_id, g.user.username, sorted(g.user.roles)) is None:
+        abort(make_response(no_access_page(case_id, case_ref), 403))
+    return case_id
+
+
+def no_access_page(case_id: str, label: str, problem: str = "", reason: str = "") -> str:
+    from engine.runtime import BREAK_GLASS_HOURS
+
+    return render_template("cases/no_access.html", case_id=case_id, label=label, problem=problem, reason=reason,
+                           hours=BREAK_GLASS_HOURS)
 
 
 def log_read(case_id: str | None, page: str, reason: str | None = None) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidData, RegieError
+from engine.runtime import BREAK_GLASS_HOURS
 from engine.store.caselist import COUNT_CAP, CaseQuery
 
-from .access import CASE_READERS, CASE_STARTERS, log_read
+from .access import CASE_READERS, CASE_STARTERS, log_read, no_access_page, require_case_access
 from .auth import WORK_ROLES, roles_required
 from .history import before_arg, read_limit, timeline_page
 from .safe_xml import xml_download
@@ -49,6 +50,7 @@ def index():
 @bp.get("/<case_id>")
 @roles_required(*CASE_READERS)
 def show(case_id: str):
+    case_id = require_case_access(case_id)       # a case id, a case number or the short id
     before = before_arg(request.args.get("voor"))
     view = engine().case_view(case_id, before=before, limit=read_limit())     # one transaction
     state = view.state
@@ -69,11 +71,25 @@ def timeline_more(case_id: str):
     """Older moments of the timeline (``voor``: an event number), as a fragment the case page's script
     adds under the list; the same page of moments is on ``/zaken/<id>?voor=...`` without script."""
     before = before_arg(request.args.get("voor"))
-    view = engine().case_view(case_id, before=before, limit=read_limit())
+    view = engine().case_view(require_case_access(case_id), before=before, limit=read_limit())
     log_read(view.state.id, "tijdlijn")
     version = engine().version(view.state.version_id)
     page = timeline_page(view.history, version, people(), before=before)
     return render_template("cases/timeline_more.html", case=view.state, timeline=page)
+
+
+@bp.post("/<case_id>/doorbraak")
+@roles_required(*CASE_READERS)
+def break_glass(case_id: str):
+    """Open a case outside one's own work, with a reason that lands in the access log (need-to-know)."""
+    case_id = engine().resolve_case(case_id)
+    reason = request.form.get("reden", "")
+    try:
+        engine().break_glass(case_id, g.user.username, reason)
+    except InvalidData as err:
+        return no_access_page(case_id, case_id[:8], err.problems[0].message, reason), 400
+    flash(f"U kunt deze zaak {BREAK_GLASS_HOURS} uur inzien. Uw reden staat in het inzagelog.", "success")
+    return redirect(url_for("cases.show", case_id=case_id))
 
 
 def _title(version, element_id: str) -> str:
@@ -88,7 +104,7 @@ def _title(version, element_id: str) -> str:
 @roles_required(*CASE_READERS)
 def diagram(case_id: str):
     """The BPMN XML of the version the case runs on, for the viewer on the case page."""
-    state = engine().state(case_id)
+    state = engine().state(require_case_access(case_id))
     log_read(state.id, "diagram")
     files = engine().version(state.version_id).bundle["bpmn"]
     marker = f'id="{state.process_id}"'

@@ -28,5 +28,5 @@ def index():
     stages_max = max((n for *_, n, _ in data["stages"]), default=0)
     return render_template(
         "coordinator/overview.html", data=data, processes=processes, running=running, completed=completed,
-        busiest=busiest, stages_max=stages_max, names=people(),
+        busiest=busiest, stages_max=stages_max, names=people(), break_glass=engine().break_glass_log(days=30),
     )
