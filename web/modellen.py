@@ -78,6 +78,32 @@ def compare(process_id: str):
                            bpmn=_main_file(new), names=people())
 
 
+@bp.route("/<process_id>/overzetten", methods=["GET", "POST"])
+@roles_required(*POLICY)
+def migrate(process_id: str):
+    """Impact and migration: which running cases can move to a version (dry run), then move the chosen ones.
+
+    Shows case numbers and steps only, no personal data.
+    """
+    from engine.models.migration import mapping_from_text
+
+    info = library.process(engine(), process_id)
+    target = request.values.get("naar") or str((info.current or info.versions[-1]).number)
+    mapping_text = request.values.get("koppeling", "")
+    mapping = mapping_from_text(mapping_text)
+    if request.method == "POST":
+        chosen = request.form.getlist("zaak")
+        if not chosen:
+            flash("Kies de zaken die over moeten.", "error")
+        else:
+            report = engine().migrate(process_id, target, chosen, mapping, dry_run=False, actor=g.user.username)
+            flash(report.summary(), "success" if report.moved else "error")
+        return redirect(url_for(".migrate", process_id=process_id, naar=target, koppeling=mapping_text or None))
+    report = engine().migrate(process_id, target, None, mapping, dry_run=True)
+    return render_template("modellen/migrate.html", process=info, report=report, target=target,
+                           mapping_text=mapping_text)
+
+
 @bp.get("/<process_id>/versies/<version_id>/bestanden/<path:name>")
 @roles_required(*POLICY)
 def file(process_id: str, version_id: str, name: str):

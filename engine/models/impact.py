@@ -58,13 +58,15 @@ class ReplayOutcome:
     live: Live | None = field(default=None, repr=False)
     active: list[str] = field(default_factory=list)      # where the case would stand
     steps: int = 0                                      # inputs replayed
+    number: str = ""                                    # the case's human number (HO-2026-000123)
+    before: list[str] = field(default_factory=list)     # where the case stands now, on its own version
 
     @property
     def ok(self) -> bool:
         return self.divergence is None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "version_id": self.version_id, "ok": self.ok, "steps": self.steps,
+        return {"case_id": self.case_id, "number": self.number, "version_id": self.version_id, "ok": self.ok, "steps": self.steps,
                 "active": self.active, "divergence": self.divergence.to_dict() if self.divergence else None}
 
 

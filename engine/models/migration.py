@@ -88,6 +88,8 @@ def migrate(engine, process_id: str, to_version: str, case_ids: list[str] | None
         with engine.store.read() as tx:
             events = tx.events(case.id)
         outcome = replay_events(engine, case.id, events, target, mapping, case.task_counter)
+        outcome.number = getattr(case, "number", "") or ""
+        outcome.before = json.loads(case.active or "[]")
         report.outcomes.append(outcome)
         if outcome.ok and not dry_run and _move(engine, case, outcome, target, mapping, actor):
             report.moved.append(case.id)

@@ -164,3 +164,19 @@ def test_the_modeler_page_loads_the_current_version(as_user):
     page = as_user("pim").get("/modellen/aanvraag/bewerken")
     assert page.status_code == 200 and "Aanvraag (test) bewerken" in text(page)
     assert 'data-file="aanvraag.bpmn"' in page.text and "bpmn-modeler.production.min.js" in page.text
+
+
+def test_dry_run_then_migrate_one_case_from_the_web(as_user, engine):
+    case_id = engine.start("aanvraag", {"naam": "Demo Ouder 1"}, actor="cas")
+    pim = as_user("pim")
+    _upload(pim, BPMN.replace('name="Intake doen"', 'name="Eerste gesprek"'))
+    page = pim.get("/modellen/aanvraag/overzetten?naar=2")
+    body = text(page)
+    assert "1 zaak kan over naar versie 2." in body and "Kan over; staat dan bij intake" in body
+    assert "Demo Ouder" not in body                       # no personal data on this page
+    assert engine.state(case_id).version_id != engine.current_version("aanvraag").id
+    response = pim.post("/modellen/aanvraag/overzetten", {"naar": "2", "zaak": case_id})
+    assert response.status_code == 302
+    assert "Verplaatst: 1." in " ".join(flashes(pim.get(response.headers["Location"])))
+    assert engine.state(case_id).version_id == engine.current_version("aanvraag").id
+    assert engine.history(case_id)[-1].type == "case_migrated" and engine.verify(case_id)

@@ -81,6 +81,8 @@ ROUTES: list[Route] = [
     Route("modellen.validate", "POST", "/modellen/{process}/controleren", POLICY, ok=400),
     Route("modellen.draft", "GET", "/modellen/{process}/concept", POLICY),
     Route("modellen.modeler", "GET", "/modellen/{process}/bewerken", POLICY),
+    Route("modellen.migrate", "GET", "/modellen/{process}/overzetten", POLICY),
+    Route("modellen.migrate", "POST", "/modellen/{process}/overzetten", POLICY, ok=302, data={"naar": "1"}),
     Route("modellen.compare", "GET", "/modellen/{process}/vergelijk?van=1&naar=1", POLICY),
     Route("modellen.draft", "PUT", "/modellen/{process}/concept", POLICY, ok=400),
 ]
