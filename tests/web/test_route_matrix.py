@@ -70,6 +70,8 @@ ROUTES: list[Route] = [
     Route("cases.start", "POST", "/zaken/nieuw/{process}", CASE_STARTERS, ok=302, data={"naam": "Demo Ouder"}),
     # coordinators
     Route("coordinator.index", "GET", "/overzicht", frozenset({"coordinator"})),
+    Route("lijsten.form", "GET", "/overzicht/lijst", frozenset({"coordinator"})),
+    Route("lijsten.upload", "POST", "/overzicht/lijst", frozenset({"coordinator"}), ok=400),
     # policy staff (model library)
     Route("processes", "GET", "/processen", EVERYONE, ok=302, anonymous=302),
     Route("modellen.index", "GET", "/modellen/", POLICY),
