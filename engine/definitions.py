@@ -1,7 +1,7 @@
 """Model files in, immutable content-addressed process versions out.
 
 ``compile_models`` reads BPMN, DMN and form files, prepares models from other tools
-(``engine.camunda``), parses them with SpiffWorkflow, checks every expression with the restricted
+(``engine.dialects``), parses them with SpiffWorkflow, checks every expression with the restricted
 evaluator and every form reference, and returns one ``ProcessVersion`` per executable process — or the
 list of problems (file, element id, reason) that stop it. A version's id is the SHA-256 of its
 *bundle*: the exact text of every file the process needs. The stored bundle is all a later process
@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .camunda import SYNTHETIC
+from .dialects import SYNTHETIC
 from .errors import ExpressionError, ModelError, ModelProblem, RegieError
 from .forms import Form, form_key, load_form
 from .models.safety import check_sources

@@ -7,7 +7,7 @@ so this module:
   through context variables that the engine sets for the duration of a step — the injected clock
   and a per-case deterministic id sequence rule, and a replay reproduces every task id;
 - parses models with the Camunda dialect plus the task attributes Camunda Modeler writes
-  (candidate groups/users, assignee, due and follow-up dates), after ``engine.camunda.prepare`` has
+  (candidate groups/users, assignee, due and follow-up dates), after ``engine.dialects.prepare`` has
   brought other dialects (Zeebe, Activiti), JUEL/FEEL and documentation-only elements into that shape;
 - evaluates every expression with Regie's restricted evaluator (never ``eval``/``exec``);
 - stores only a workflow's instance state: the specs come from the content-addressed version.
@@ -77,7 +77,7 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
-from .camunda import REGIE_NS, Prepared, prepare
+from .dialects import REGIE_NS, Prepared, prepare
 from .errors import ExpressionError
 from .expressions import Evaluator
 
@@ -231,7 +231,7 @@ class RegieUserTaskParser(UserTaskParser):
         regie = "{" + REGIE_NS + "}"
         task.candidate_groups = _split(attrib.get(camunda + "candidateGroups"))
         task.candidate_users = _split(attrib.get(camunda + "candidateUsers"))
-        # engine.camunda puts the assignee as a Regie expression here (a literal user id is quoted)
+        # engine.dialects puts the assignee as a Regie expression here (a literal user id is quoted)
         task.assignee_expression = attrib.get(regie + "assignee") or attrib.get(camunda + "assignee")
         task.due_date_expression = attrib.get(camunda + "dueDate") or attrib.get(regie + "dueDate")
         task.follow_up_expression = attrib.get(camunda + "followUpDate") or attrib.get(regie + "followUpDate")
@@ -328,7 +328,7 @@ class RegieBusinessRuleTaskParser(BusinessRuleTaskParser):
 
     @staticmethod
     def get_decision_ref(node):
-        # engine.camunda turns a business rule task without a decision into a task for a person
+        # engine.dialects turns a business rule task without a decision into a task for a person
         return node.attrib.get("{" + CAMUNDA_MODEL_NS + "}decisionRef")
 
 
@@ -354,7 +354,7 @@ def _fix_loop(spec, loop) -> None:
 class RegieParser(CamundaParser):
     """Parses BPMN (Camunda dialect) and DMN files for the engine.
 
-    Each BPMN document is first prepared by ``engine.camunda.prepare``; what that found (problems,
+    Each BPMN document is first prepared by ``engine.dialects.prepare``; what that found (problems,
     the model's own text of translated expressions, generated forms, elements it added) is kept in
     ``prepared``, merged over all files.
     """

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from engine import InvalidData
-from engine.camunda import feel_to_expression, prepare, to_expression, xpath_to_expression
+from engine.dialects import feel_to_expression, prepare, to_expression, xpath_to_expression
 from engine.errors import UnsafeExpression
 from engine.spiff import _DECISION_RESULTS
 from tests.conftest import ROOT

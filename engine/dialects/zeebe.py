@@ -1,0 +1,166 @@
+"""Zeebe's (Camunda 8) and Camunda 7's task extensions as the attributes SpiffWorkflow's parser reads."""
+
+from __future__ import annotations
+
+import ast
+import keyword
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+from engine.errors import UnsafeExpression
+
+from .bpmn import _b, _c, _r, _z
+from .document import Document
+from .feel import feel_name, feel_to_expression
+from .languages import to_expression
+from .parser import Refusal
+
+
+class Dialects(Document):
+    """Step 1 of the preparation: Zeebe and Camunda 7 extensions."""
+
+    def dialect(self, element) -> None:
+        """Zeebe's and Camunda 7's task extensions as the attributes the parser reads."""
+        extensions = element.find(_b("extensionElements"))
+        if extensions is not None:
+            for item in extensions:
+                handler = _ZEEBE_HANDLERS.get(item.tag) if isinstance(item.tag, str) else None
+                if handler:
+                    handler(self, element, item)
+        loop = element.find(f"{_b('extensionElements')}/{_z('loopCharacteristics')}")
+        if loop is not None and element.tag == _b("multiInstanceLoopCharacteristics"):
+            self.zeebe_loop(element.getparent(), element, loop)
+        for attribute, target in (("assignee", "assignee"), ("dueDate", "dueDate"), ("followUpDate", "followUpDate")):
+            value = element.get(_c(attribute))
+            if value is None:
+                continue
+            if attribute == "assignee":
+                self.set_expression(element, target, value, literal=not ("${" in value or "#{" in value))
+                del element.attrib[_c(attribute)]
+            elif "${" in value or "#{" in value:
+                self.set_expression(element, target, value)
+                del element.attrib[_c(attribute)]
+        for attribute in ("candidateGroups", "candidateUsers"):
+            value = element.get(_c(attribute), "")
+            if "${" in value or "#{" in value:
+                self.problem(element.get("id", ""), f"camunda:{attribute} '{value}' rekent de groep uit. "
+                             "Regie verdeelt taken over vaste rollen: noem de rol(len), gescheiden door komma's.")
+        if element.get(_c("resultVariable")) and element.tag == _b("businessRuleTask"):
+            element.set(_r("resultVariable"), element.get(_c("resultVariable")))
+            element.set(_r("resultMapping"), element.get(_c("mapDecisionResult"), "resultList"))
+
+    def set_expression(self, element, attribute: str, value: str, literal: bool = False) -> None:
+        """Put a translated expression in ``regie:<attribute>``; literals become Regie text."""
+        if literal:
+            element.set(_r(attribute), repr(value.strip()))
+            return
+        try:
+            translated = to_expression(value)
+        except UnsafeExpression as err:
+            self.problem(element.get("id", ""), f"'{value}': {err.reason}")
+            return
+        self.result.originals[translated] = value
+        element.set(_r(attribute), translated)
+
+    def zeebe_assignment(self, element, item) -> None:
+        for attribute in ("candidateGroups", "candidateUsers"):
+            value = item.get(attribute)
+            if value is None:
+                continue
+            names = self.zeebe_names(element, value)
+            if names is not None:
+                element.set(_c(attribute), ",".join(names))
+        if item.get("assignee"):
+            value = item.get("assignee")
+            self.set_expression(element, "assignee", value, literal=not value.strip().startswith("="))
+
+    def zeebe_names(self, element, value: str) -> list[str] | None:
+        text = value.strip()
+        if not text.startswith("="):
+            return [part.strip() for part in text.split(",") if part.strip()]
+        try:
+            names = ast.literal_eval(feel_to_expression(text[1:]))
+        except (UnsafeExpression, ValueError, SyntaxError):
+            names = None
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            self.problem(element.get("id", ""), f"'{value}' rekent de groep uit. Regie verdeelt taken over "
+                         "vaste rollen: noem de rol(len), bijvoorbeeld clerks of [\"clerks\", \"team\"].")
+            return None
+        return names
+
+    def zeebe_form(self, element, item) -> None:
+        key = item.get("formKey") or item.get("formId") or ""
+        if key.startswith("camunda-forms:bpmn:"):
+            element.set(_r("camundaForm"), key.rsplit(":", 1)[-1])
+        elif key and element.get(_c("formKey")) is None:
+            element.set(_c("formKey"), key)
+
+    def zeebe_called_element(self, element, item) -> None:
+        process_id = item.get("processId", "")
+        if process_id.startswith("="):
+            self.problem(element.get("id", ""), f"'{process_id}' kiest het aangeroepen proces met een expressie. "
+                         "Noem het proces bij zijn id.")
+        elif process_id and not element.get("calledElement"):
+            element.set("calledElement", process_id)
+
+    def zeebe_decision(self, element, item) -> None:
+        decision = item.get("decisionId", "")
+        if decision.startswith("="):
+            self.problem(element.get("id", ""), f"'{decision}' kiest de beslistabel met een expressie. "
+                         "Noem de beslissing bij haar id.")
+            return
+        element.set(_c("decisionRef"), decision)
+        if item.get("resultVariable"):
+            element.set(_r("resultVariable"), item.get("resultVariable"))
+            element.set(_r("resultMapping"), "zeebe")
+
+    def zeebe_script(self, element, item) -> None:
+        expression, target = item.get("expression", ""), item.get("resultVariable", "")
+        if element.tag != _b("scriptTask") or element.find(_b("script")) is not None:
+            return
+        try:
+            name = feel_name(target)
+            translated = to_expression(expression)
+        except Refusal as err:
+            self.problem(element.get("id", ""), err.reason)
+            return
+        except UnsafeExpression as err:
+            self.problem(element.get("id", ""), f"'{expression}': {err.reason}")
+            return
+        script = etree.SubElement(element, _b("script"))
+        script.text = f"{name} = {translated}"
+        self.result.originals[script.text] = f"{target} = {expression}"
+
+    def zeebe_job(self, element, item) -> None:
+        """A job worker (zeebe:taskDefinition) does the work outside Regie: a person does it here."""
+        if element.tag in (_b("businessRuleTask"), _b("scriptTask")) and element.get(_c("decisionRef")) is None:
+            element.set(_r("outside"), "true")
+
+    def zeebe_loop(self, activity, loop_element, item) -> None:
+        collection = (item.get("inputCollection") or "").strip()
+        where = activity.get("id", "") if activity is not None else ""
+        if item.get("outputCollection"):
+            self.problem(where, "zeebe:loopCharacteristics met outputCollection kan Regie niet uitvoeren. "
+                         "Laat elke ronde zijn resultaat in de zaak zetten.")
+        name = collection[1:].strip() if collection.startswith("=") else collection
+        if not name.isidentifier() or keyword.iskeyword(name):
+            self.problem(where, f"inputCollection '{collection}' moet de naam van een lijst in de zaak zijn, "
+                         "bijvoorbeeld =documenten.")
+            return
+        loop_element.set(_c("collection"), name)
+        if item.get("inputElement"):
+            loop_element.set(_c("elementVariable"), item.get("inputElement"))
+
+
+_ZEEBE_HANDLERS: dict[str, Callable[[Dialects, Any, Any], None]] = {
+    _z("assignmentDefinition"): Dialects.zeebe_assignment,
+    _z("formDefinition"): Dialects.zeebe_form,
+    _z("calledElement"): Dialects.zeebe_called_element,
+    _z("calledDecision"): Dialects.zeebe_decision,
+    _z("script"): Dialects.zeebe_script,
+    _z("taskDefinition"): Dialects.zeebe_job,
+}
