@@ -426,10 +426,19 @@ class Engine:
 
     def task(self, task_id: str) -> TaskView:
         with self.store.read() as tx:
-            row = tx.task(task_id)
-            if row is None:
-                raise UnknownTask(task_id)
-            return TaskView.of(row, tx.case_numbers([row.case_id]).get(row.case_id, ""))
+            row, case = tx.task_with_case(task_id)       # one query, with the case number
+        if row is None:
+            raise UnknownTask(task_id)
+        return TaskView.of(row, case.number or "")
+
+    def task_and_form(self, task_id: str) -> tuple[TaskView, Form | None]:
+        """A task and its form (None when it has none) from one query: what a task page reads first."""
+        with self.store.read() as tx:
+            row, case = tx.task_with_case(task_id)
+        if row is None:
+            raise UnknownTask(task_id)
+        form = self.version(case.version_id).forms.get(row.form) if row.form else None
+        return TaskView.of(row, case.number or ""), form
 
     def resolve_case(self, ref: str) -> str:
         """The case id for ``ref``: a case id, a case number (``HO-2026-000123``, any letter case) or the
@@ -439,11 +448,7 @@ class Engine:
 
     def form(self, task_id: str) -> Form | None:
         """The form of a task (None when the task has no form); one query for the task and its case."""
-        with self.store.read() as tx:
-            task, case = tx.task_with_case(task_id)
-        if task is None:
-            raise UnknownTask(task_id)
-        return self.version(case.version_id).forms.get(task.form) if task.form else None
+        return self.task_and_form(task_id)[1]
 
     def state(self, case_id: str) -> CaseState:
         """Where a case stands (``case_id`` may also be its case number)."""

@@ -20,9 +20,8 @@ bp = Blueprint("tasks", __name__, url_prefix="/taken")
 @bp.get("/<task_id>")
 @login_required
 def show(task_id: str):
-    task = engine().task(task_id)
+    task, form = engine().task_and_form(task_id)      # one query
     require_work(g.user, task)
-    form = engine().form(task_id)
     with engine().store.read() as tx:
         saved = draft(tx, task_id)
     raw = saved[0] if saved else (initial_values(form) if form else {})
@@ -32,9 +31,8 @@ def show(task_id: str):
 @bp.post("/<task_id>")
 @login_required
 def submit(task_id: str):
-    task = engine().task(task_id)
+    task, form = engine().task_and_form(task_id)      # one query
     require_work(g.user, task)
-    form = engine().form(task_id)
     raw = raw_values(form, request.form) if form else {}
     if task.state != "open":
         return _render(task, form, raw, conflict=_closed(task), status=409)

@@ -1,4 +1,5 @@
-"""``Engine.history_page``: the newest events of a case a page at a time, with the total count.
+"""The facade's reads for pages: ``Engine.history_page`` (the newest events of a case a page at a time,
+with the total count), ``case_view`` and ``task_and_form`` (what a page reads first, in one transaction).
 
 Screens that show a case's history (the case page's timeline) read one page; a page holds at most
 ``limit`` events whatever the length of the history, and walking ``older`` visits every event once.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import HistoryPage, UnknownCase
+from engine import HistoryPage, UnknownCase, UnknownTask
 from tests.engine.test_long_cases import LONG
 
 
@@ -67,3 +68,13 @@ def test_case_view_reads_state_tasks_and_a_history_page_as_the_separate_calls_do
 def test_case_view_of_an_unknown_case_is_refused(engine):
     with pytest.raises(UnknownCase):
         engine.case_view("bestaat-niet")
+
+
+def test_task_and_form_read_together_match_the_separate_calls(engine):
+    case_id = a_long_case(engine, 1)
+    [task] = engine.tasks(case_id=case_id)
+    found, form = engine.task_and_form(task.id)
+    assert found == engine.task(task.id) == task and form == engine.form(task.id)
+    assert form is not None and form.fields[0].name == "verslag"
+    with pytest.raises(UnknownTask):
+        engine.task_and_form("bestaat-niet")
