@@ -138,12 +138,14 @@ def deploy(process_id: str):
         flash("Kies een of meer bestanden (.bpmn, .dmn of .yaml) om uit te rollen." if not from_draft else
               "Er is geen concept om uit te rollen. Sla uw wijzigingen eerst op.", "error")
         return redirect(back)
+    sources = None
     try:
         sources = _merge(info, uploads)
         stored = library.deploy(engine(), sources, g.user.username, note,
                                 four_eyes=current_app.config.get("FOUR_EYES", False))
     except ModelError as err:
-        return render_template("modellen/process.html", process=info, names=people(), problems=err.problems,
+        problems = _precise(sources, err.problems) if sources else err.problems
+        return render_template("modellen/process.html", process=info, names=people(), problems=problems,
                                note=note, four_eyes=current_app.config.get("FOUR_EYES", False)), 422
     if from_draft:
         with engine().store.write() as tx:
@@ -234,6 +236,14 @@ def _merge(info, uploads) -> list[SourceFile]:
             raise ModelError([_problem(name, "Dit bestand is geen tekst in UTF-8. Sla het op als UTF-8.")]) from None
         files[name] = SourceFile(name, kind, text)
     return list(files.values())
+
+
+def _precise(sources, problems):
+    """The problems on the element a person fixes (a condition's on its sequence flow), as markers place them."""
+    from engine.errors import ModelProblem
+
+    found = [m for m in markers.check(sources, engine().evaluator, engine()._deployed_forms()) if m.severity == "error"]
+    return [ModelProblem(m.file, m.element, m.message) for m in found] or problems
 
 
 def _all_forms() -> set[str]:

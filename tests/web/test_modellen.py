@@ -180,3 +180,11 @@ def test_dry_run_then_migrate_one_case_from_the_web(as_user, engine):
     assert "Verplaatst: 1." in " ".join(flashes(pim.get(response.headers["Location"])))
     assert engine.state(case_id).version_id == engine.current_version("aanvraag").id
     assert engine.history(case_id)[-1].type == "case_migrated" and engine.verify(case_id)
+
+
+def test_a_model_with_an_unsafe_expression_is_refused_and_shows_why(as_user, engine):
+    unsafe = BPMN.replace("akkoord == True and bedrag &lt; 1000", "__import__('os').system('x')")
+    response = _upload(as_user("pim"), unsafe)
+    assert response.status_code == 422
+    assert "aanvraag.bpmn , element f_ja : '__import__('os').system('x')':" in text(response)
+    assert len(engine.cases()) == 0 and [p["version_id"] for p in engine.processes()] == [engine.current_version("aanvraag").id]
