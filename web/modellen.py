@@ -104,6 +104,45 @@ def migrate(process_id: str):
                            mapping_text=mapping_text)
 
 
+@bp.get("/<process_id>/formulieren/<key>")
+@roles_required(*POLICY)
+def form_editor(process_id: str, key: str):
+    """A form's YAML next to a live preview drawn with the caseworkers' widgets (from the draft, if any)."""
+    info = library.process(engine(), process_id)
+    content = library.bundle(engine(), (info.current or info.versions[-1]).id)
+    with engine().store.read() as tx:
+        row = drafts.draft(tx, g.user.username, process_id)
+    text = (json.loads(row.files) if row else {}).get(f"{key}.yaml") or content.get("forms", {}).get(key)
+    if text is None:
+        abort(404, description="Dit formulier hoort niet bij dit proces.")
+    html, _problems = _preview(key, text)
+    return render_template("modellen/form_editor.html", process=info, key=key, text=text, preview=html or "")
+
+
+@bp.post("/<process_id>/formulieren/<key>/voorbeeld")
+@roles_required(*POLICY)
+def form_preview(process_id: str, key: str):
+    body = request.get_json(silent=True)
+    text = body.get("yaml") if isinstance(body, dict) else None
+    if not isinstance(text, str) or len(text) > 200_000:
+        abort(400, description='Stuur de YAML als JSON: {"yaml": "..."}.')
+    html, problems = _preview(key, text)
+    return jsonify({"html": html, "problems": problems})
+
+
+def _preview(key: str, text: str) -> tuple[str | None, list[str]]:
+    from engine.forms import load_form
+
+    from .widgets import WIDGETS, initial_values, sections, shown_fields
+
+    form, problems = load_form(key, text)
+    if form is None:
+        return None, [p.message for p in problems]
+    raw = initial_values(form)
+    return render_template("modellen/form_preview.html", form=form, sections=sections(form), raw=raw,
+                           shown=shown_fields(form, raw), widgets=WIDGETS), []
+
+
 @bp.get("/<process_id>/versies/<version_id>/bestanden/<path:name>")
 @roles_required(*POLICY)
 def file(process_id: str, version_id: str, name: str):
@@ -202,7 +241,9 @@ def draft(process_id: str):
         files = _posted_files()
         note = str((request.get_json(silent=True) or {}).get("note", ""))[:2000]
         with engine().store.write() as tx:
-            drafts.save_draft(tx, g.user.username, process_id, files, note, engine().clock.now())
+            row = drafts.draft(tx, g.user.username, process_id)
+            merged = {**(json.loads(row.files) if row else {}), **files}   # the modeler and form editor both add
+            drafts.save_draft(tx, g.user.username, process_id, merged, note, engine().clock.now())
         return jsonify({"saved": True, "message": "Concept opgeslagen. Het is nog niet uitgerold."})
     with engine().store.read() as tx:
         row = drafts.draft(tx, g.user.username, process_id)

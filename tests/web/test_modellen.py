@@ -188,3 +188,19 @@ def test_a_model_with_an_unsafe_expression_is_refused_and_shows_why(as_user, eng
     assert response.status_code == 422
     assert "aanvraag.bpmn , element f_ja : '__import__('os').system('x')':" in text(response)
     assert len(engine.cases()) == 0 and [p["version_id"] for p in engine.processes()] == [engine.current_version("aanvraag").id]
+
+
+def test_form_editor_previews_with_the_caseworker_widgets_and_keeps_the_draft(as_user):
+    pim = as_user("pim")
+    page = pim.get("/modellen/aanvraag/formulieren/intake")
+    assert page.status_code == 200 and "Wil de bewoner hulp?" in text(page)
+    changed = (MODELS / "intake.yaml").read_text(encoding="utf-8").replace("Wil de bewoner hulp?", "Wil de ouder hulp?")
+    preview = _json(pim, "POST", "/modellen/aanvraag/formulieren/intake/voorbeeld", {"yaml": changed}).get_json()
+    assert preview["problems"] == [] and "Wil de ouder hulp?" in preview["html"] and 'name="akkoord"' in preview["html"]
+    bomb = _json(pim, "POST", "/modellen/aanvraag/formulieren/intake/voorbeeld", {"yaml": "a: &x 1\nb: *x\n"}).get_json()
+    assert bomb["html"] is None and "verwijzingen (&anker en *alias)" in bomb["problems"][0]
+    _json(pim, "PUT", "/modellen/aanvraag/concept", {"files": {"aanvraag.bpmn": BPMN}})
+    _json(pim, "PUT", "/modellen/aanvraag/concept", {"files": {"intake.yaml": changed}})
+    assert sorted(pim.get("/modellen/aanvraag/concept").get_json()["files"]) == ["aanvraag.bpmn", "intake.yaml"]
+    assert "Wil de ouder hulp?" in text(pim.get("/modellen/aanvraag/formulieren/intake"))
+    assert pim.get("/modellen/aanvraag/formulieren/bestaatniet").status_code == 404

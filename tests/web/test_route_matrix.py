@@ -83,6 +83,8 @@ ROUTES: list[Route] = [
     Route("modellen.validate", "POST", "/modellen/{process}/controleren", POLICY, ok=400),
     Route("modellen.draft", "GET", "/modellen/{process}/concept", POLICY),
     Route("modellen.modeler", "GET", "/modellen/{process}/bewerken", POLICY),
+    Route("modellen.form_editor", "GET", "/modellen/{process}/formulieren/intake", POLICY),
+    Route("modellen.form_preview", "POST", "/modellen/{process}/formulieren/intake/voorbeeld", POLICY, ok=400),
     Route("modellen.migrate", "GET", "/modellen/{process}/overzetten", POLICY),
     Route("modellen.migrate", "POST", "/modellen/{process}/overzetten", POLICY, ok=302, data={"naar": "1"}),
     Route("modellen.compare", "GET", "/modellen/{process}/vergelijk?van=1&naar=1", POLICY),
