@@ -124,3 +124,23 @@ def test_regie_import_lijst(engine, tmp_path, monkeypatch):
     assert "regel 5: afgewezen." in result.output and "regel 17: afgewezen." in result.output
     again = runner.invoke(main, ["import", "lijst", str(path), "--datum", "2026-01-02"])
     assert "0 nieuwe ouders toegevoegd, 28 al bekend" in again.output
+
+
+def test_every_two_months_the_coordinator_gets_a_task_to_import_the_next_list(engine):
+    from datetime import timedelta
+
+    [schedule] = [s for s in engine.start_schedules() if s.process_id == "lijst-belastingdienst"]
+    assert schedule.cycles_left == -1          # for as long as the model is deployed
+    first = schedule.next
+    engine.clock.set(first + timedelta(minutes=1))
+    engine.fire_due_timers()
+    engine.clock.advance(timedelta(days=62))
+    engine.fire_due_timers()
+    cases = engine.cases(process_id="lijst-belastingdienst")
+    assert len(cases) == 2
+    for case in cases:
+        [task] = engine.tasks(case_id=case.id)
+        assert (task.name, task.role, task.form) == ("Task_LijstInlezen", "coordinator", "lijst-inlezen")
+    engine.complete(task.id, {"lijst_ontvangen": True, "lijst_ingelezen": True, "aantal_nieuwe_ouders": 12},
+                    actor="coco")
+    assert engine.verify()
