@@ -22,6 +22,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 	  && cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/ \
 	  && mkdir -p web/static/vendor/camunda-bpmn-moddle \
 	  && cp node_modules/camunda-bpmn-moddle/resources/camunda.json web/static/vendor/camunda-bpmn-moddle/ \
+	  && mkdir -p web/static/vendor/dmn-js \
+	  && cp node_modules/dmn-js/dist/dmn-modeler.production.min.js web/static/vendor/dmn-js/ \
+	  && cp -r node_modules/dmn-js/dist/assets/. web/static/vendor/dmn-js/ \
 	  && cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/ \
 	  && touch $@; \
 	else echo "npm not found: the case page names the current step in words instead of a diagram"; fi

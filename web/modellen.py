@@ -119,6 +119,17 @@ def form_editor(process_id: str, key: str):
     return render_template("modellen/form_editor.html", process=info, key=key, text=text, preview=html or "")
 
 
+@bp.get("/<process_id>/beslistabellen/<name>")
+@roles_required(*POLICY)
+def decision_editor(process_id: str, name: str):
+    """A decision table of the process in dmn-js; saved into the user's draft."""
+    info = library.process(engine(), process_id)
+    current = info.current or info.versions[-1]
+    if name not in library.bundle(engine(), current.id).get("dmn", {}):
+        abort(404, description="Deze beslistabel hoort niet bij dit proces.")
+    return render_template("modellen/decision_editor.html", process=info, current=current, name=name)
+
+
 @bp.post("/<process_id>/formulieren/<key>/voorbeeld")
 @roles_required(*POLICY)
 def form_preview(process_id: str, key: str):

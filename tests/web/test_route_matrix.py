@@ -83,6 +83,7 @@ ROUTES: list[Route] = [
     Route("modellen.validate", "POST", "/modellen/{process}/controleren", POLICY, ok=400),
     Route("modellen.draft", "GET", "/modellen/{process}/concept", POLICY),
     Route("modellen.modeler", "GET", "/modellen/{process}/bewerken", POLICY),
+    Route("modellen.decision_editor", "GET", "/modellen/{process}/beslistabellen/onbekend.dmn", POLICY, ok=404),
     Route("modellen.form_editor", "GET", "/modellen/{process}/formulieren/intake", POLICY),
     Route("modellen.form_preview", "POST", "/modellen/{process}/formulieren/intake/voorbeeld", POLICY, ok=400),
     Route("modellen.migrate", "GET", "/modellen/{process}/overzetten", POLICY),
