@@ -483,6 +483,13 @@ class Engine:
             tasks = [TaskView.of(r, case.number or "") for r in tx.open_tasks(case.id)]
             return CaseView(self._state_of(case), tasks, _history_page(tx, case, before, limit))
 
+    def completed_elements(self, case_id: str) -> list[str]:
+        """The user task elements of a case that were completed (for the diagram's path taken)."""
+        from .store.caselist import completed_elements
+
+        with self.store.read() as tx:
+            return completed_elements(tx, case_id)
+
     def case_list(self, query, limit: int = 25, offset: int = 0):
         """A page of the case list (``engine.store.caselist.CaseQuery``) and the number of matches."""
         from .store.caselist import case_page

@@ -10,6 +10,7 @@ from engine.store.caselist import COUNT_CAP, CaseQuery
 
 from .access import CASE_READERS, CASE_STARTERS, log_read, no_access_page, require_case_access
 from .auth import WORK_ROLES, roles_required
+from .diagram import current_steps, dutch_lanes
 from .history import before_arg, read_limit, timeline_page
 from .safe_xml import xml_download
 from .services import engine, today
@@ -57,11 +58,12 @@ def show(case_id: str):
     log_read(state.id, "zaak")
     version = engine().version(state.version_id)
     names = people()
+    steps = current_steps(version, state.active, engine().timers(case_id=state.id))
     return render_template(
         "cases/case.html", case=state, process=process_names().get(state.process_id, state.process_id),
         tasks=view.tasks, timeline=timeline_page(view.history, version, names, before=before),
-        domains=data_by_domain(state.data, version), names=names,
-        active_titles=[_title(version, e) for e in state.active],
+        domains=data_by_domain(state.data, version), names=names, steps=steps,
+        active_titles=[s.title for s in steps], done=engine().completed_elements(state.id),
     )
 
 
@@ -92,14 +94,6 @@ def break_glass(case_id: str):
     return redirect(url_for("cases.show", case_id=case_id))
 
 
-def _title(version, element_id: str) -> str:
-    for spec in (version.spec, *version.subprocess_specs.values()):
-        task_spec = spec.task_specs.get(element_id)
-        if task_spec is not None:
-            return getattr(task_spec, "bpmn_name", None) or element_id
-    return element_id
-
-
 @bp.get("/<case_id>/diagram.bpmn")
 @roles_required(*CASE_READERS)
 def diagram(case_id: str):
@@ -109,7 +103,7 @@ def diagram(case_id: str):
     files = engine().version(state.version_id).bundle["bpmn"]
     marker = f'id="{state.process_id}"'
     text = next((t for t in files.values() if marker in t), next(iter(files.values()), ""))
-    return xml_download(text, f"{state.process_id}.bpmn")
+    return xml_download(dutch_lanes(text), f"{state.process_id}.bpmn")
 
 
 @bp.get("/nieuw")

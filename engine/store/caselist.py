@@ -15,7 +15,7 @@ from sqlalchemy import exists, func, or_, select
 from . import Tx
 from .models import CaseRow, TaskRow
 
-__all__ = ["CaseQuery", "CaseListRow", "case_page", "COUNT_CAP"]
+__all__ = ["CaseQuery", "CaseListRow", "case_page", "completed_elements", "COUNT_CAP"]
 
 COUNT_CAP = 1000
 _ID_PREFIX = re.compile(r"^[0-9a-f-]{4,36}$")
@@ -90,3 +90,10 @@ def _conditions(query: CaseQuery) -> list:
             matches.append(CaseRow.id.startswith(text.lower(), autoescape=True))
         where.append(or_(*matches))
     return where
+
+
+def completed_elements(tx: Tx, case_id: str) -> list[str]:
+    """The user task elements a case has completed (each once), for marking the path in its diagram.
+    At most one row per element of the model, however long the case's history."""
+    return sorted(tx.session.scalars(
+        select(TaskRow.name).where(TaskRow.case_id == case_id, TaskRow.state == "completed").distinct()))
