@@ -14,7 +14,10 @@ def case_id(engine):
 
 
 def test_no_claim_button_for_a_task_of_another_team(as_user, case_id):
-    page = as_user("sam").get(f"/zaken/{case_id}")           # 'Intake doen' is the casemanagers' task
+    sam = as_user("sam")
+    sam.get(f"/zaken/{case_id}")                              # outside his work: he records why he looks
+    sam.post(f"/zaken/{case_id}/doorbraak", {"reden": "Bewoner belt over de intake, casemanager is ziek."})
+    page = sam.get(f"/zaken/{case_id}")                      # 'Intake doen' is the casemanagers' task
     assert "Intake doen" in text(page) and "Oppakken" not in text(page)
     assert "Oppakken" in text(as_user("cas").get(f"/zaken/{case_id}"))
     assert "Oppakken" in text(as_user("cas").get("/taken?weergave=team"))
