@@ -1,8 +1,8 @@
 """Issue 19 and issue 10 ("Through HTTP") benchmark: the web app served by the production server.
 
-The app runs under ``regie serve`` (waitress, 8 threads per process) in its own processes on 127.0.0.1;
-clients are plain HTTP/1.1 keep-alive connections that log in through the form and post forms with the
-CSRF token, as a browser does. Every figure is compared with work measured in the same run:
+The app runs under ``regie serve --processes 2`` (waitress workers sharing one port, 8 threads each) on
+127.0.0.1; clients are plain HTTP/1.1 keep-alive connections that log in through the form and post forms
+with the CSRF token, as a browser does. Every figure is compared with work measured in the same run:
 
 1. Case page at 10 and at 5,000 completed rounds of the benchmark loop (one client): median / p95 ms
    and bytes. Goal: 5,000 / 10 <= 1.3 and <= 20 ms.
@@ -76,29 +76,30 @@ def free_port() -> int:
 
 
 class Servers:
-    """``procs`` ``regie serve`` processes on the same database, each on its own loopback port."""
+    """``regie serve --processes N`` on the database: N waitress workers (8 threads each) sharing one port."""
 
     def __init__(self, url: str, procs: int):
         env = {**os.environ, "REGIE_DATABASE_URL": url, "REGIE_SECRET_KEY": "bench-secret"}
-        self.ports = [free_port() for _ in range(procs)]
-        self.procs = [subprocess.Popen([str(REGIE), "serve", "--no-scheduler", "--port", str(p)], env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for p in self.ports]
-        for port, proc in zip(self.ports, self.procs, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError as err:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"regie serve did not start: {proc.stderr.read().decode()[-2000:]}") from err
-                    time.sleep(0.1)
+        port = free_port()
+        self.ports = [port]
+        self.proc = subprocess.Popen([str(REGIE), "serve", "--no-scheduler", "--processes", str(procs),
+                                      "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", "/login")
+                conn.getresponse().read()
+                conn.close()
+                break
+            except OSError as err:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"regie serve did not start: {self.proc.stderr.read().decode()[-2000:]}") from err
+                time.sleep(0.2)
 
     def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            proc.wait(timeout=30)
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
 
 
 class Client:
@@ -333,7 +334,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5000, help="rounds of the long case (case page)")
     parser.add_argument("--samples", type=int, default=40, help="timed requests per figure (1 client)")
     parser.add_argument("--cycles", type=int, default=40, help="rounds per client (4 clients)")
-    parser.add_argument("--procs", type=int, default=2, help="regie serve processes (8 threads each)")
+    parser.add_argument("--procs", type=int, default=2, help="regie serve --processes (8 threads each)")
     parser.add_argument("--pg", default=PG, help="PostgreSQL URL ('' to skip)")
     parser.add_argument("--through-sqlite", action="store_true", help="also run section 4 on SQLite")
     args = parser.parse_args()
