@@ -70,6 +70,9 @@ def migrate(engine, process_id: str, to_version: str, case_ids: list[str] | None
     target_info = library.resolve(engine, process_id, to_version)
     if target_info.documentation:
         raise RegieError("Deze versie is alleen documentatie; er kunnen geen zaken naartoe.")
+    if target_info.status == "pending" and not dry_run:
+        raise RegieError(f"Versie {target_info.number} wacht nog op goedkeuring (vier ogen). Zaken kunnen pas over "
+                         "als een tweede beleidsmedewerker haar heeft goedgekeurd.")
     target = engine.version(target_info.id)
     mapping = {str(k): str(v) for k, v in (mapping or {}).items()}
     ids = [engine.resolve_case(c) for c in case_ids] if case_ids else None

@@ -104,3 +104,19 @@ def test_a_case_already_on_the_target_is_skipped_and_unknown_versions_are_refuse
     assert report.skipped == [case_id] and report.moved == []
     with pytest.raises(RegieError, match="Versie '7' van het proces 'aanvraag' bestaat niet"):
         eng.migrate("aanvraag", "7")
+
+
+def test_no_case_moves_to_a_version_that_waits_for_approval(eng, tmp_path):
+    from engine.definitions import read_sources
+    from engine.models import library
+
+    case_id = at_plan(eng)
+    folder = tmp_path / "v2"
+    shutil.copytree(MODELS, folder)
+    (folder / "aanvraag.bpmn").write_text(BPMN.replace('name="Plan maken"', 'name="Plan opstellen"'), encoding="utf-8")
+    library.deploy(eng, read_sources([folder]), "pim", "Nieuwe naam", four_eyes=True)
+    assert eng.migrate("aanvraag", "2", dry_run=True).movable            # the impact can be seen before approval
+    with pytest.raises(RegieError, match="wacht nog op goedkeuring"):
+        eng.migrate("aanvraag", "2", [case_id], dry_run=False)
+    library.approve(eng, library.resolve(eng, "aanvraag", "2").id, "bea")
+    assert eng.migrate("aanvraag", "2", [case_id], dry_run=False).moved == [case_id]
