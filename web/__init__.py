@@ -17,7 +17,21 @@ csrf = CSRFProtect()
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py or REGIE_* environment, then ``config``."""
-    from . import assets, auth, cases, coordinator, errors, filters, inbox, lists, modellen, services, settings, tasks
+    from . import (
+        accountability,
+        assets,
+        auth,
+        cases,
+        coordinator,
+        errors,
+        filters,
+        inbox,
+        lists,
+        modellen,
+        services,
+        settings,
+        tasks,
+    )
 
     app = Flask(__name__, instance_relative_config=True)
     settings.load(app, config)
@@ -27,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    for module in (auth, inbox, tasks, cases, coordinator, lists, modellen):
+    for module in (auth, inbox, tasks, cases, coordinator, lists, accountability, modellen):
         app.register_blueprint(module.bp)
 
     @app.get("/")

@@ -72,6 +72,8 @@ ROUTES: list[Route] = [
     Route("coordinator.index", "GET", "/overzicht", frozenset({"coordinator"})),
     Route("lijsten.form", "GET", "/overzicht/lijst", frozenset({"coordinator"})),
     Route("lijsten.upload", "POST", "/overzicht/lijst", frozenset({"coordinator"}), ok=400),
+    Route("verantwoording.index", "GET", "/overzicht/verantwoording", frozenset({"coordinator"})),
+    Route("verantwoording.costs_csv", "GET", "/overzicht/verantwoording/kosten.csv", frozenset({"coordinator"})),
     # policy staff (model library)
     Route("processes", "GET", "/processen", EVERYONE, ok=302, anonymous=302),
     Route("modellen.index", "GET", "/modellen/", POLICY),

@@ -1,0 +1,40 @@
+"""The coordinator's accountability page (/overzicht/verantwoording) and its CSV: coordinator only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def herstel(engine):
+    engine.deploy([ROOT / "processes", ROOT / "forms"])
+    engine.start("hersteloperatie", {"naam_ouder": "Demo Ouder", "bron": "eigen_initiatief",
+                                     "outreach_bron": "spreekuur"}, actor="coby")
+    return engine
+
+
+def test_coordinator_sees_sources_topics_and_costs(herstel, as_user):
+    coby = as_user("coby")
+    page = coby.get("/overzicht/verantwoording")
+    assert page.status_code == 200
+    shown = text(page)
+    assert "Zaken per bron" in shown and "Eigen initiatief (outreach) 1 0" in shown
+    assert "Tijd en kosten per leefgebied" in shown and "Hulp bij DigiD" not in shown
+    assert "digid 29%" in shown
+    csv = coby.get("/overzicht/verantwoording/kosten.csv?van=2026-01")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert csv.text.splitlines()[0] == "periode;leefgebied;bron;zaken;uren;kosten_euro"
+    assert "Verantwoording" in text(coby.get("/overzicht"))
+
+
+@pytest.mark.parametrize("user", ["cas", "sam", "pim"])
+def test_only_the_coordinator_sees_the_accountability_figures(herstel, as_user, user):
+    browser = as_user(user)
+    assert browser.get("/overzicht/verantwoording").status_code == 403
+    assert browser.get("/overzicht/verantwoording/kosten.csv").status_code == 403

@@ -1,0 +1,48 @@
+"""The coordinator's accountability page (``/overzicht/verantwoording``): cases per source, loket topics next
+to the Startscan's, time and costs per leefgebied (also as CSV)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, render_template, request
+
+from engine import accountability
+
+from .auth import roles_required
+from .services import engine
+
+bp = Blueprint("verantwoording", __name__, url_prefix="/overzicht/verantwoording")
+MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def _period() -> tuple[str, str]:
+    start, end = request.args.get("van", ""), request.args.get("tot", "")
+    return (start if MONTH.match(start) else ""), (end if MONTH.match(end) else "")
+
+
+@bp.get("")
+@roles_required("coordinator")
+def index():
+    eng = engine()
+    start, end = _period()
+    lines = accountability.costs(eng, start, end)
+    per_leefgebied = {lg: [0.0, 0.0] for lg in accountability.LEEFGEBIEDEN}
+    for line in lines:
+        per_leefgebied[line.leefgebied][0] += line.hours
+        per_leefgebied[line.leefgebied][1] += line.costs
+    most = max((c for _, c in per_leefgebied.values()), default=0)
+    return render_template(
+        "coordinator/accountability.html", sources=accountability.cases_by_source(eng),
+        topics=accountability.loket_topics(eng), lines=lines, per_leefgebied=per_leefgebied, most=most,
+        leefgebieden=accountability.LEEFGEBIEDEN, source_names=accountability.SOURCES, start=start, end=end,
+    )
+
+
+@bp.get("/kosten.csv")
+@roles_required("coordinator")
+def costs_csv():
+    start, end = _period()
+    body = accountability.costs_csv(accountability.costs(engine(), start, end))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=kosten-per-leefgebied{'-' + start if start else ''}.csv"})
