@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -24,19 +22,8 @@ from SpiffWorkflow.util.task import TaskState
 from . import referrals
 from .audit import GENESIS, Event, canonical_json, check_chain
 from .casenumbers import canonical, format_number, looks_like_number, prefix, year_of
-from .cases import (
-    CaseStalled,
-    Live,
-    active_elements,
-    apply_event,
-    case_data,
-    find_task,
-    normalise,
-    ready_user_tasks,
-    status,
-    waiting_timers,
-)
-from .deadlines import resolve_date
+from .cases import CaseStalled, Live, find_task, normalise
+from .commands import CommandRunner
 from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (
     AmbiguousCase,
@@ -55,8 +42,8 @@ from .errors import (
 from .expressions import Evaluator
 from .forms import Form, load_form, local_date
 from .providers import Clock, IdSource, RandomIds, SystemClock
-from .spiff import RegieScriptEngine, TaskIdSequence, canonical_state, dump_instance, load_instance
-from .store import CaseRow, IncidentRow, Store, TaskRow, TimerRow, VersionRow
+from .spiff import RegieScriptEngine, canonical_state, dump_instance
+from .store import CaseRow, IncidentRow, Store, TaskRow, VersionRow
 
 DEFAULT_URL = "sqlite:///instance/regie.db"
 BREAK_GLASS_HOURS = 8
@@ -177,12 +164,8 @@ class Engine:
         self.evaluator = evaluator or Evaluator(clock=self.clock.now)
         self.script_engine = RegieScriptEngine(self.evaluator)
         self._versions: dict[str, ProcessVersion] = {}
-        self._live: OrderedDict[str, tuple[int, Live]] = OrderedDict()
-        # What the task and timer tables hold for a cached case, so a step can skip re-reading them.
-        self._synced: dict[str, tuple[int, _Synced]] = {}
-        self._pending: dict[str, _Synced] = {}
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        # Every command that changes a case runs as a step of this runner (engine/commands.py).
+        self.commands = CommandRunner(self, cache_size)
 
     @classmethod
     def from_url(cls, url: str | None = None, **kwargs) -> Engine:
@@ -280,18 +263,16 @@ class Engine:
         case_id = self.ids.new_id()
         now = self.clock.now()
         command = Event("case_started", {"process_id": process_id, "version_id": version.id, "data": data})
-        live, facts = self._apply(None, command, now, case_id, version)
-        with self.store.write() as tx:
+        with self.commands.step(actor) as step:
             case_prefix, year = prefix(process_id), year_of(now)
-            number = format_number(case_prefix, year, tx.next_case_number(case_prefix, year))
+            number = format_number(case_prefix, year, step.tx.next_case_number(case_prefix, year))
             command.payload["number"] = number   # part of the first event, so the chain vouches for it
-            row = CaseRow(
+            step.create(CaseRow(
                 id=case_id, process_id=process_id, version_id=version.id, status="running", number=number,
                 subject=_subject(form, data), data="{}", state="{}", task_counter=0, last_seq=0,
                 last_hash=GENESIS, created_at=now, updated_at=now, created_by=actor,
-            )
-            self._persist(tx, row, live, version, [command, *facts], now, actor, new=True)
-        self._remember(case_id, row.revision, live)
+            ), version)
+            step.persist(step.apply(command, now), now)
         return case_id
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> TaskView:
@@ -303,35 +284,28 @@ class Engine:
         now = self.clock.now()
         case_id = None
         try:
-            with self.store.write() as tx:
-                task_row, case = self._open_task(tx, task_id, with_case=True)
+            with self.commands.step(actor) as step:
+                task_row = step.open_task(task_id)
+                case, version = step.case, step.version_of()
                 case_id = case.id
-                version = self.version(case.version_id)
                 form = version.forms.get(task_row.form) if task_row.form else None
                 if form is not None:
                     form.validate(data, today=local_date(now))
-                live = self._load(case, version)
-                spiff_task = find_task(live.workflow, task_id)
+                spiff_task = find_task(step.live.workflow, task_id)
                 if spiff_task is None or spiff_task.state != TaskState.READY:
                     raise TaskNotReady(task_id, task_row.title)
-                command = Event("task_completed", {
+                events = step.apply(Event("task_completed", {
                     "task_id": task_id, "element": task_row.name, "title": task_row.title, "data": data,
-                })
-                live, facts = self._apply(live, command, now, case.id, version)
+                }), now)
                 if form is not None and _subject(form, data):
                     case.subject = _subject(form, data)
-                self._persist(tx, case, live, version, [command, *facts], now, actor)
+                step.persist(events, now)
                 task_row.state, task_row.completed_at, task_row.completed_by = "completed", now, actor
-                done = TaskView.of(task_row)
+                done = TaskView.of(task_row, case.number or "")
         except IncidentError as err:
-            self._forget(case_id)
-            if isinstance(err.__cause__, CaseStalled):
+            if case_id is not None and isinstance(err.__cause__, CaseStalled):
                 self._record_incident(case_id, err, now, actor)
             raise
-        except BaseException:
-            self._forget(case_id)
-            raise
-        self._remember(case.id, case.revision, live)
         referrals.follow(self, referral, actor)
         return done
 
@@ -349,20 +323,16 @@ class Engine:
 
     def _set_assignee(self, task_id: str, user: str | None, actor: str, kind: str, reason: str) -> TaskView:
         now = self.clock.now()
-        with self.store.write() as tx:
-            task_row = self._open_task(tx, task_id)
-            if user is not None and tx.user(user) is None and tx.users():
+        with self.commands.step(actor) as step:
+            task_row = step.open_task(task_id)
+            if user is not None and step.tx.user(user) is None and step.tx.users():
                 raise UnknownUser(user)
-            case = tx.case(task_row.case_id, lock=True)
             payload = {"task_id": task_id, "element": task_row.name, "assignee": user}
             if reason:
                 payload["reason"] = reason
-            tx.append_events(case, [Event(kind, payload)], now, actor)
-            case.updated_at = now
-            tx.save_case(case)
+            step.record([Event(kind, payload)], now)
             task_row.assignee = user
-            view = TaskView.of(task_row)
-        self._bump(case.id, case.revision)
+            view = TaskView.of(task_row, step.case.number or "")
         return view
 
     def fire_due_timers(self, now: datetime | None = None, limit: int = 1000) -> int:
@@ -600,7 +570,7 @@ class Engine:
                 continue
             payload = json.loads(row.payload)
             version = self.version(payload.get("version_id", case.version_id))
-            live, produced = self._apply(live, Event(row.type, payload), row.at, case.id, version)
+            live, produced = self.commands.apply(live, Event(row.type, payload), row.at, case.id, version)
             facts.extend(produced)
         return live, facts
 
@@ -644,164 +614,13 @@ class Engine:
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _apply(self, live, event, at, case_id, version):
-        try:
-            return apply_event(live, event, at, case_id, version, self.script_engine)
-        except RegieError as err:
-            raise IncidentError(case_id, getattr(err, "element_id", "") or "-", str(err)) from err
-        except SpiffWorkflowException as err:
-            task = getattr(err, "task", None)
-            element = getattr(getattr(task, "task_spec", None), "bpmn_id", "") or "-"
-            raise IncidentError(case_id, element, str(err)) from err
-
-    def _open_task(self, tx, task_id: str, with_case: bool = False):
-        """The open task's row (and, with ``with_case``, its case row locked for this transaction)."""
-        row, case = tx.task_with_case(task_id, lock=True) if with_case else (tx.task(task_id), None)
-        if row is None:
-            raise UnknownTask(task_id)
-        if row.state != "open":
-            done = f"afgerond door {row.completed_by}" if row.state == "completed" else "vervallen"
-            raise TaskNotReady(task_id, row.title, done)
-        return (row, case) if with_case else row
-
-    def _load(self, case: CaseRow, version: ProcessVersion) -> Live:
-        with self._lock:
-            cached = self._live.get(case.id)
-            if cached is not None and cached[0] == case.revision:
-                self._live.pop(case.id)
-                return cached[1]
-        workflow = load_instance(json.loads(case.state), version.spec, version.subprocess_specs, self.script_engine)
-        return Live(workflow, TaskIdSequence(case.id, case.task_counter))
-
-    def _remember(self, case_id: str, revision: int, live: Live) -> None:
-        """After a commit: keep the case's workflow (and what its rows now hold) for the next command."""
-        with self._lock:
-            synced = self._pending.pop(case_id, None)
-            if self._cache_size <= 0:
-                return
-            self._live[case_id] = (revision, live)
-            self._live.move_to_end(case_id)
-            if synced is not None:
-                self._synced[case_id] = (revision, synced)
-            while len(self._live) > self._cache_size:
-                dropped, _ = self._live.popitem(last=False)
-                self._synced.pop(dropped, None)
-
-    def _forget(self, case_id: str | None) -> None:
-        with self._lock:
-            self._live.pop(case_id, None)
-            self._synced.pop(case_id, None)
-            self._pending.pop(case_id, None)
-
     def _record_incident(self, case_id: str, err: IncidentError, now: datetime, actor: str) -> None:
         """A refused step leaves a visible incident on the case, written in a transaction of its own."""
-        with self.store.write() as tx:
-            case = tx.case(case_id, lock=True)
-            tx.add_incident(IncidentRow(case_id=case_id, element=err.element_id, kind="step", message=err.reason,
-                                        created_at=now))
-            tx.append_events(case, [Event("incident", {"element": err.element_id, "reason": err.reason})], now, actor)
-            case.updated_at = now
-            tx.save_case(case)
-
-    def _bump(self, case_id: str, revision: int) -> None:
-        """A command changed the case row but not its workflow: keep the cached workflow valid."""
-        with self._lock:
-            cached = self._live.get(case_id)
-            if cached is not None and cached[0] == revision - 1:
-                self._live[case_id] = (revision, cached[1])
-            synced = self._synced.get(case_id)
-            if synced is not None and synced[0] == revision - 1:
-                self._synced[case_id] = (revision, synced[1])
-
-    def _persist(self, tx, case: CaseRow, live: Live, version: ProcessVersion, events: list[Event],
-                 now: datetime, actor: str, new: bool = False) -> None:
-        """Write the step: events, workflow state, task projection and timers, under the revision check.
-
-        ``new``: the case row does not exist yet and is inserted (with its first events) here.
-        """
-        workflow = live.workflow
-        case.state = json.dumps(dump_instance(workflow), separators=(",", ":"), ensure_ascii=False, default=str)
-        case.active = json.dumps(active_elements(workflow))
-        case.data = canonical_json(case_data(workflow))
-        case.status = status(workflow)
-        case.task_counter = live.ids.counter
-        case.updated_at = now
-        with self._lock:
-            previous = self._synced.pop(case.id, None)
-        before = _Synced(frozenset(), {}) if new else (
-            previous[1] if previous is not None and previous[0] == case.revision else None)
-        if new:
-            tx.add_case(case)
-        tx.append_events(case, events, now, actor)
-        tx.save_case(case)
-        open_tasks = self._sync_tasks(tx, case, workflow, version, now, before)
-        timers = self._sync_timers(tx, case, workflow, before)
-        with self._lock:
-            self._pending[case.id] = _Synced(open_tasks, timers)
-
-    def _sync_tasks(self, tx, case: CaseRow, workflow, version: ProcessVersion, now: datetime,
-                    before: _Synced | None) -> frozenset[str]:
-        """Bring the task projection in line with the workflow's ready user tasks; returns their ids."""
-        ready = {str(t.id): t for t in ready_user_tasks(workflow)}
-        if before is not None:
-            known = set(before.open_tasks)
-            for task_id in known - set(ready):
-                row = tx.task(task_id)
-                if row is not None and row.state == "open":
-                    row.state, row.completed_at = "cancelled", now
-        else:
-            known = set()
-            for row in tx.tasks_to_sync(case.id, list(ready)):
-                known.add(row.id)
-                if row.state == "open" and row.id not in ready:
-                    row.state, row.completed_at = "cancelled", now
-        for task_id, task in ready.items():
-            if task_id in known:
-                continue
-            info = version.user_tasks.get(task.task_spec.bpmn_id)
-            names = {**task.data}
-            tx.add_task(TaskRow(
-                id=task_id, case_id=case.id, process_id=case.process_id, name=task.task_spec.bpmn_id,
-                title=info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id),
-                role=info.role if info else task.task_spec.lane,
-                candidate_users=",".join(info.candidate_users) if info else "",
-                assignee=self._assignee(info, names), form=info.form if info else None, state="open",
-                due_at=resolve_date(info.due if info else None, now, names, self.evaluator),
-                follow_up_at=resolve_date(info.follow_up if info else None, now, names, self.evaluator),
-                created_at=now,
-            ))
-        return frozenset(ready)
-
-    def _assignee(self, info, names) -> str | None:
-        if info is None or not info.assignee:
-            return info.candidate_users[0] if info and len(info.candidate_users) == 1 else None
-        value = self.evaluator.evaluate(_expression(info.assignee), names)
-        return str(value) if value else None
-
-    def _sync_timers(self, tx, case: CaseRow, workflow, before: _Synced | None) -> dict:
-        """Bring the timer table in line with the workflow's waiting timers; returns them."""
-        current = waiting_timers(workflow)
-        if before is not None and before.timers == current:
-            return current
-        waiting = dict(current)
-        for row in tx.case_timers(case.id):
-            current = waiting.pop(row.task_id, None)
-            if current is None:
-                tx.delete(row)
-            elif current[1] != row.due_at:
-                row.due_at, row.status, row.attempts = current[1], "waiting", 0
-        for task_id, (element, due) in waiting.items():
-            tx.add_timer(TimerRow(case_id=case.id, task_id=task_id, element=element, due_at=due,
-                                  status="waiting", attempts=0))
-        return current
-
-
-@dataclass(frozen=True)
-class _Synced:
-    """The open task ids and waiting timers a case's rows hold after a commit."""
-
-    open_tasks: frozenset[str]
-    timers: dict
+        with self.commands.step(actor) as step:
+            step.lock_case(case_id)
+            step.tx.add_incident(IncidentRow(case_id=case_id, element=err.element_id, kind="step",
+                                             message=err.reason, created_at=now))
+            step.record([Event("incident", {"element": err.element_id, "reason": err.reason})], now)
 
 
 _SHORT_ID = re.compile(r"[0-9a-f-]{6,36}")
@@ -847,12 +666,6 @@ def _subject(form: Form | None, data: dict[str, Any]) -> str:
         if field.subject and data.get(field.name):
             return str(data[field.name])[:300]
     return ""
-
-
-def _expression(text: str) -> str:
-    from .expressions import juel_to_expression
-
-    return juel_to_expression(text) if "${" in text or "#{" in text else text
 
 
 __all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "Deployed", "Verification", "SourceFile"]

@@ -1,7 +1,7 @@
 """Firing due timers: each case in its own transaction, exactly once, failures kept as incidents.
 
 The ``timers`` table holds one row per waiting timer with its due time; every command keeps it in
-step with the workflow (``Engine._sync_timers``). Firing a case takes the case lock, lets
+step with the workflow (``Step.persist`` in ``engine.commands``). Firing a case takes the case lock, lets
 SpiffWorkflow fire what is due and writes the events, the new workflow state and the re-synced
 timer rows in one commit — so a timer that fired has no due row left, and a second scheduler that
 waited for the lock finds nothing to do. That is the exactly-once guarantee.
@@ -147,56 +147,41 @@ def fire_case(engine, case_id: str, now: datetime, retry: bool = False) -> int:
     """
     outcome = _Outcome()
     try:
-        with engine.store.write() as tx:
-            case = tx.case(case_id, lock=True)
+        with engine.commands.step("timer") as step:
+            case = step.lock_case(case_id)
             if case is None:
                 return 0
             if case.status != "running":
                 # A closed or cancelled case cannot fire anything: its rows go.
-                sql.drop_case_timers(tx, case_id)
+                sql.drop_case_timers(step.tx, case_id)
+                step.rows_changed()
                 return 0
-            _rounds(engine, tx, case, now, retry, outcome)
+            _rounds(step, now, retry, outcome)
             if outcome.failure is not None:
-                _record_incident(tx, case, outcome.failure, outcome.failed_rows, now)
+                _record_incident(step, outcome.failure, outcome.failed_rows, now)
             elif outcome.had_failed or retry:
-                _resolve_if_clear(tx, case, outcome.last_at or now)
+                _resolve_if_clear(step, outcome.last_at or now)
     except ConflictError:
-        engine._forget(case_id)
         raise
     except RegieError as err:
         # Raised while writing the step (a due-date or assignee expression of a new task, say):
         # everything was rolled back; the failure is recorded on its own.
-        engine._forget(case_id)
         record_failure(engine, case_id, err, now)
         return 0
-    except BaseException:
-        engine._forget(case_id)
-        raise
-    if outcome.clean:
-        engine._remember(case.id, case.revision, outcome.live)
-    else:
-        engine._forget(case_id)
     return outcome.fired
 
 
 @dataclass
 class _Outcome:
     fired: int = 0
-    live: Any = None
-    persisted: bool = False
     last_at: datetime | None = None
     failure: IncidentError | None = None
     failed_rows: list = None  # type: ignore[assignment]
     had_failed: bool = False
 
-    @property
-    def clean(self) -> bool:
-        """The live workflow matches what was committed, so the engine may keep it in memory."""
-        return self.persisted and self.failure is None and self.live is not None
 
-
-def _rounds(engine, tx, case: CaseRow, now: datetime, retry: bool, outcome: _Outcome) -> None:
-    version = engine.version(case.version_id)
+def _rounds(step, now: datetime, retry: bool, outcome: _Outcome) -> None:
+    case, tx = step.case, step.tx
     rows = sql.case_timers(tx, case.id)
     failed = {r.task_id for r in rows if r.status == "failed"}
     outcome.had_failed = bool(failed)
@@ -208,44 +193,41 @@ def _rounds(engine, tx, case: CaseRow, now: datetime, retry: bool, outcome: _Out
             return
         earliest = min(due)
         at = now if retry and number == 0 else min(now, max(earliest + TICK, case.updated_at))
-        if outcome.live is None:
-            outcome.live = engine._load(case, version)
         command = Event("timers_due", {} if at == now else {"processed_at": now.isoformat()})
         try:
-            outcome.live, facts = engine._apply(outcome.live, command, at, case.id, version)
+            events = step.apply(command, at)
         except IncidentError as err:
             outcome.failed_rows = [r for r in sql.case_timers(tx, case.id) if r.due_at < at]
             if err.element_id == "-" and outcome.failed_rows:   # no element named: say which timer it was
                 err = IncidentError(case.id, outcome.failed_rows[0].element, err.reason)
             outcome.failure = err
             return
-        fired = sum(1 for f in facts if f.type == "timer_fired")
+        fired = sum(1 for f in events if f.type == "timer_fired")
         if not fired:
-            _resync(engine, tx, case, outcome, at)
+            _resync(step, outcome, at)
             return
-        engine._persist(tx, case, outcome.live, version, [command, *facts], at, "timer")
+        step.persist(events, at)
         outcome.fired += fired
-        outcome.persisted, outcome.last_at = True, at
+        outcome.last_at = at
         # What is due next comes from the workflow itself (a timer that failed before stays for a retry).
-        due = [d for task_id, (_, d) in waiting_timers(outcome.live.workflow).items()
+        due = [d for task_id, (_, d) in waiting_timers(step.live.workflow).items()
                if d < now and task_id not in failed]
         if due:
             sql.flush(tx)    # the next round's task and timer sync reads the rows this one wrote
 
 
-def _resync(engine, tx, case: CaseRow, outcome: _Outcome, at: datetime) -> None:
+def _resync(step, outcome: _Outcome, at: datetime) -> None:
     """Due rows the workflow did not fire were out of step with it: correct them, flag what stays due."""
-    engine._sync_timers(tx, case, outcome.live.workflow, None)
-    sql.flush(tx)
-    stuck = [r for r in sql.case_timers(tx, case.id) if r.status == "waiting" and r.due_at < at]
-    outcome.persisted = False   # the rows changed outside ``_persist``: let the engine re-read them
+    step.resync_timers()
+    stuck = [r for r in sql.case_timers(step.tx, step.case.id) if r.status == "waiting" and r.due_at < at]
     if stuck:
-        outcome.failure = IncidentError(case.id, stuck[0].element, "de timer is verlopen maar gaat niet af.")
+        outcome.failure = IncidentError(step.case.id, stuck[0].element, "de timer is verlopen maar gaat niet af.")
         outcome.failed_rows = stuck
 
 
-def _record_incident(tx, case: CaseRow, err: IncidentError, rows, now: datetime) -> None:
+def _record_incident(step, err: IncidentError, rows, now: datetime) -> None:
     """Mark the failing timers, keep one open incident per element, and log it on the case."""
+    case, tx = step.case, step.tx
     for row in rows:
         row.status, row.attempts = "failed", row.attempts + 1
         row.locked_by, row.locked_until = None, None
@@ -255,14 +237,13 @@ def _record_incident(tx, case: CaseRow, err: IncidentError, rows, now: datetime)
                                     created_at=now))
     else:
         incident.message = err.reason
-    tx.append_events(case, [Event("incident", {"element": err.element_id, "reason": err.reason})], now, "timer")
-    case.updated_at = now
-    tx.save_case(case)
+    step.record([Event("incident", {"element": err.element_id, "reason": err.reason})], now)
     log.warning("timer incident on case %s at %s: %s", case.id, err.element_id, err.reason)
 
 
-def _resolve_if_clear(tx, case: CaseRow, at: datetime) -> None:
+def _resolve_if_clear(step, at: datetime) -> None:
     """Close the case's open timer incidents once none of its timers is failing any more."""
+    case, tx = step.case, step.tx
     sql.flush(tx)
     if any(r.status == "failed" for r in sql.case_timers(tx, case.id)):
         return
@@ -270,23 +251,19 @@ def _resolve_if_clear(tx, case: CaseRow, at: datetime) -> None:
     if not resolved:
         return
     events = [Event("incident_resolved", {"incident": r.id, "element": r.element}) for r in resolved]
-    tx.append_events(case, events, at, "timer")
-    case.updated_at = max(case.updated_at, at)
-    tx.save_case(case)
+    step.record(events, at, updated_at=max(case.updated_at, at))
 
 
 def record_failure(engine, case_id: str, err: BaseException, now: datetime) -> None:
     """A firing that failed outside the model step: make it a visible, retryable incident."""
     reason = str(err) if isinstance(err, RegieError) else (
         f"onverwachte fout bij het afgaan van de timer ({err.__class__.__name__}: {err}).")
-    with engine.store.write() as tx:
-        case = tx.case(case_id, lock=True)
-        if case is None:
+    with engine.commands.step("timer") as step:
+        if step.lock_case(case_id) is None:
             return
-        rows = [r for r in sql.case_timers(tx, case_id) if r.status == "waiting" and r.due_at < now]
+        rows = [r for r in sql.case_timers(step.tx, case_id) if r.status == "waiting" and r.due_at < now]
         element = rows[0].element if rows else "-"
-        _record_incident(tx, case, IncidentError(case_id, element, reason), rows, now)
-    engine._forget(case_id)
+        _record_incident(step, IncidentError(case_id, element, reason), rows, now)
 
 
 def retry(engine, case_id: str | None = None, now: datetime | None = None) -> list[RetryResult]:
@@ -498,7 +475,6 @@ def start_due(engine, now: datetime, failed: bool = False, limit: int = 1000) ->
         row_id, started_case, error = outcome
         if started_case is not None:
             started += 1
-            engine._remember(*started_case)
         if error is not None:
             _mark_start_failed(engine, row_id, error)
             skip.add(row_id)
@@ -510,26 +486,25 @@ def start_due(engine, now: datetime, failed: bool = False, limit: int = 1000) ->
 def _start_one(engine, now: datetime, failed: bool, skip: set[int]):
     """Lock the earliest due schedule, start its case, move the schedule on: one transaction.
 
-    Returns None when nothing is due, else (schedule id, (case id, revision, live) or None, error or None).
+    Returns None when nothing is due, else (schedule id, the new case id or None, error or None).
     """
     row_id = None
     try:
-        with engine.store.write() as tx:
-            row = sql.lock_due_schedule(tx, now, failed, skip)
+        with engine.commands.step("timer") as step:
+            row = sql.lock_due_schedule(step.tx, now, failed, skip)
             if row is None:
                 return None
             row_id, at = row.id, min(now, row.due_at + TICK)
             version = engine.version(row.version_id)
             case_id = engine.ids.new_id()
-            command = Event("case_started", {"process_id": row.process_id, "version_id": version.id, "data": {},
-                                             "start_event": row.element})
-            live, facts = engine._apply(None, command, at, case_id, version)
-            case = CaseRow(
+            step.create(CaseRow(
                 id=case_id, process_id=row.process_id, version_id=version.id, status="running", subject="",
                 data="{}", state="{}", task_counter=0, last_seq=0, last_hash=GENESIS, created_at=at,
                 updated_at=at, created_by="timer",
-            )
-            engine._persist(tx, case, live, version, [command, *facts], at, "timer", new=True)
+            ), version)
+            command = Event("case_started", {"process_id": row.process_id, "version_id": version.id, "data": {},
+                                             "start_event": row.element})
+            step.persist(step.apply(command, at), at)
             row.due_at, row.cycles_left = next_occurrence(engine, row)
             row.status, row.attempts, row.last_error = ("waiting" if row.due_at else "done"), 0, None
     except ConflictError:
@@ -538,7 +513,7 @@ def _start_one(engine, now: datetime, failed: bool, skip: set[int]):
         if row_id is None:
             raise
         return row_id, None, str(err)
-    return row_id, (case.id, case.revision, live), None
+    return row_id, case_id, None
 
 
 def _mark_start_failed(engine, row_id: int, error: str) -> None:

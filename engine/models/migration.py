@@ -106,19 +106,13 @@ def _move(engine, case, outcome: ReplayOutcome, target, mapping, actor: str) -> 
         "from_version": case.version_id, "to_version": target.id, "mapping": mapping, "counter": case.task_counter,
         "active": outcome.active,
     })
-    try:
-        with engine.store.write() as tx:
-            row = tx.case(case.id, lock=True)
-            if row is None or row.revision != case.revision or row.status != "running":
-                return False
-            row.version_id = target.id
-            engine._persist(tx, row, outcome.live, target, [event], now, actor)
-            revision = row.revision
-    except BaseException:
-        engine._forget(case.id)
-        raise
-    engine._forget(case.id)
-    del revision
+    with engine.commands.step(actor) as step:
+        row = step.lock_case(case.id)
+        if row is None or row.revision != case.revision or row.status != "running":
+            return False
+        row.version_id = target.id
+        step.adopt(outcome.live, target)
+        step.persist([event], now)
     return True
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -268,9 +267,7 @@ def test_a_loop_the_check_cannot_see_through_is_stopped_at_run_time(engine, tmp_
     case_id = engine.start("basis", {"bedrag": 600, "termijn": "P1D", "lijst": list(range(5000))})
     before = snapshot(engine, case_id)
     [task] = engine.tasks(case_id=case_id)
-    started = time.perf_counter()
     with pytest.raises(IncidentError) as stopped:
         engine.complete(task.id, {}, actor="jan")
-    assert time.perf_counter() - started < 5
     assert stopped.value.element_id == "controle"
     assert snapshot(engine, case_id) == before

@@ -115,7 +115,7 @@ def test_an_unexpected_error_becomes_a_visible_retryable_incident(pair, clock, m
     a, _ = pair
     [case_id] = start_cases(a, 1)
     clock.advance(days=1, minutes=1)
-    monkeypatch.setattr(a, "_apply", lambda *args, **kw: {}["bug"])
+    monkeypatch.setattr(a.commands, "apply", lambda *args, **kw: {}["bug"])
     scheduler = Scheduler(a, name="a")
     assert scheduler.poll() == 0
     [incident] = a.incidents()

@@ -1,0 +1,385 @@
+"""The command runner: one unit of work per step, written once.
+
+Every command that changes a case — starting it, completing a task, claiming, firing timers,
+recording an incident — is the same unit of work:
+
+1. open a write transaction (``Store.write``) and lock the case (or create it);
+2. restore the case's workflow: from the engine's cache when the cached copy belongs to the
+   revision just read, else from the stored state;
+3. apply the command event(s) with ``engine.cases.apply_event`` (the same code a replay runs);
+4. persist: append the events to the case's hash chain, write the workflow state and bring the task
+   and timer projections in line — all under the revision check (``Tx.save_case``);
+5. after the commit, remember the workflow for the next command (keyed by the new revision); on any
+   error roll back and forget the cached copy, so a half-applied workflow is never reused.
+
+``CommandRunner.step()`` is that unit as a context manager; a ``Step`` offers the operations a
+command needs (``lock_case``, ``open_task``, ``create``, ``apply``, ``persist``, ``record``)::
+
+    with engine.commands.step(actor) as step:
+        task = step.open_task(task_id)
+        facts = step.apply(Event("task_completed", {...}), now)
+        step.persist(facts, now)
+
+Nothing outside this module touches the workflow cache.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .audit import Event, canonical_json
+from .cases import Live, active_elements, apply_event, case_data, ready_user_tasks, status, waiting_timers
+from .deadlines import resolve_date
+from .definitions import ProcessVersion
+from .errors import IncidentError, RegieError, TaskNotReady, UnknownTask
+from .spiff import TaskIdSequence, dump_instance, load_instance
+from .store import CaseRow, TaskRow, TimerRow
+
+if TYPE_CHECKING:
+    from .runtime import Engine
+
+
+@dataclass(frozen=True)
+class Synced:
+    """The open task ids and waiting timers a case's rows hold after a commit."""
+
+    open_tasks: frozenset[str]
+    timers: dict
+
+
+NOTHING = Synced(frozenset(), {})
+
+
+@dataclass
+class _Entry:
+    revision: int
+    live: Live
+    synced: Synced | None
+
+
+class WorkflowCache:
+    """Live workflows by case id, each valid for exactly one case revision (least recently used out)."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, case_id: str, revision: int) -> _Entry | None:
+        """The cached workflow of ``revision`` (removed: one command at a time owns it), else None."""
+        with self._lock:
+            entry = self._entries.get(case_id)
+            if entry is None or entry.revision != revision:
+                return None
+            return self._entries.pop(case_id)
+
+    def synced(self, case_id: str, revision: int) -> Synced | None:
+        with self._lock:
+            entry = self._entries.get(case_id)
+            return entry.synced if entry is not None and entry.revision == revision else None
+
+    def put(self, case_id: str, revision: int, live: Live, synced: Synced | None) -> None:
+        with self._lock:
+            if self.size <= 0:
+                return
+            self._entries[case_id] = _Entry(revision, live, synced)
+            self._entries.move_to_end(case_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def advance(self, case_id: str, before: int, after: int) -> None:
+        """The case row moved from revision ``before`` to ``after`` without a workflow change."""
+        with self._lock:
+            entry = self._entries.get(case_id)
+            if entry is not None and entry.revision == before:
+                entry.revision = after
+
+    def forget(self, case_id: str | None) -> None:
+        with self._lock:
+            self._entries.pop(case_id, None)  # type: ignore[arg-type]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class CommandRunner:
+    """Runs steps of the engine's commands: transaction, load, apply, persist, cache."""
+
+    def __init__(self, engine: Engine, cache_size: int = 512):
+        self.engine = engine
+        self.cache = WorkflowCache(cache_size)
+
+    @contextmanager
+    def step(self, actor: str) -> Iterator[Step]:
+        """One unit of work: commits at the end of the block (then remembers the workflow), or rolls
+        back on any error (and forgets the cached workflow of the case it touched)."""
+        step = Step(self, actor)
+        try:
+            with self.engine.store.write() as tx:
+                step.tx = tx
+                yield step
+        except BaseException:
+            self.cache.forget(step.case_id)
+            raise
+        step._committed()
+
+    def apply(self, live: Live | None, event: Event, at: datetime, case_id: str,
+              version: ProcessVersion) -> tuple[Live, list[Event]]:
+        """``apply_event``, with failures inside the model turned into an ``IncidentError``."""
+        try:
+            return apply_event(live, event, at, case_id, version, self.engine.script_engine)
+        except RegieError as err:
+            raise IncidentError(case_id, getattr(err, "element_id", "") or "-", str(err)) from err
+        except SpiffWorkflowException as err:
+            task = getattr(err, "task", None)
+            element = getattr(getattr(task, "task_spec", None), "bpmn_id", "") or "-"
+            raise IncidentError(case_id, element, str(err)) from err
+
+    def forget(self, case_id: str | None) -> None:
+        self.cache.forget(case_id)
+
+
+class Step:
+    """One case's unit of work inside a ``CommandRunner.step`` block."""
+
+    tx: Any
+
+    def __init__(self, runner: CommandRunner, actor: str):
+        self.runner = runner
+        self.engine = runner.engine
+        self.actor = actor
+        self.case: CaseRow | None = None
+        self.version: ProcessVersion | None = None
+        self._start_revision: int | None = None
+        self._live: Live | None = None
+        self._clean = True          # the live workflow equals what the case row holds (or will, at commit)
+        self._synced: Synced | None = None
+        self._synced_known = True   # False once rows changed outside ``persist``
+        self._new = False
+        self._case_id: str | None = None
+        self._keep = True           # remember the workflow after the commit
+
+    @property
+    def case_id(self) -> str | None:
+        """The id of the case this step changes (kept apart: a rolled-back row cannot be read any more)."""
+        return self._case_id
+
+    # --- opening the case -------------------------------------------------------------------------
+
+    def lock_case(self, case_id: str) -> CaseRow | None:
+        """Read and lock the case row for this transaction (None when there is no such case)."""
+        self._bind(self.tx.case(case_id, lock=True))
+        return self.case
+
+    def open_task(self, task_id: str) -> TaskRow:
+        """The open task's row, with its case row locked; ``UnknownTask`` / ``TaskNotReady`` otherwise."""
+        row, case = self.tx.task_with_case(task_id, lock=True)
+        if row is None:
+            raise UnknownTask(task_id)
+        if row.state != "open":
+            done = f"afgerond door {row.completed_by}" if row.state == "completed" else "vervallen"
+            raise TaskNotReady(task_id, row.title, done)
+        self._bind(case)
+        return row
+
+    def create(self, case: CaseRow, version: ProcessVersion) -> None:
+        """A new case: its row is inserted with the first ``persist``."""
+        self.case, self.version, self._new = case, version, True
+        self._case_id = case.id
+        self._start_revision = None
+        self._synced = NOTHING
+
+    def _bind(self, case: CaseRow | None) -> None:
+        if self.case is not None and case is not None and case.id != self.case.id:
+            raise RuntimeError("one step changes one case")
+        self.case = case
+        if case is not None:
+            self._case_id = case.id
+            self._start_revision = case.revision
+            self.version = None
+
+    # --- the workflow -----------------------------------------------------------------------------
+
+    def version_of(self) -> ProcessVersion:
+        if self.version is None:
+            self.version = self.engine.version(self.case.version_id)
+        return self.version
+
+    @property
+    def live(self) -> Live:
+        """The case's workflow as stored: the cached copy of this revision, else restored from the row."""
+        if self._live is None:
+            case = self.case
+            entry = self.runner.cache.take(case.id, case.revision)
+            if entry is not None:
+                self._live, self._synced = entry.live, entry.synced
+            else:
+                version = self.version_of()
+                workflow = load_instance(json.loads(case.state), version.spec, version.subprocess_specs,
+                                         self.engine.script_engine)
+                self._live, self._synced = Live(workflow, TaskIdSequence(case.id, case.task_counter)), None
+        return self._live
+
+    def apply(self, event: Event, at: datetime) -> list[Event]:
+        """Apply a command event to the workflow; returns ``[event, *facts]`` for ``persist``.
+
+        Raises ``IncidentError`` (the workflow is then out of step with the row until rolled back).
+        """
+        live = None if self._new and self._live is None else self.live
+        self._clean = False
+        self._live, facts = self.runner.apply(live, event, at, self.case.id, self.version_of())
+        return [event, *facts]
+
+    def adopt(self, live: Live, version: ProcessVersion) -> None:
+        """Take a workflow rebuilt elsewhere (a migration's replay on another version) as the one to persist.
+
+        It is not kept in the cache after the commit: the next command restores it from the store.
+        """
+        self._live, self.version, self._clean, self._keep = live, version, False, False
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def persist(self, events: list[Event], at: datetime) -> None:
+        """Write the step: events, workflow state, task projection and timers, under the revision check."""
+        case, live, version = self.case, self._live, self.version_of()
+        workflow = live.workflow
+        case.state = json.dumps(dump_instance(workflow), separators=(",", ":"), ensure_ascii=False, default=str)
+        case.active = json.dumps(active_elements(workflow))
+        case.data = canonical_json(case_data(workflow))
+        case.status = status(workflow)
+        case.task_counter = live.ids.counter
+        case.updated_at = at
+        if self._new:
+            self.tx.add_case(case)
+        before = self._before()
+        self.tx.append_events(case, events, at, self.actor)
+        self.tx.save_case(case)
+        open_tasks = self._sync_tasks(case, workflow, version, at, before)
+        timers = self._sync_timers(case, workflow, before)
+        self._new, self._clean = False, True
+        self._synced, self._synced_known = Synced(open_tasks, timers), True
+
+    def record(self, events: list[Event], at: datetime, updated_at: datetime | None = None) -> None:
+        """Append facts that do not change the workflow (a claim, an incident) to the case's chain.
+
+        The case counts as changed at ``updated_at`` (default: ``at``).
+        """
+        self.tx.append_events(self.case, events, at, self.actor)
+        self.case.updated_at = updated_at or at
+        self.tx.save_case(self.case)
+
+    def rows_changed(self) -> None:
+        """Task or timer rows were changed outside ``persist``: the next step reads them again."""
+        self._synced_known = False
+
+    def resync_timers(self) -> None:
+        """Correct the timer rows against the workflow from scratch (they were out of step with it)."""
+        self._sync_timers(self.case, self.live.workflow, None)
+        self.tx.session.flush()
+        self._synced_known = False
+
+    def _before(self) -> Synced | None:
+        """What the task and timer rows hold now, when known without reading them."""
+        if self._new:
+            return NOTHING
+        if not self._synced_known:
+            return None
+        if self._synced is not None:
+            return self._synced
+        return self.runner.cache.synced(self.case.id, self._start_revision)
+
+    def _sync_tasks(self, case: CaseRow, workflow, version: ProcessVersion, now: datetime,
+                    before: Synced | None) -> frozenset[str]:
+        """Bring the task projection in line with the workflow's ready user tasks; returns their ids."""
+        tx = self.tx
+        ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+        if before is not None:
+            known = set(before.open_tasks)
+            for task_id in known - set(ready):
+                row = tx.task(task_id)
+                if row is not None and row.state == "open":
+                    row.state, row.completed_at = "cancelled", now
+        else:
+            known = set()
+            for row in tx.tasks_to_sync(case.id, list(ready)):
+                known.add(row.id)
+                if row.state == "open" and row.id not in ready:
+                    row.state, row.completed_at = "cancelled", now
+        for task_id, task in ready.items():
+            if task_id in known:
+                continue
+            info = version.user_tasks.get(task.task_spec.bpmn_id)
+            names = {**task.data}
+            evaluator = self.engine.evaluator
+            tx.add_task(TaskRow(
+                id=task_id, case_id=case.id, process_id=case.process_id, name=task.task_spec.bpmn_id,
+                title=info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id),
+                role=info.role if info else task.task_spec.lane,
+                candidate_users=",".join(info.candidate_users) if info else "",
+                assignee=self._assignee(info, names), form=info.form if info else None, state="open",
+                due_at=resolve_date(info.due if info else None, now, names, evaluator),
+                follow_up_at=resolve_date(info.follow_up if info else None, now, names, evaluator),
+                created_at=now,
+            ))
+        return frozenset(ready)
+
+    def _assignee(self, info, names) -> str | None:
+        if info is None or not info.assignee:
+            return info.candidate_users[0] if info and len(info.candidate_users) == 1 else None
+        value = self.engine.evaluator.evaluate(_expression(info.assignee), names)
+        return str(value) if value else None
+
+    def _sync_timers(self, case: CaseRow, workflow, before: Synced | None) -> dict:
+        """Bring the timer table in line with the workflow's waiting timers; returns them."""
+        current = waiting_timers(workflow)
+        if before is not None and before.timers == current:
+            return current
+        waiting = dict(current)
+        for row in self.tx.case_timers(case.id):
+            wanted = waiting.pop(row.task_id, None)
+            if wanted is None:
+                self.tx.delete(row)
+            elif wanted[1] != row.due_at:
+                row.due_at, row.status, row.attempts = wanted[1], "waiting", 0
+        for task_id, (element, due) in waiting.items():
+            self.tx.add_timer(TimerRow(case_id=case.id, task_id=task_id, element=element, due_at=due,
+                                       status="waiting", attempts=0))
+        return current
+
+    # --- after the commit -------------------------------------------------------------------------
+
+    def _committed(self) -> None:
+        cache, case = self.runner.cache, self.case
+        if case is None or self._new:
+            return
+        if self._live is None:
+            if self._start_revision is not None and self._synced_known:
+                cache.advance(case.id, self._start_revision, case.revision)
+            else:
+                cache.forget(case.id)
+        elif self._clean and self._keep:
+            cache.put(case.id, case.revision, self._live, self._synced if self._synced_known else None)
+        else:
+            cache.forget(case.id)
+
+
+def _expression(text: str) -> str:
+    from .expressions import juel_to_expression
+
+    return juel_to_expression(text) if "${" in text or "#{" in text else text
+
+
+__all__ = ["CommandRunner", "Step", "WorkflowCache", "Synced"]
