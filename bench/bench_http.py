@@ -79,7 +79,7 @@ class Servers:
     """``regie serve --processes N`` on the database: N waitress workers (8 threads each) sharing one port."""
 
     def __init__(self, url: str, procs: int):
-        env = {**os.environ, "REGIE_DATABASE_URL": url, "REGIE_SECRET_KEY": "bench-secret"}
+        env = {**os.environ, "REGIE_DATABASE_URL": url, "REGIE_SECRET_KEY": "bench-secret", "REGIE_SERVER_TIMING": "true"}
         port = free_port()
         self.ports = [port]
         self.proc = subprocess.Popen([str(REGIE), "serve", "--no-scheduler", "--processes", str(procs),
@@ -109,6 +109,7 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookies: dict[str, str] = {}
         self.token = ""
+        self.app_seconds = 0.0               # the app's own time for the last request (Server-Timing)
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
@@ -120,6 +121,8 @@ class Client:
         self.conn.request(method, path, body=body, headers=headers)
         response = self.conn.getresponse()
         text = response.read().decode()
+        timing = re.search(r"app;dur=([\d.]+)", response.getheader("Server-Timing") or "")
+        self.app_seconds = float(timing.group(1)) / 1000 if timing else 0.0
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -174,6 +177,7 @@ def case_pages(port: int, short: str, long: str, samples: int) -> dict[str, tupl
     client = Client(port)
     client.login("bench-1")
     times: dict[str, list[float]] = {short: [], long: []}
+    app: dict[str, list[float]] = {short: [], long: []}
     sizes = {}
     for i in range(samples + 3):
         for case_id in (short, long):
@@ -181,7 +185,8 @@ def case_pages(port: int, short: str, long: str, samples: int) -> dict[str, tupl
             sizes[case_id] = len(text.encode())
             if i >= 3:
                 times[case_id].append(elapsed)
-    return {k: (median_ms(v), p95_ms(v), sizes[k]) for k, v in times.items()}
+                app[case_id].append(client.app_seconds)
+    return {k: (median_ms(v), p95_ms(v), sizes[k], median_ms(app[k])) for k, v in times.items()}
 
 
 # --- 2. claim and complete: HTTP against the facade call ------------------------------------------
@@ -189,12 +194,15 @@ def case_pages(port: int, short: str, long: str, samples: int) -> dict[str, tupl
 def claim_complete(eng: Engine, port: int, http_case: str, local_case: str, samples: int) -> dict[str, list[float]]:
     client = Client(port)
     client.login("bench-1")
-    out: dict[str, list[float]] = {"claim http": [], "complete http": [], "claim call": [], "complete call": []}
+    out: dict[str, list[float]] = {k: [] for k in ("claim http", "complete http", "claim app", "complete app",
+                                                   "claim call", "complete call")}
     _, _, page = client.timed("GET", f"/zaken/{http_case}")
     for i in range(samples + 3):
         task = next_task(page)
         claim, _, _ = client.timed("POST", f"/taken/{task}/oppakken", {}, expect=302)
+        claim_app = client.app_seconds
         done, _, _ = client.timed("POST", f"/taken/{task}", {**DATA, "actie": "afronden"}, expect=302)
+        done_app = client.app_seconds
         _, _, page = client.timed("GET", f"/zaken/{http_case}")
         local = eng.tasks(case_id=local_case)[0].id
         start = time.perf_counter()
@@ -205,6 +213,8 @@ def claim_complete(eng: Engine, port: int, http_case: str, local_case: str, samp
         if i >= 3:
             out["claim http"].append(claim)
             out["complete http"].append(done)
+            out["claim app"].append(claim_app)
+            out["complete app"].append(done_app)
             out["claim call"].append(middle - start)
             out["complete call"].append(end - middle)
     return out
@@ -289,21 +299,24 @@ def run_store(name: str, url: str, args, raw: float) -> None:
     try:
         if name == "SQLite":
             pages = case_pages(servers.ports[0], short, long, args.samples)
-            (s_med, s_p95, s_size), (l_med, l_p95, l_size) = pages[short], pages[long]
+            (s_med, s_p95, s_size, s_app), (l_med, l_p95, l_size, l_app) = pages[short], pages[long]
             print(f"\n## 1. Case page through HTTP ({name}, 1 client, median / p95 ms, bytes)\n")
-            print("| completed rounds | median ms | p95 ms | bytes | vs raw step |")
-            print("|---:|---:|---:|---:|---:|")
-            print(f"| 10 | {s_med:.1f} | {s_p95:.1f} | {s_size:,} | {s_med / raw:.1f}x |")
-            print(f"| {args.rounds:,} | {l_med:.1f} | {l_p95:.1f} | {l_size:,} | {l_med / raw:.1f}x |")
+            print("| completed rounds | median ms | p95 ms | app ms (Server-Timing) | bytes | vs raw step |")
+            print("|---:|---:|---:|---:|---:|---:|")
+            print(f"| 10 | {s_med:.1f} | {s_p95:.1f} | {s_app:.1f} | {s_size:,} | {s_med / raw:.1f}x |")
+            print(f"| {args.rounds:,} | {l_med:.1f} | {l_p95:.1f} | {l_app:.1f} | {l_size:,} | {l_med / raw:.1f}x |")
             print(f"\nratio {args.rounds:,} / 10 rounds: {l_med / s_med:.2f} (goal <= 1.3), "
                   f"bytes {l_size / s_size:.2f}; goal <= 20 ms: {'met' if l_med <= 20 else 'NOT met'}")
         timings = claim_complete(eng, servers.ports[0], fresh[0], fresh[1], args.samples)
         print(f"\n## 2. Claim and complete, HTTP against the facade call ({name}, 1 client, median ms)\n")
-        print("| request | HTTP | in-process call | HTTP adds | vs raw step (HTTP) |")
-        print("|---|---:|---:|---:|---:|")
+        print("| request | HTTP (client) | app (Server-Timing) | in-process call | HTTP adds | app adds | "
+              "vs raw step (HTTP) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for what in ("claim", "complete"):
             http_ms, call_ms = median_ms(timings[f"{what} http"]), median_ms(timings[f"{what} call"])
-            print(f"| {what} | {http_ms:.2f} | {call_ms:.2f} | {http_ms - call_ms:+.2f} | {http_ms / raw:.1f}x |")
+            app_ms = median_ms(timings[f"{what} app"])
+            print(f"| {what} | {http_ms:.2f} | {app_ms:.2f} | {call_ms:.2f} | {http_ms - call_ms:+.2f} | "
+                  f"{app_ms - call_ms:+.2f} | {http_ms / raw:.1f}x |")
         rate, _ = concurrent(servers.ports, fresh[2:6], args.cycles, full_cycle=True)
         local_rate, _ = in_process(eng, fresh[6:10], args.cycles, 1, full_cycle=True)
         print(f"\n## 3. Cycles (case page + claim + complete), 4 clients, {args.procs} server process(es) ({name})\n")

@@ -32,10 +32,12 @@ def create_app(config: dict | None = None) -> Flask:
         services,
         settings,
         tasks,
+        timing,
     )
 
     app = Flask(__name__, instance_relative_config=True)
     settings.load(app, config)
+    timing.init_app(app)
     csrf.init_app(app)
     assets.init_app(app)
     services.init_app(app)

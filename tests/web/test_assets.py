@@ -54,3 +54,14 @@ def test_static_files_are_served_without_a_database_query(as_user, engine):
     finally:
         event.remove(engine.store.engine, "before_cursor_execute", listener)
     assert statements == []
+
+
+def test_server_timing_only_when_configured(app, as_user):
+    cas = as_user("cas")
+    assert "Server-Timing" not in cas.get("/taken").headers
+    from web import create_app
+
+    timed = create_app({**app.config, "SERVER_TIMING": True}).test_client()
+    response = timed.get("/login")
+    assert response.status_code == 200
+    assert re.fullmatch(r"app;dur=\d+\.\d\d", response.headers["Server-Timing"])
