@@ -29,6 +29,7 @@ from ..forms import Form, form_key, load_form
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+_WITH_FORM = etree.XPath("//*[@c:formKey]", namespaces={"c": CAMUNDA})
 _LINE = re.compile(r"\(regel (\d+)\)")
 _QUOTED = re.compile(r"'(.+?)'(?::| leest)", re.S)
 
@@ -138,10 +139,9 @@ class _Flows:
                 if condition is not None and (condition.text or "").strip():
                     self.conditions.setdefault((src.name, flow.get("sourceRef", "")), []).append(
                         (flow.get("id", ""), condition.text.strip()))
-            for node in root.iter():
-                key = node.get(f"{{{CAMUNDA}}}formKey") if isinstance(node.tag, str) else None
-                if key:
-                    self.forms.setdefault(form_key(key), []).append((src.name, node.get("id", "")))
+            for node in _WITH_FORM(root):
+                self.forms.setdefault(form_key(node.get(f"{{{CAMUNDA}}}formKey")), []).append(
+                    (src.name, node.get("id", "")))
 
     def flow_for(self, file: str, element: str, message: str) -> tuple[str, str] | None:
         """The sequence flow whose condition the message quotes, when it names the flow's source."""
