@@ -42,8 +42,10 @@ from .errors import (
 from .expressions import Evaluator
 from .forms import Form, load_form, local_date
 from .providers import Clock, IdSource, RandomIds, SystemClock
+from .queries import Colleague, Draft, InboxQuery, InboxRow, OpenIncident, Overview
 from .spiff import RegieScriptEngine, canonical_state, dump_instance
 from .store import CaseRow, IncidentRow, Store, TaskRow, VersionRow
+from .store.drafts import delete_draft
 
 DEFAULT_URL = "sqlite:///instance/regie.db"
 BREAK_GLASS_HOURS = 8
@@ -68,12 +70,13 @@ class TaskView:
     created_at: datetime
     candidate_users: tuple[str, ...] = ()
     case_number: str = ""
+    completed_by: str | None = None
 
     @classmethod
     def of(cls, row: TaskRow, case_number: str = "") -> TaskView:
         return cls(row.id, row.name, row.title, row.role, row.assignee, row.case_id, row.due_at, row.follow_up_at,
                    row.form, row.process_id, row.state, row.created_at,
-                   tuple(u for u in row.candidate_users.split(",") if u), case_number or "")
+                   tuple(u for u in row.candidate_users.split(",") if u), case_number or "", row.completed_by)
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(canonical_json(asdict(self)))
@@ -301,6 +304,7 @@ class Engine:
                     case.subject = _subject(form, data)
                 step.persist(events, now)
                 task_row.state, task_row.completed_at, task_row.completed_by = "completed", now, actor
+                delete_draft(step.tx, task_id)     # what was typed but not sent is done with, in the same commit
                 done = TaskView.of(task_row, case.number or "")
         except IncidentError as err:
             if case_id is not None and isinstance(err.__cause__, CaseStalled):
@@ -459,6 +463,63 @@ class Engine:
 
         with self.store.read() as tx:
             return completed_elements(tx, case_id)
+
+    # --- pages: what the web app shows, as plain values (engine.queries) -----------------------------
+
+    def inbox(self, query: InboxQuery, day_end: datetime, limit: int = 25, offset: int = 0,
+              now: datetime | None = None) -> tuple[list[InboxRow], int]:
+        """One page of open tasks for ``query``, most urgent first, and the number of matches (capped at
+        ``engine.queries.COUNT_CAP + 1``). ``day_end``: the end of today in the user's time zone."""
+        from .store.inbox import inbox_page
+
+        with self.store.read() as tx:
+            return inbox_page(tx, query, now or self.clock.now(), day_end, limit, offset)
+
+    def overview(self, now: datetime | None = None, limit: int = 10) -> Overview:
+        """The coordinator's overview: cases per process, open work per stage, overdue, escalations,
+        open incidents, workload per colleague."""
+        from .store.inbox import overview
+
+        with self.store.read() as tx:
+            data = overview(tx, now or self.clock.now(), limit)
+        data["incidents"] = [OpenIncident(*row) for row in data["incidents"]]
+        return Overview(**data)
+
+    def colleagues(self) -> list[Colleague]:
+        """Active users who can take tasks, by name."""
+        from .store.inbox import colleagues
+
+        with self.store.read() as tx:
+            return [Colleague(u.username, u.name, u.roles, u.active) for u in colleagues(tx)]
+
+    def colleague(self, username: str) -> Colleague | None:
+        """One user (active or not) by user name, or None."""
+        with self.store.read() as tx:
+            row = tx.user(username)
+        return Colleague(row.username, row.name, row.roles, row.active) if row is not None else None
+
+    def draft(self, task_id: str) -> Draft | None:
+        """The task's saved draft (*Opslaan als concept*), or None."""
+        from .store.drafts import draft
+
+        with self.store.read() as tx:
+            found = draft(tx, task_id)
+        if found is None:
+            return None
+        values, row = found
+        return Draft(values, row.saved_by, row.saved_at)
+
+    def save_draft(self, task_id: str, values: dict[str, Any], user: str) -> None:
+        """Keep what ``user`` typed in the task's form (not a case change: no event). Only for an open task."""
+        from .store.drafts import save_draft
+
+        with self.store.write() as tx:
+            row = tx.task(task_id)
+            if row is None:
+                raise UnknownTask(task_id)
+            if row.state != "open":
+                raise TaskNotReady(task_id, row.title)
+            save_draft(tx, task_id, values, user, self.clock.now())
 
     def case_list(self, query, limit: int = 25, offset: int = 0):
         """A page of the case list (``engine.store.caselist.CaseQuery``) and the number of matches."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import InvalidData, RegieError
+from engine.queries import CASE_COUNT_CAP as COUNT_CAP
+from engine.queries import CaseQuery
 from engine.runtime import BREAK_GLASS_HOURS
-from engine.store.caselist import COUNT_CAP, CaseQuery
 
 from .access import CASE_READERS, CASE_STARTERS, log_read, no_access_page, require_case_access
 from .auth import WORK_ROLES, roles_required

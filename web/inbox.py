@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, render_template, request, url_for
 
-from engine.accounts import get_user
 from engine.errors import RegieError
-from engine.store.inbox import COUNT_CAP, InboxQuery, colleagues, inbox_page
+from engine.queries import COUNT_CAP, InboxQuery
 
 from . import assigning
 from .access import may_work_on
@@ -41,9 +40,8 @@ def index():
         task_title=filters["taak"] or None if not by_element else None,
         due=_DUE_QUERY.get(filters["termijn"]), search=filters["zoek"][:100] or None,
     )
-    with engine().store.read() as tx:
-        rows, total = inbox_page(tx, query, now(), day_end(), size, (page - 1) * size)
-        people = colleagues(tx) if user.is_coordinator else []
+    rows, total = engine().inbox(query, day_end(), size, (page - 1) * size, now=now())
+    people = engine().colleagues() if user.is_coordinator else []
     names = people_names()
     return render_template(
         "inbox/index.html", rows=rows, total=total, capped=total > COUNT_CAP, page=page, size=size,
@@ -98,7 +96,7 @@ def assign():
     colleague = request.form.get("collega", "").strip()
     reason = request.form.get("reden", "").strip()
     errors = assigning.check(task_ids, colleague, reason)
-    user = get_user(engine().store, colleague) if colleague else None
+    user = engine().colleague(colleague) if colleague else None
     if colleague and "collega" not in errors and (user is None or not user.active):
         errors["collega"] = f"De gebruiker '{colleague}' bestaat niet. Controleer de naam."
     if errors:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import ConflictError, InvalidData, RegieError, TaskNotReady
-from engine.store.drafts import delete_draft, draft, save_draft
-from engine.store.inbox import colleagues
 
 from .access import log_read, may_complete, require_work
 from .auth import login_required
-from .services import engine, now, today
+from .services import engine, today
 from .views import people, process_names
 from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
 
@@ -22,10 +20,9 @@ bp = Blueprint("tasks", __name__, url_prefix="/taken")
 def show(task_id: str):
     task, form = engine().task_and_form(task_id)      # one query
     require_work(g.user, task)
-    with engine().store.read() as tx:
-        saved = draft(tx, task_id)
-    raw = saved[0] if saved else (initial_values(form) if form else {})
-    return _render(task, form, raw, draft_row=saved[1] if saved else None)
+    saved = engine().draft(task_id)
+    raw = saved.values if saved else (initial_values(form) if form else {})
+    return _render(task, form, raw, draft_row=saved)
 
 
 @bp.post("/<task_id>")
@@ -37,8 +34,10 @@ def submit(task_id: str):
     if task.state != "open":
         return _render(task, form, raw, conflict=_closed(task), status=409)
     if request.form.get("actie") == "concept":
-        with engine().store.write() as tx:
-            save_draft(tx, task_id, raw, g.user.username, now())
+        try:
+            engine().save_draft(task_id, raw, g.user.username)
+        except ConflictError:
+            return _render(task, form, raw, conflict=_closed(engine().task(task_id)), status=409)
         flash("Uw concept is opgeslagen. U kunt later verder gaan waar u was.", "success")
         return redirect(url_for("tasks.show", task_id=task_id))
     refused = may_complete(g.user, task)
@@ -55,17 +54,14 @@ def submit(task_id: str):
         return _render(task, form, raw, conflict=str(err), status=409)
     except RegieError as err:
         return _render(task, form, raw, conflict=str(err), status=400)
-    with engine().store.write() as tx:
-        delete_draft(tx, task_id)
     flash(f"De taak '{done.title}' is afgerond.", "success")
     return redirect(url_for("cases.show", case_id=done.case_id))
 
 
 def _closed(task) -> str:
     """The engine's own words for a task that someone else finished first."""
-    with engine().store.read() as tx:
-        row = tx.task(task.id)
-        who = people().get(row.completed_by or "", row.completed_by or "")
+    row = engine().task(task.id)
+    who = people().get(row.completed_by or "", row.completed_by or "")
     detail = f"afgerond door {who}" if row.state == "completed" else "vervallen"
     return str(TaskNotReady(task.id, task.title, detail))
 
@@ -73,12 +69,7 @@ def _closed(task) -> str:
 def _render(task, form, raw, problems=None, conflict=None, draft_row=None, status=200):
     state = engine().state(task.case_id)
     log_read(state.id, "taak")
-    coordinator = g.user.is_coordinator
-    if coordinator:
-        with engine().store.read() as tx:
-            team = colleagues(tx)
-    else:
-        team = []
+    team = engine().colleagues() if g.user.is_coordinator else []
     return render_template(
         "tasks/task.html", task=task, case=state, process=process_names().get(task.process_id, task.process_id),
         form=form, sections=sections(form) if form else [], raw=raw, problems=problems or {},

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
 from engine import InvalidData, TaskNotReady, UnknownCase, UnknownProcess, UnknownTask
-from engine.store.models import CaseRow, EventRow, TaskRow
 from tests.conftest import MODELS
-
-
-def counts(engine) -> tuple[int, int, int]:
-    with engine.store.read() as tx:
-        return tuple(tx.session.scalar(select(func.count()).select_from(m)) for m in (CaseRow, EventRow, TaskRow))
+from tests.snapshot import database_snapshot
 
 
 @pytest.fixture
@@ -85,10 +79,10 @@ def test_tasks_by_role_and_user(deployed):
 
 
 def test_unknown_process(deployed):
-    before = counts(deployed)
+    before = database_snapshot(deployed)
     with pytest.raises(UnknownProcess, match="Het proces 'bestaat-niet' bestaat niet"):
         deployed.start("bestaat-niet", {})
-    assert counts(deployed) == before
+    assert database_snapshot(deployed) == before
 
 
 def test_unknown_case_and_task(deployed):
@@ -98,20 +92,20 @@ def test_unknown_case_and_task(deployed):
         deployed.history("onbekend")
     with pytest.raises(UnknownCase):
         deployed.tasks(case_id="onbekend")
-    before = counts(deployed)
+    before = database_snapshot(deployed)
     with pytest.raises(UnknownTask, match="De taak 'geen-taak' bestaat niet"):
         deployed.complete("geen-taak", {})
-    assert counts(deployed) == before
+    assert database_snapshot(deployed) == before
 
 
 def test_task_already_done(deployed):
     case_id = start(deployed)
     [intake] = deployed.tasks(case_id=case_id)
     deployed.complete(intake.id, {"akkoord": True, "bedrag": 10}, actor="anna")
-    before = counts(deployed)
+    before = database_snapshot(deployed)
     with pytest.raises(TaskNotReady, match="De taak 'Intake doen' staat niet meer open: afgerond door anna"):
         deployed.complete(intake.id, {"akkoord": True, "bedrag": 10}, actor="bram")
-    assert counts(deployed) == before
+    assert database_snapshot(deployed) == before
 
 
 @pytest.mark.parametrize("data, field, message", [
@@ -126,20 +120,20 @@ def test_task_already_done(deployed):
 def test_wrong_form_data_is_refused_and_nothing_written(deployed, data, field, message):
     case_id = start(deployed)
     [intake] = deployed.tasks(case_id=case_id)
-    before = counts(deployed)
+    before = database_snapshot(deployed)
     with pytest.raises(InvalidData) as err:
         deployed.complete(intake.id, data)
     assert err.value.by_field()[field] == message
-    assert counts(deployed) == before
+    assert database_snapshot(deployed) == before
     assert deployed.tasks(case_id=case_id)[0].id == intake.id
 
 
 def test_start_form_is_validated(deployed):
-    before = counts(deployed)
+    before = database_snapshot(deployed)
     with pytest.raises(InvalidData) as err:
         deployed.start("aanvraag", {})
     assert err.value.by_field() == {"naam": "Vul dit veld in."}
-    assert counts(deployed) == before
+    assert database_snapshot(deployed) == before
 
 
 def test_task_without_form_completes_without_data(deployed):

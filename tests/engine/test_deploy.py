@@ -5,16 +5,15 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from sqlalchemy import func, select
 
 from engine import ModelError
-from engine.store.models import VersionRow
 from tests.conftest import MODELS
+from tests.snapshot import database_snapshot
 
 
-def version_count(engine) -> int:
-    with engine.store.read() as tx:
-        return tx.session.scalar(select(func.count()).select_from(VersionRow))
+def nothing_stored(engine) -> bool:
+    """No row in any table: a refused deploy wrote nothing anywhere."""
+    return not any(database_snapshot(engine).values())
 
 
 def test_deploy_is_content_addressed_and_idempotent(engine):
@@ -22,7 +21,7 @@ def test_deploy_is_content_addressed_and_idempotent(engine):
     [again] = engine.deploy([MODELS])
     assert first.version_id == again.version_id and first.new and not again.new
     assert len(first.version_id) == 64
-    assert version_count(engine) == 1
+    assert len(database_snapshot(engine)["process_versions"]) == 1
 
 
 def test_changed_model_is_a_new_version_and_old_cases_keep_theirs(engine, tmp_path):
@@ -45,7 +44,7 @@ def test_malformed_bpmn_is_refused(engine, tmp_path):
     with pytest.raises(ModelError) as err:
         engine.deploy([tmp_path])
     assert "kapot.bpmn" in str(err.value) and "Dit is geen geldige XML" in str(err.value)
-    assert version_count(engine) == 0
+    assert nothing_stored(engine)
 
 
 def test_missing_form_is_reported_with_element(engine, tmp_path):
@@ -56,7 +55,7 @@ def test_missing_form_is_reported_with_element(engine, tmp_path):
     assert "Het formulier 'intake' bestaat niet" in problems[0].message
     with pytest.raises(ModelError):
         engine.deploy([tmp_path])
-    assert version_count(engine) == 0
+    assert nothing_stored(engine)
 
 
 def test_unsafe_condition_is_refused_at_deploy(engine, tmp_path):
@@ -65,7 +64,7 @@ def test_unsafe_condition_is_refused_at_deploy(engine, tmp_path):
     path.write_text(path.read_text().replace("akkoord == True and bedrag &lt; 1000", "__import__('os').system('touch /tmp/x')"))
     problems = engine.validate([tmp_path / "m"])
     assert [(p.file, p.element_id) for p in problems] == [("aanvraag.bpmn", "gw")]
-    assert version_count(engine) == 0
+    assert nothing_stored(engine)
 
 
 def test_bad_form_definition(engine, tmp_path):
@@ -87,4 +86,4 @@ def test_condition_reading_a_field_nobody_fills_is_reported(engine, tmp_path):
     [problem] = engine.validate([tmp_path / "m"])
     assert (problem.file, problem.element_id) == ("aanvraag.bpmn", "gw")
     assert "leest 'inkomen', maar geen formulier, script of beslistabel vult dat veld" in problem.message
-    assert version_count(engine) == 0
+    assert nothing_stored(engine)

@@ -10,14 +10,13 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-from sqlalchemy import func, select
 
 import engine.definitions as definitions
 from engine import Engine, ModelError, SequentialIds
 from engine.audit import canonical_json
 from engine.errors import IncidentError, RegieError
-from engine.store.models import VersionRow
 from tests.conftest import ROOT
+from tests.snapshot import database_snapshot
 
 BASE = ROOT / "tests" / "engine" / "camunda_models" / "hostile"
 MARKER = "{marker}"   # replaced by a file path in tmp_path: it must never be created
@@ -93,9 +92,9 @@ def model_with(tmp_path: Path, point: str, text: str, marker: Path) -> Path:
     return folder
 
 
-def version_count(eng) -> int:
-    with eng.store.read() as tx:
-        return tx.session.scalar(select(func.count()).select_from(VersionRow))
+def nothing_stored(eng) -> bool:
+    """No row in any table: a refused deploy wrote nothing anywhere."""
+    return not any(database_snapshot(eng).values())
 
 
 def assert_refused(problems, element: str, text: str) -> None:
@@ -120,7 +119,7 @@ def test_hostile_expression_is_refused_at_validation(sqlite_engine, tmp_path, po
     assert_refused(problems, POINTS[point][2], HOSTILE[name].replace(MARKER, str(marker)))
     with pytest.raises(ModelError):
         sqlite_engine.deploy([folder])
-    assert version_count(sqlite_engine) == 0 and not marker.exists()
+    assert nothing_stored(sqlite_engine) and not marker.exists()
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_SCRIPTS))
@@ -180,10 +179,8 @@ def test_hostile_feel_is_refused_at_validation(sqlite_engine, tmp_path, name, wh
 
 
 def snapshot(eng, case_id):
-    state = eng.state(case_id)
-    return (state.status, state.revision, state.active, state.data,
-            [(h.seq, h.type, h.hash) for h in eng.history(case_id)],
-            [(t.id, t.state) for t in eng.tasks(case_id=case_id)])
+    """Every table's rows (the case's among them): a refused step writes nothing anywhere."""
+    return database_snapshot(eng)
 
 
 def tamper(eng, version_id: str, point: str, text: str) -> None:

@@ -1,0 +1,63 @@
+"""What the facade's read queries return: plain values, never database rows.
+
+The web app and the CLI ask the ``Engine`` (``inbox``, ``overview``, ``colleagues``, ``draft``, …)
+and get these dataclasses back; rows stay inside ``engine.store``. The query descriptions
+(``InboxQuery``, ``CaseQuery``) and page rows (``InboxRow``, ``CaseListRow``) are plain frozen
+dataclasses defined next to their SQL and re-exported here, so clients need not import the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from .store.caselist import COUNT_CAP as CASE_COUNT_CAP
+from .store.caselist import CaseListRow, CaseQuery
+from .store.inbox import COUNT_CAP, InboxQuery, InboxRow
+
+
+@dataclass(frozen=True)
+class Colleague:
+    """An active user who can take tasks (the choices when a coordinator assigns work)."""
+
+    username: str
+    name: str
+    roles: str        # comma-separated, as stored
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A task form's unsent values (field name -> text or list of texts), who saved them and when."""
+
+    values: dict[str, Any]
+    saved_by: str
+    saved_at: datetime
+
+
+class OpenIncident(NamedTuple):
+    case_id: str
+    element: str
+    message: str
+    created_at: datetime
+    subject: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The coordinator's picture (see ``engine.store.inbox.overview``)."""
+
+    cases: list[tuple[str, str, int]]                 # (process, status, count)
+    stages: list[tuple[str, str, str, int, int]]      # (process, element, title, open, overdue)
+    workload: list[tuple[str | None, int, int]]       # (assignee, open, overdue)
+    overdue: list[InboxRow]
+    overdue_total: int
+    escalations: list[InboxRow]
+    escalations_total: int
+    incidents: list[OpenIncident]
+    incidents_total: int
+
+
+__all__ = ["Colleague", "Draft", "OpenIncident", "Overview", "InboxQuery", "InboxRow", "COUNT_CAP", "CaseQuery",
+           "CaseListRow", "CASE_COUNT_CAP"]
