@@ -32,12 +32,20 @@ def _pg_available() -> str | None:
         return f"PostgreSQL antwoordt niet op {PG_ADMIN_URL}: {err.__class__.__name__}: {str(err).strip()[:120]}"
 
 
+def skip_unless_required(reason: str, variable: str) -> None:
+    """Skip with ``reason`` — or fail, when ``variable`` is ``1``: CI (``.ci/run``) sets ``REGIE_REQUIRE_PG``
+    and ``REGIE_REQUIRE_BROWSER``, so a suite with its PostgreSQL or browser half missing cannot pass."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason} ({variable}=1: dit deel van de tests moet draaien)", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def pg_url():
     """A PostgreSQL database for this test session, created and migrated once, dropped at the end."""
     reason = _pg_available()
     if reason:
-        pytest.skip(reason)
+        skip_unless_required(reason, "REGIE_REQUIRE_PG")
     import psycopg
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")

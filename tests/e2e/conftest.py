@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from engine import ManualClock, SequentialIds
 from engine.store import UserRow
-from tests.conftest import MODELS, ROOT
+from tests.conftest import MODELS, ROOT, skip_unless_required
 from web import create_app
 
 CHROMIUM = os.environ.get("REGIE_CHROMIUM", "/usr/bin/chromium")
@@ -33,7 +33,8 @@ SHOTS = ROOT / ("docs/screenshots" if os.environ.get("REGIE_SCREENSHOTS") else "
 @pytest.fixture(scope="session")
 def chromium():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Geen Chromium op {CHROMIUM}: installeer Debian's pakket 'chromium' (doet .ci/run).")
+        skip_unless_required(f"Geen Chromium op {CHROMIUM}: installeer Debian's pakket 'chromium' (doet .ci/run).",
+                             "REGIE_REQUIRE_BROWSER")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

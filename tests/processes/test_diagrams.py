@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import skip_unless_required
+
 from .conftest import ROOT
 
 CHROMIUM = os.environ.get("REGIE_CHROMIUM", "/usr/bin/chromium")
@@ -39,7 +41,8 @@ const models = %s;
 
 def test_every_model_opens_in_bpmn_js(tmp_path):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Geen Chromium op {CHROMIUM}: installeer Debian's pakket 'chromium' (doet .ci/run).")
+        skip_unless_required(f"Geen Chromium op {CHROMIUM}: installeer Debian's pakket 'chromium' (doet .ci/run).",
+                             "REGIE_REQUIRE_BROWSER")
     if not VIEWER.exists():
         pytest.skip("bpmn-js staat niet in web/static/vendor: draai eerst 'make assets'.")
     models = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "processes").glob("*.bpmn"))}
