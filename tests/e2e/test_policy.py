@@ -5,6 +5,8 @@ that case, which still verifies. Screenshots go to docs/screenshots with REGIE_S
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -105,4 +107,34 @@ def test_policy_walk_edit_validate_deploy_diff_and_migrate(chromium, policy_serv
     done = eng.migrate("hersteloperatie", "2", [old_case], dry_run=False, actor="pim")
     assert done.moved == [old_case] and eng.state(old_case).version_id == eng.state(new_case).version_id
     assert eng.verify(old_case), str(eng.verify(old_case))
+    context.close()
+
+
+def test_a_model_with_a_script_element_or_unsafe_expression_cannot_be_deployed(chromium, policy_server, tmp_path):
+    bpmn = (ROOT / "processes" / "hersteloperatie.bpmn").read_text(encoding="utf-8")
+    script = re.sub(rf'(<bpmn:userTask id="{TASK}"[^>]*?)(/?)>', lambda m: m.group(1) + ">" + (
+        '<bpmn:extensionElements><html:script xmlns:html="http://www.w3.org/1999/xhtml">alert(document.cookie)'
+        "</html:script></bpmn:extensionElements>") + ("</bpmn:userTask>" if m.group(2) else ""), bpmn, count=1)
+    assert "html:script" in script
+    unsafe = bpmn.replace('contact_uitkomst == "hulp_gewenst"', "__import__('os').system('id')")
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(policy_server.url + "/login")
+    page.get_by_label("Gebruikersnaam").fill("pim")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url("**/modellen/")
+    before = policy_server.engine.current_version("hersteloperatie").id
+    for name, text, words in (("script", script, "HTML-element <script>"), ("unsafe", unsafe, "__import__")):
+        path = tmp_path / name / "hersteloperatie.bpmn"
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        page.goto(policy_server.url + "/modellen/hersteloperatie")
+        page.set_input_files("#bestanden", str(path))
+        page.fill("#toelichting", "Probeer")
+        page.get_by_role("button", name="Controleren en uitrollen").click()
+        expect(page.locator("#problemen")).to_contain_text(words)
+    shot(page, "modellen-geweigerd", max_height=700)
+    assert policy_server.engine.current_version("hersteloperatie").id == before
     context.close()
