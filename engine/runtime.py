@@ -609,14 +609,15 @@ class Engine:
         return replay_against(self, case_id, version_id, mapping, up_to)
 
     def migrate(self, process_id: str, to_version: str, case_ids: list[str] | None = None,
-                mapping: dict[str, str] | None = None, dry_run: bool = True, actor: str = "system"):
+                mapping: dict[str, str] | None = None, dry_run: bool = True, actor: str = "system",
+                limit: int | None = None):
         """Move running cases to another version (``dry_run``: only say which can and why the others not).
 
         Returns a ``MigrationReport``; see ``engine.models.migration``.
         """
         from .models.migration import migrate
 
-        return migrate(self, process_id, to_version, case_ids, mapping, dry_run, actor)
+        return migrate(self, process_id, to_version, case_ids, mapping, dry_run, actor, limit)
 
     def _replay(self, case: CaseRow, events) -> tuple[Live | None, list[Event]]:
         live: Live | None = None

@@ -23,6 +23,7 @@ from .views import people
 
 bp = Blueprint("modellen", __name__, url_prefix="/modellen")
 POLICY = ("policy",)
+DRY_RUN_PAGE = 100      # cases replayed per page view; the CLI (regie migrate --dry-run) looks at all
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".yaml": "form", ".yml": "form"}
 
 
@@ -99,9 +100,9 @@ def migrate(process_id: str):
             report = engine().migrate(process_id, target, chosen, mapping, dry_run=False, actor=g.user.username)
             flash(report.summary(), "success" if report.moved else "error")
         return redirect(url_for(".migrate", process_id=process_id, naar=target, koppeling=mapping_text or None))
-    report = engine().migrate(process_id, target, None, mapping, dry_run=True)
+    report = engine().migrate(process_id, target, None, mapping, dry_run=True, limit=DRY_RUN_PAGE)
     return render_template("modellen/migrate.html", process=info, report=report, target=target,
-                           mapping_text=mapping_text)
+                           mapping_text=mapping_text, page=DRY_RUN_PAGE)
 
 
 @bp.get("/<process_id>/formulieren/<key>")

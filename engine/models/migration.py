@@ -29,6 +29,7 @@ class MigrationReport:
     outcomes: list[ReplayOutcome] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)     # already on the target version
+    running: int = 0                                     # running cases of the process (also those not replayed)
 
     @property
     def movable(self) -> list[ReplayOutcome]:
@@ -65,8 +66,12 @@ def impact(engine, process_id: str, to_version: str, mapping: dict[str, str] | N
 
 
 def migrate(engine, process_id: str, to_version: str, case_ids: list[str] | None = None,
-            mapping: dict[str, str] | None = None, dry_run: bool = True, actor: str = "system") -> MigrationReport:
-    """Move running cases of ``process_id`` to ``to_version``; ``dry_run`` only reports what would happen."""
+            mapping: dict[str, str] | None = None, dry_run: bool = True, actor: str = "system",
+            limit: int | None = None) -> MigrationReport:
+    """Move running cases of ``process_id`` to ``to_version``; ``dry_run`` only reports what would happen.
+
+    ``limit``: look at the oldest ``limit`` running cases only (a screen's worth; the report says how many run).
+    """
     target_info = library.resolve(engine, process_id, to_version)
     if target_info.documentation:
         raise RegieError("Deze versie is alleen documentatie; er kunnen geen zaken naartoe.")
@@ -83,8 +88,8 @@ def migrate(engine, process_id: str, to_version: str, case_ids: list[str] | None
         missing = [c for c in ids if c not in found]
         raise RegieError(f"Deze zaken lopen niet (meer) in het proces '{process_id}': {', '.join(m[:8] for m in missing)}. "
                          "Alleen lopende zaken kunnen over.")
-    report = MigrationReport(process_id, target_info, dry_run)
-    for case in cases:
+    report = MigrationReport(process_id, target_info, dry_run, running=len(cases))
+    for case in cases[:limit] if limit else cases:
         if case.version_id == target.id:
             report.skipped.append(case.id)
             continue

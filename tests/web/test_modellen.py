@@ -204,3 +204,15 @@ def test_form_editor_previews_with_the_caseworker_widgets_and_keeps_the_draft(as
     assert sorted(pim.get("/modellen/aanvraag/concept").get_json()["files"]) == ["aanvraag.bpmn", "intake.yaml"]
     assert "Wil de ouder hulp?" in text(pim.get("/modellen/aanvraag/formulieren/intake"))
     assert pim.get("/modellen/aanvraag/formulieren/bestaatniet").status_code == 404
+
+
+def test_the_web_dry_run_looks_at_a_page_of_cases(as_user, engine, monkeypatch):
+    import web.modellen
+
+    monkeypatch.setattr(web.modellen, "DRY_RUN_PAGE", 1)
+    for i in range(2):
+        engine.start("aanvraag", {"naam": f"Demo Ouder {i}"}, actor="cas")
+    pim = as_user("pim")
+    _upload(pim, BPMN.replace('name="Intake doen"', 'name="Eerste gesprek"'))
+    body = text(pim.get("/modellen/aanvraag/overzetten?naar=2"))
+    assert "1 zaak kan over naar versie 2." in body and "Dit zijn de oudste 1 van 2 lopende zaken" in body
