@@ -105,7 +105,3 @@ def test_pages_fit_a_small_screen(server, login, path):
     page.goto(server.url + url)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{url} is {width} px breed op een scherm van 390 px"
-    if path == "/taken?weergave=team":
-        shot(page, "taken-klein-scherm", max_height=1200)
-    if path == "CASE":
-        shot(page, "zaak-klein-scherm", max_height=1400)

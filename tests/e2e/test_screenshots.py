@@ -82,4 +82,18 @@ def test_main_pages_with_the_catalogue(chromium, demo_server: LiveServer):
     page.locator(".kaart a").first.click()
     expect(page.locator("form#startformulier")).to_be_visible()
     shot(page, "zaak-starten")
+
+    page.goto(url + "/zaken?weergave=alle")
+    expect(page.get_by_role("heading", name="Zaken")).to_be_visible()
+    shot(page, "zaken")
+
+    page.set_viewport_size({"width": 390, "height": 844})          # a phone: everything reflows
+    page.goto(url + "/taken?weergave=alle")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "taken-klein-scherm", max_height=1400)
+    page.goto(f"{url}/zaken/{busiest.id}")
+    if demo_server.app.jinja_env.globals["HAS_VIEWER"]:
+        expect(page.locator("#diagram.geladen")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "zaak-klein-scherm", max_height=2400)
     context.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .conftest import text
@@ -76,3 +78,15 @@ def test_the_human_case_number_is_shown_in_lists_and_pages(as_user, cases, engin
     assert f"Zaak {number}" in text(cas.get(f"/taken/{task.id}"))
     assert f"Zaak {number}" in text(cas.get(f"/zaken/{mine}"))
     assert "Demo Ouder Een" in text(cas.get(f"/zaken?zoek={number.lower()}"))
+
+
+def test_every_page_has_a_favicon(browser, as_user):
+    page = browser.get("/login")
+    found = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page.text)
+    assert found
+    icon = browser.client.get(found.group(1))
+    try:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.get_data()
+    finally:
+        icon.close()
+    assert '<link rel="icon"' in as_user("cas").get("/zaken").text
