@@ -170,6 +170,13 @@ class Engine:
         # Every command that changes a case runs as a step of this runner (engine/commands.py).
         self.commands = CommandRunner(self, cache_size)
 
+    @property
+    def api_clients(self):
+        """System clients of the REST API (``engine.apiclients.ApiClients``)."""
+        from .apiclients import ApiClients
+
+        return ApiClients(self.store, self.clock)
+
     @classmethod
     def from_url(cls, url: str | None = None, **kwargs) -> Engine:
         """An engine on ``url`` (else ``REGIE_DATABASE_URL``, else the local SQLite file), schema upgraded."""

@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py or REGIE_* environment, then ``config``."""
     from . import (
         accountability,
+        api,
         appointment,
         assets,
         auth,
@@ -44,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    api.init_app(app)
     for module in (auth, inbox, tasks, cases, appointment, coordinator, lists, accountability, modellen):
         app.register_blueprint(module.bp)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden, InternalServerError, MethodNotAllowed, NotFound
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
 from engine.errors import ConflictError, NotFoundError, PermissionDenied, RegieError
 
@@ -30,6 +30,10 @@ def _page(status: int, title: str, message: str):
 
 
 def _not_found(err):
+    if request.path.startswith("/api/"):        # an address the API does not have: answer as the API does
+        from .api.problems import from_http_exception
+
+        return from_http_exception(err if isinstance(err, HTTPException) else NotFound())
     message = str(err) if isinstance(err, NotFoundError) else (
         "Deze pagina bestaat niet (meer). Controleer het adres, of ga naar uw takenlijst.")
     return _page(404, "Niet gevonden", message)

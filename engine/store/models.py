@@ -256,3 +256,30 @@ Index("ix_tasks_stage", TaskRow.state, TaskRow.process_id, TaskRow.name, TaskRow
 Index("ix_cases_process_status", CaseRow.process_id, CaseRow.status)
 Index("ix_cases_subject", CaseRow.subject, CaseRow.id)
 Index("ix_cases_number", CaseRow.number, unique=True)   # migration 0004_case_numbers
+
+
+class ApiClientRow(Base):
+    """A system that uses the REST API (``engine.apiclients``): its scopes and the hash of its key."""
+
+    __tablename__ = "api_clients"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    scopes: Mapped[str] = mapped_column(String(500))            # comma separated scope ids
+    secret_hash: Mapped[str] = mapped_column(String(64))        # SHA-256 of the key's secret part
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ApiCallRow(Base):
+    """One call to the REST API: which client, when, what, and the answer's status (no bodies: no personal data)."""
+
+    __tablename__ = "api_calls"
+    __table_args__ = (Index("ix_api_calls_client", "client_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(300))
+    status: Mapped[int] = mapped_column(Integer)

@@ -24,6 +24,7 @@ from web import create_app
 ROLES = ("anonymous", "casemanager", "specialist", "coordinator", "policy", "auditor", "admin")
 USERS = ROLES[1:]                   # one account per role, named after it, holding only that role
 EVERYONE = frozenset(ROLES)
+NOBODY: frozenset[str] = frozenset()
 LOGGED_IN = frozenset(USERS)
 WORK = frozenset({"casemanager", "specialist", "coordinator"})
 CASE_STARTERS = frozenset({"casemanager", "coordinator"})
@@ -93,6 +94,19 @@ ROUTES: list[Route] = [
     Route("modellen.migrate", "POST", "/modellen/{process}/overzetten", POLICY, ok=302, data={"naar": "1"}),
     Route("modellen.compare", "GET", "/modellen/{process}/vergelijk?van=1&naar=1", POLICY),
     Route("modellen.draft", "PUT", "/modellen/{process}/concept", POLICY, ok=400),
+    # the REST API: an API key, never a login session (tests/web/test_api.py covers keys and scopes)
+    Route("api-docs.openapi_json", "GET", "/api/v1/openapi.json", EVERYONE, anonymous=200),
+    Route("api_docs.index", "GET", "/api/v1/docs", EVERYONE, anonymous=200),
+    Route("api.processes", "GET", "/api/v1/processes", NOBODY, refused=401, anonymous=401),
+    Route("api.list_cases", "GET", "/api/v1/cases", NOBODY, refused=401, anonymous=401),
+    Route("api.start_case", "POST", "/api/v1/cases", NOBODY, refused=401, anonymous=401),
+    Route("api.get_case", "GET", "/api/v1/cases/{case}", NOBODY, refused=401, anonymous=401),
+    Route("api.history", "GET", "/api/v1/cases/{case}/history", NOBODY, refused=401, anonymous=401),
+    Route("api.list_tasks", "GET", "/api/v1/tasks", NOBODY, refused=401, anonymous=401),
+    Route("api.get_task", "GET", "/api/v1/tasks/{task}", NOBODY, refused=401, anonymous=401),
+    Route("api.claim", "POST", "/api/v1/tasks/{task}/claim", NOBODY, refused=401, anonymous=401),
+    Route("api.complete", "POST", "/api/v1/tasks/{task}/complete", NOBODY, refused=401, anonymous=401),
+    Route("api.incidents", "GET", "/api/v1/incidents", NOBODY, refused=401, anonymous=401),
 ]
 
 
