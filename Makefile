@@ -51,6 +51,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/bench_complete.py
+	$(BIN)/python bench/bench_http.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules web/static/vendor
