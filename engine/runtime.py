@@ -712,7 +712,7 @@ def _case_row(tx, ref: str) -> CaseRow:
 def _resolve_case(tx, ref: str) -> str:
     """See ``Engine.resolve_case``; within an open transaction."""
     ref = (ref or "").strip()
-    if tx.case(ref) is not None:
+    if tx.case_exists(ref):
         return ref
     if looks_like_number(ref):
         row = tx.case_by_number(canonical(ref))

@@ -228,6 +228,10 @@ class Tx:
         ).returning(table.c.last)
         return int(self.session.execute(statement).scalar_one())
 
+    def case_exists(self, case_id: str) -> bool:
+        """Whether the case exists (reads the key only, not the stored state)."""
+        return self.session.scalar(select(CaseRow.id).where(CaseRow.id == case_id)) is not None
+
     def case_by_number(self, number: str) -> CaseRow | None:
         return self.session.scalars(select(CaseRow).where(CaseRow.number == number)).first()
 

@@ -325,3 +325,29 @@ def test_a_bad_due_date_says_what_is_wrong(clock):
     with pytest.raises(ExpressionFailed, match="is geen datum of duur"):
         resolve_date("termijn", clock.now(), {"termijn": "volgende week"}, Evaluator(clock.now))
     assert resolve_date("", clock.now(), {}, Evaluator(clock.now)) is None
+
+
+def test_a_step_that_leaves_the_timers_as_they_were_does_not_read_the_timer_rows(deployed, clock, request):
+    """The shortcut of the timer sync: with the case's workflow in memory, a step that changes no timer
+    does not query the timer table (with nothing in memory it must, to know what the rows hold)."""
+    from sqlalchemy import event
+
+    case_id = deployed.start("timer_cyclus", {})
+    [cycle] = [due for element, due, _ in timer_rows(deployed, case_id) if element == "contactmoment"]
+    assert deployed.fire_due_timers(cycle + timedelta(minutes=1)) == 1     # the cycle moves on: rows rewritten
+    [checkin] = [t for t in deployed.tasks(case_id=case_id) if t.name == "checkin"]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(deployed.store.engine, "before_cursor_execute", seen)
+    try:
+        deployed.complete(checkin.id, actor="anna")                        # no timer changes
+    finally:
+        event.remove(deployed.store.engine, "before_cursor_execute", seen)
+    timer_reads = [s for s in statements if "FROM timers" in s]
+    warm = request.node.callspec.params["engine"] == "live"
+    assert len(timer_reads) == (0 if warm else 1), timer_reads
+    assert {e for e, _, _ in timer_rows(deployed, case_id)} == {"contactmoment", "einde"}
+    assert deployed.verify(case_id)
