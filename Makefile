@@ -43,11 +43,11 @@ run: install
 	REGIE_DEMO=1 $(BIN)/regie serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/ruff check engine web tests bench
+	$(BIN)/ruff check engine web tests bench migrations
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: install
-	$(BIN)/ruff check engine web tests bench
+	$(BIN)/ruff check engine web tests bench migrations
 
 bench: install
 	$(BIN)/python bench/bench_complete.py

@@ -3,9 +3,8 @@
 Revision ID: 0011_policy
 Revises: 0004_case_numbers
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0011_policy'
 down_revision = '0004_case_numbers'

@@ -3,9 +3,8 @@
 Revision ID: 0012_casemanager
 Revises: 0011_policy
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012_casemanager'
 down_revision = '0011_policy'
