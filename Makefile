@@ -14,7 +14,7 @@ install: $(VENV)/.installed assets
 VENDOR := web/static/vendor/bpmn-js
 assets: $(VENDOR)/.installed
 
-$(VENDOR)/.installed: package.json package-lock.json
+$(VENDOR)/.installed: package.json package-lock.json web/assets/modeler-entry.js
 	@if command -v npm >/dev/null 2>&1; then \
 	  npm ci --no-audit --no-fund --omit-lockfile-registry-resolved --loglevel=error \
 	  && mkdir -p $(VENDOR) \
@@ -25,6 +25,11 @@ $(VENDOR)/.installed: package.json package-lock.json
 	  && mkdir -p web/static/vendor/dmn-js \
 	  && cp node_modules/dmn-js/dist/dmn-modeler.production.min.js web/static/vendor/dmn-js/ \
 	  && cp -r node_modules/dmn-js/dist/assets/. web/static/vendor/dmn-js/ \
+	  && mkdir -p web/static/vendor/regie-modeler \
+	  && { node_modules/.bin/esbuild web/assets/modeler-entry.js --bundle --minify --format=iife --log-level=warning \
+	         --outfile=web/static/vendor/regie-modeler/modeler.js \
+	       && cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css web/static/vendor/regie-modeler/ \
+	       || echo "esbuild failed: the modeler runs without the full Camunda properties panel"; } \
 	  && cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/ \
 	  && touch $@; \
 	else echo "npm not found: the case page names the current step in words instead of a diagram"; fi

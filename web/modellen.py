@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
@@ -62,8 +63,9 @@ def modeler(process_id: str):
     bpmn = _main_file(current)
     if bpmn is None:
         abort(404, description="Deze versie heeft geen BPMN-bestand om te bewerken.")
+    panel = (Path(current_app.static_folder) / "vendor/regie-modeler/modeler.js").exists()
     return render_template("modellen/modeler.html", process=info, current=current, bpmn=bpmn,
-                           roles=list(ROLES), forms=sorted(_all_forms()))
+                           roles=list(ROLES), forms=sorted(_all_forms()), HAS_PANEL=panel)
 
 
 @bp.get("/<process_id>/vergelijk")

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var root = document.getElementById("modeler");
-  if (!root || !window.BpmnJS) return;
+  if (!root || !(window.BpmnJS || window.RegieModeler)) return;
   var canvasBox = document.getElementById("canvas");
   var token = document.querySelector("#uitrollen input[name=csrf_token]").value;
   var status = document.getElementById("concept-status");
@@ -158,7 +158,12 @@
 
   // --- start ------------------------------------------------------------------------------------
   fetch(root.dataset.moddle).then(function (r) { return r.json(); }).then(function (camunda) {
-    modeler = new window.BpmnJS({ container: canvasBox, moddleExtensions: { camunda: camunda } });
+    // The bundle with bpmn-js-properties-panel when `make assets` built it; else the plain modeler.
+    var panel = document.getElementById("camunda-paneel");
+    modeler = window.RegieModeler && panel
+      ? window.RegieModeler.create({ container: canvasBox, propertiesPanel: { parent: panel } })
+      : new window.BpmnJS({ container: canvasBox, moddleExtensions: { camunda: camunda } });
+    if (panel && !window.RegieModeler) panel.closest("details").hidden = true;
     return Promise.all([
       fetch(root.dataset.bpmn, { credentials: "same-origin" }).then(function (r) { return r.text(); }),
       send("GET", root.dataset.draft),
