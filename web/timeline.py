@@ -96,6 +96,12 @@ def _incident(p, n):
     return f"Probleem bij '{n.element(p.get('element'))}'", [("Melding", p.get("reason", ""))]
 
 
+def _migrated(p, n):
+    mapping = ", ".join(f"{old} → {new}" for old, new in (p.get("mapping") or {}).items())
+    details = [("Van versie", str(p.get("from_version", ""))[:12]), ("Naar versie", str(p.get("to_version", ""))[:12])]
+    return "Zaak overgezet naar een nieuwe versie van het proces", details + ([("Koppeling", mapping)] if mapping else [])
+
+
 DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]] = {
     "case_started": _started,
     "task_completed": _completed,
@@ -106,6 +112,7 @@ DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]]
     "task_unclaimed": _unclaimed,
     "case_completed": _case_completed,
     "incident": _incident,
+    "case_migrated": _migrated,
 }
 HIDDEN = {"timers_due"}      # the command behind 'timer_fired': the fact says it better
 

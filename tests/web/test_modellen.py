@@ -182,6 +182,7 @@ def test_dry_run_then_migrate_one_case_from_the_web(as_user, engine):
     assert "Verplaatst: 1." in " ".join(flashes(pim.get(response.headers["Location"])))
     assert engine.state(case_id).version_id == engine.current_version("aanvraag").id
     assert engine.history(case_id)[-1].type == "case_migrated" and engine.verify(case_id)
+    assert "Zaak overgezet naar een nieuwe versie van het proces" in text(as_user("cas").get(f"/zaken/{case_id}"))
 
 
 def test_a_model_with_an_unsafe_expression_is_refused_and_shows_why(as_user, engine):
