@@ -11,6 +11,7 @@ from .errors import (
     ModelError,
     NotFoundError,
     RegieError,
+    StoreUnavailable,
     TaskNotReady,
     UnknownCase,
     UnknownProcess,
@@ -22,6 +23,7 @@ from .runtime import CaseState, CaseView, Deployed, Engine, HistoryEntry, Histor
 __all__ = [
     "Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "Deployed", "Verification",
     "RegieError", "NotFoundError", "ConflictError", "InvalidData", "ModelError", "TaskNotReady",
+    "StoreUnavailable",
     "UnknownCase", "UnknownProcess", "UnknownTask",
     "ManualClock", "SequentialIds", "RandomIds", "SystemClock",
 ]

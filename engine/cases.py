@@ -26,7 +26,7 @@ from . import compaction
 from .audit import Event, canonical_json
 from .compaction import compact
 from .definitions import ProcessVersion
-from .errors import RegieError
+from .errors import FieldProblem, InvalidData, RegieError
 from .spiff import RegieScriptEngine, TaskIdSequence, step_context
 
 # Events that change the workflow; every other event type records a fact (decision, claim, …).
@@ -246,5 +246,15 @@ def _bpmn_element(task) -> str | None:
 
 
 def normalise(data: dict[str, Any] | None) -> dict[str, Any]:
-    """The data exactly as a replay will read it back from the event log (JSON types only)."""
-    return json.loads(canonical_json(data or {}))
+    """The data exactly as a replay will read it back from the event log (JSON types only).
+
+    Data from outside is checked first (``engine.limits``: depth and size), so a value that a later step
+    or a replay could not read back never reaches the event log.
+    """
+    try:
+        return json.loads(canonical_json(data or {}))
+    except RecursionError as err:
+        from .limits import MAX_DEPTH
+
+        raise InvalidData([FieldProblem("-", f"De gegevens zijn te diep genest (meer dan {MAX_DEPTH} lagen). "
+                                             "Geef platte velden met waarden.")]) from err

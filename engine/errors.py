@@ -86,6 +86,19 @@ class CaseChanged(ConflictError):
         self.case_id = case_id
 
 
+class StoreUnavailable(RegieError):
+    """The database cannot be reached (connection lost, server down). Nothing was half-written: the
+    transaction was rolled back. ``retryable``: trying again later may well work."""
+
+    retryable = True
+
+    def __init__(self):
+        super().__init__(
+            "De database is even niet bereikbaar. Uw handeling is niet uitgevoerd; er is niets half "
+            "opgeslagen. Probeer het over een minuut opnieuw. Blijft het misgaan? Meld het bij functioneel beheer."
+        )
+
+
 class PermissionDenied(RegieError):
     """The actor may not do this."""
 

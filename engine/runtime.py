@@ -20,6 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import referrals
+from .accounts import check_assignee
 from .audit import GENESIS, Event, canonical_json, check_chain
 from .casenumbers import canonical, format_number, looks_like_number, prefix, year_of
 from .cases import CaseStalled, Live, find_task, normalise
@@ -37,10 +38,10 @@ from .errors import (
     UnknownCase,
     UnknownProcess,
     UnknownTask,
-    UnknownUser,
 )
 from .expressions import Evaluator
 from .forms import Form, load_form, local_date
+from .limits import check_input
 from .providers import Clock, IdSource, RandomIds, SystemClock
 from .queries import Colleague, Draft, InboxQuery, InboxRow, OpenIncident, Overview
 from .spiff import RegieScriptEngine, canonical_state, dump_instance
@@ -264,7 +265,7 @@ class Engine:
         version = self.current_version(process_id)
         if version.documentation:
             raise NotExecutable(process_id)
-        data = normalise(data)
+        data = normalise(check_input(data))
         form = version.start_form()
         if form is not None:
             form.validate(data, today=local_date(self.clock.now()))
@@ -288,7 +289,7 @@ class Engine:
     def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> TaskView:
         """Complete a ready user task with form data; the case moves on to its next wait state.
         A task that refers the resident to another service (``doorverwijzen_naar``) starts a linked case."""
-        data = normalise(data)
+        data = normalise(check_input(data))
         referral = (referrals.plan(self, self.task(task_id), data)
                     if isinstance(data, dict) and referrals.TARGET_FIELD in data else None)
         now = self.clock.now()
@@ -336,8 +337,8 @@ class Engine:
         now = self.clock.now()
         with self.commands.step(actor) as step:
             task_row = step.open_task(task_id)
-            if user is not None and step.tx.user(user) is None and step.tx.users():
-                raise UnknownUser(user)
+            if user is not None:
+                check_assignee(step.tx, task_row, user, claiming=kind == "task_claimed")
             payload = {"task_id": task_id, "element": task_row.name, "assignee": user}
             if reason:
                 payload["reason"] = reason

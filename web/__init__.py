@@ -9,7 +9,7 @@ a thin client of the engine facade (``engine.Engine``), built once per app.
 
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
+from flask import Flask, g, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
         inbox,
         lists,
         modellen,
+        security,
         services,
         settings,
         tasks,
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     timing.init_app(app)
     csrf.init_app(app)
     assets.init_app(app)
+    security.init_app(app)
     services.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
@@ -51,9 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.get("/")
     def home():
-        from flask import g
-
-        return redirect(url_for(auth.start_page(g.user.roles if g.get("user") else ())))
+        return redirect(auth.landing() if g.user else url_for("auth.login"))
 
     @app.get("/processen")
     def processes():

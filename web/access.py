@@ -40,6 +40,17 @@ def may_complete(user: CurrentUser, task: TaskView) -> str | None:
     return None
 
 
+def claim_refused(user: CurrentUser, task: TaskView) -> str | None:
+    """None when ``user`` may take ``task`` into their own inbox; else why not. Only a task nobody has:
+    handing over a colleague's task is the coordinator's job (*Toewijzen*)."""
+    if not may_work_on(user, task):
+        return "Deze taak hoort bij een ander team."
+    if task.assignee and task.assignee != user.username:
+        return (f"Deze taak is al in behandeling bij {task.assignee}. Alleen de coördinator kan hem aan iemand "
+                "anders geven.")
+    return None
+
+
 def require_work(user: CurrentUser, task: TaskView) -> None:
     if not may_work_on(user, task):
         abort(403, description="Deze taak hoort bij een ander team.")

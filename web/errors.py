@@ -9,7 +9,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
-from engine.errors import ConflictError, NotFoundError, PermissionDenied, RegieError
+from engine.errors import ConflictError, NotFoundError, PermissionDenied, RegieError, StoreUnavailable
 
 log = logging.getLogger("regie.web")
 
@@ -52,6 +52,10 @@ def _csrf(_err):
 
 def _regie_error(err: RegieError):
     """A user-caused error no view handled inline: its own message, never a traceback."""
+    if isinstance(err, StoreUnavailable):
+        log.error("store unavailable: %r", err.__cause__)
+        response = _page(503, "Even niet bereikbaar", str(err))
+        return response[0], 503, {"Retry-After": "60"}
     status = 409 if isinstance(err, ConflictError) else 400
     return _page(status, "Dat lukte niet", str(err))
 

@@ -8,7 +8,7 @@ from engine.errors import RegieError
 from engine.queries import COUNT_CAP, InboxQuery
 
 from . import assigning
-from .access import may_work_on
+from .access import claim_refused
 from .auth import WORK_ROLES, login_required, roles_required
 from .services import day_end, engine, now
 from .views import back, element_ids, process_names, task_names
@@ -19,6 +19,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/taken")
 VIEWS = {"mijn": ("mine", "Mijn taken"), "team": ("team", "Taken van mijn team"), "alle": ("all", "Alle taken")}
 DUE = {"": "Alle termijnen", "verlopen": "Te laat", "vandaag": "Uiterlijk vandaag", "week": "Binnen 7 dagen",
        "geen": "Zonder termijn"}
+MAX_PAGE = 10_000          # a page number beyond any real list; larger ones would overflow the OFFSET
 _DUE_QUERY = {"verlopen": "overdue", "vandaag": "today", "week": "week", "geen": "none"}
 
 
@@ -29,7 +30,7 @@ def index():
     view = request.args.get("weergave", "mijn")
     if view not in VIEWS or (view == "alle" and not user.is_coordinator):
         view = "mijn"
-    page = max(request.args.get("pagina", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("pagina", 1, type=int) or 1, 1), MAX_PAGE)
     size = _page_size()
     filters = {k: request.args.get(k, "").strip() for k in ("proces", "taak", "termijn", "zoek")}
     # The filter offers task titles (each once); the overview's links name an element id.
@@ -61,8 +62,9 @@ def _page_size() -> int:
 @login_required
 def claim(task_id: str):
     task = engine().task(task_id)
-    if not may_work_on(g.user, task):
-        abort(403, description="Deze taak hoort bij een ander team.")
+    refused = claim_refused(g.user, task)
+    if refused:
+        abort(403, description=refused)
     try:
         engine().claim(task_id, g.user.username)
         flash(f"U heeft de taak '{task.title}' opgepakt. Hij staat nu bij Mijn taken.", "success")

@@ -23,8 +23,11 @@ class Defaults:
     ENGINE_CACHE_SIZE = 512
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False          # set REGIE_SESSION_COOKIE_SECURE=true behind HTTPS
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=9)   # one working day
+    SESSION_COOKIE_SECURE: bool | None = None   # None: Secure unless in demo mode (plain-HTTP testing: false)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)     # a session unused this long ends (BIO 9.4.2)
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=9)   # and any session ends after one working day
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=9)
+    PROXY_COUNT = 0                        # reverse proxies in front (for the client address and https)
     WTF_CSRF_TIME_LIMIT = 9 * 3600
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     FOUR_EYES = False                      # REGIE_FOUR_EYES=true: a second policy officer approves a new version
@@ -37,6 +40,11 @@ def load(app: Flask, override: dict | None) -> None:
     app.config.from_prefixed_env("REGIE")
     if override:
         app.config.update(override)
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = not app.config["DEMO"]
+    for key in ("SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_LIFETIME"):     # minutes, from the environment
+        if isinstance(app.config[key], int | float):
+            app.config[key] = timedelta(minutes=app.config[key])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 

@@ -34,6 +34,9 @@ def submit(task_id: str):
     if task.state != "open":
         return _render(task, form, raw, conflict=_closed(task), status=409)
     if request.form.get("actie") == "concept":
+        refused = may_complete(g.user, task)       # a draft of someone else's task would overwrite theirs
+        if refused:
+            return _render(task, form, raw, conflict=refused, status=403)
         try:
             engine().save_draft(task_id, raw, g.user.username)
         except ConflictError:

@@ -57,8 +57,10 @@ def handle_errors(func):
 def parse_json(value: str | None, what: str = "--data") -> dict:
     if not value:
         return {}
+    from ..limits import parse_json_text
+
     try:
-        data = json.loads(value)
+        data = parse_json_text(value, what)
     except json.JSONDecodeError as err:
         raise click.BadParameter(f"geen geldige JSON ({err.msg}, teken {err.pos}).", param_hint=what) from err
     if not isinstance(data, dict):

@@ -8,6 +8,7 @@ writer at a time, waiting up to the busy timeout), ``SELECT … FOR UPDATE`` on 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,12 +17,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, func, or_, select
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import Event, canonical_json, event_hash
-from ..errors import CaseChanged, ConflictError
+from ..errors import CaseChanged, ConflictError, StoreUnavailable
 from .models import (
     Base,
     CaseNumberCounterRow,
@@ -47,7 +48,7 @@ class Store:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self.url.database))
         options = {"connect_args": {"timeout": 30}} if self.is_sqlite else {"pool_pre_ping": True}
         self.engine: SAEngine = create_engine(self.url, echo=echo, **options)
         if self.is_sqlite:
@@ -67,7 +68,14 @@ class Store:
         with self.engine.connect() as conn:
             if set(MigrationContext.configure(conn).get_current_heads()) == heads:
                 return
-        with self.engine.begin() as conn:
+        # Several processes may start on an empty database at once (``regie init-db`` on every host, web
+        # workers): one migrates, the others wait for it and then find the schema up to date. SQLite:
+        # BEGIN IMMEDIATE (one writer); PostgreSQL: a transaction-scoped advisory lock.
+        with self._writer.begin() as conn:
+            if not self.is_sqlite:
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+                return
             config.attributes["connection"] = conn
             command.upgrade(config, "heads")
 
@@ -88,17 +96,46 @@ class Store:
                         "De database is even bezet door een andere handeling. Probeer het over een paar "
                         "seconden opnieuw; er is niets opgeslagen."
                     ) from err
+                self._unavailable(err)
                 raise
+            except (InterfaceError, DisconnectionError) as err:
+                raise StoreUnavailable() from err
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (a consistent snapshot)."""
         with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
-            with session.begin():
-                yield Tx(session, self)
+            try:
+                with session.begin():
+                    yield Tx(session, self)
+            except OperationalError as err:
+                self._unavailable(err)
+                raise
+            except (InterfaceError, DisconnectionError) as err:
+                raise StoreUnavailable() from err
+
+    def _unavailable(self, err: OperationalError) -> None:
+        """Raise ``StoreUnavailable`` when ``err`` means the database cannot be reached (lost connection,
+        server down or restarting, SQLite file gone): a retryable error, after the rollback."""
+        text = str(err.orig).lower()
+        if err.connection_invalidated or not self.is_sqlite or any(
+                word in text for word in ("unable to open", "disk i/o", "readonly database")):
+            raise StoreUnavailable() from err
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_MIGRATION_LOCK = 7262811      # any constant; the advisory lock key of `regie init-db` on PostgreSQL
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and a new folder for it) readable by this account only (0600 / 0700).
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _configure_sqlite(engine: SAEngine) -> None:

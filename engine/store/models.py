@@ -166,6 +166,44 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[str] = mapped_column(String(300))       # comma separated role ids
     active: Mapped[bool] = mapped_column(default=True)
+    # local: a password of its own; demo: loaded by `regie users demo`, refused outside demo mode;
+    # oidc: made at the first single sign-on, no password (migration 0013_security)
+    source: Mapped[str] = mapped_column(String(20), default="local", server_default="local")
+
+
+class SessionRow(Base):
+    """A login session. The browser holds a random token; the row is found by its SHA-256, so a copy of
+    this table opens no session. Logging out, deactivating the account and the lifetime end it."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    via: Mapped[str] = mapped_column(String(20), default="password")
+
+
+class LoginThrottleRow(Base):
+    """Failed logins per account (``account:<name>``) and per client address (``address:<keyed hash>``)."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountEventRow(Base):
+    """A change to an account (added, deactivated, password reset, roles), with who made it and when."""
+
+    __tablename__ = "account_events"
+    __table_args__ = (Index("ix_account_events_username", "username", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 class DraftRow(Base):

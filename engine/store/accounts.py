@@ -1,0 +1,73 @@
+"""SQL for accounts: login sessions, login throttling and the log of account changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from . import Tx
+from .models import AccountEventRow, LoginThrottleRow, SessionRow, UserRow
+
+__all__ = ["session_with_user", "add_session", "revoke_session", "revoke_user_sessions", "prune_sessions",
+           "throttle_rows", "throttle_row", "clear_throttle", "add_account_event", "account_events"]
+
+
+def session_with_user(tx: Tx, session_id: str) -> tuple[SessionRow, UserRow] | None:
+    """The session and its account in one query on two primary keys (run on every request)."""
+    found = tx.session.execute(
+        select(SessionRow, UserRow).join(UserRow, UserRow.username == SessionRow.username)
+        .where(SessionRow.id == session_id)
+    ).first()
+    return (found[0], found[1]) if found else None
+
+
+def add_session(tx: Tx, row: SessionRow) -> None:
+    tx.session.add(row)
+
+
+def revoke_session(tx: Tx, session_id: str, at: datetime) -> None:
+    tx.session.execute(update(SessionRow).where(SessionRow.id == session_id, SessionRow.revoked_at.is_(None))
+                       .values(revoked_at=at))
+
+
+def revoke_user_sessions(tx: Tx, username: str, at: datetime) -> int:
+    """End every open session of ``username`` (deactivated, password reset, roles changed)."""
+    result = tx.session.execute(update(SessionRow)
+                                .where(SessionRow.username == username, SessionRow.revoked_at.is_(None))
+                                .values(revoked_at=at))
+    return result.rowcount or 0
+
+
+def prune_sessions(tx: Tx, created_before: datetime) -> None:
+    """Forget sessions past their absolute lifetime (they cannot be used any more)."""
+    tx.session.execute(delete(SessionRow).where(SessionRow.created_at < created_before))
+
+
+def throttle_rows(tx: Tx, keys: list[str]) -> list[LoginThrottleRow]:
+    return list(tx.session.scalars(select(LoginThrottleRow).where(LoginThrottleRow.key.in_(keys))))
+
+
+def throttle_row(tx: Tx, key: str, now: datetime) -> LoginThrottleRow:
+    """The row for ``key``, made (with no failures) when there is none yet."""
+    row = tx.session.get(LoginThrottleRow, key)
+    if row is None:
+        row = LoginThrottleRow(key=key, failures=0, last_failure_at=now, blocked_until=None)
+        tx.session.add(row)
+    return row
+
+
+def clear_throttle(tx: Tx, key: str) -> None:
+    tx.session.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key == key))
+
+
+def add_account_event(tx: Tx, row: AccountEventRow) -> None:
+    tx.session.add(row)
+
+
+def account_events(tx: Tx, username: str | None = None, limit: int = 100) -> list[AccountEventRow]:
+    """Newest first."""
+    query = select(AccountEventRow)
+    if username:
+        query = query.where(AccountEventRow.username == username)
+    return list(tx.session.scalars(query.order_by(AccountEventRow.id.desc()).limit(limit)))
