@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
         appointment,
         assets,
         auth,
+        beheer,
         cases,
         coordinator,
         errors,
@@ -48,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     api.init_app(app)
-    for module in (auth, inbox, tasks, cases, appointment, coordinator, lists, accountability, modellen):
+    for module in (auth, inbox, tasks, cases, appointment, coordinator, lists, accountability, modellen, beheer):
         app.register_blueprint(module.bp)
 
     @app.get("/")

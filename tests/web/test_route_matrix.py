@@ -28,6 +28,7 @@ NOBODY: frozenset[str] = frozenset()
 LOGGED_IN = frozenset(USERS)
 WORK = frozenset({"casemanager", "specialist", "coordinator"})
 CASE_STARTERS = frozenset({"casemanager", "coordinator"})
+ADMIN = frozenset({"admin"})
 TEAM = frozenset({"casemanager", "coordinator"})
 POLICY = frozenset({"policy"})     # the test task is in the casemanager lane
 
@@ -76,6 +77,17 @@ ROUTES: list[Route] = [
     Route("lijsten.upload", "POST", "/overzicht/lijst", frozenset({"coordinator"}), ok=400),
     Route("verantwoording.index", "GET", "/overzicht/verantwoording", frozenset({"coordinator"})),
     Route("verantwoording.costs_csv", "GET", "/overzicht/verantwoording/kosten.csv", frozenset({"coordinator"})),
+    # functioneel beheer: accounts
+    Route("beheer.index", "GET", "/beheer", ADMIN),
+    Route("beheer.new", "GET", "/beheer/nieuw", ADMIN),
+    Route("beheer.new", "POST", "/beheer/nieuw", ADMIN, ok=302,
+          data={"gebruikersnaam": "nieuw", "naam": "Nieuwe Collega", "rollen": "casemanager",
+                "wachtwoord": "paars fietsje op de dijk"}),
+    Route("beheer.user", "GET", "/beheer/casemanager", ADMIN),
+    Route("beheer.roles", "POST", "/beheer/casemanager/rollen", ADMIN, ok=302, data={"rollen": "casemanager"}),
+    Route("beheer.password", "POST", "/beheer/casemanager/wachtwoord", ADMIN, ok=302,
+          data={"wachtwoord": "groene tram naar het strand"}),
+    Route("beheer.active", "POST", "/beheer/casemanager/actief", ADMIN, ok=302, data={"actief": "nee"}),
     # policy staff (model library)
     Route("processes", "GET", "/processen", EVERYONE, ok=302, anonymous=302),
     Route("modellen.index", "GET", "/modellen/", POLICY),

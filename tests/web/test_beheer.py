@@ -1,0 +1,91 @@
+"""Account administration (``/beheer``) for functioneel beheer, and ``regie users``."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from engine.store import UserRow
+from engine.store.accounts import account_events
+
+from .conftest import PASSWORD, flashes, text
+
+
+@pytest.fixture
+def admin(app, engine, password_hash, as_user):
+    with engine.store.write() as tx:
+        tx.save_user(UserRow(username="ada", name="Ada Beheer", password_hash=password_hash, roles="admin",
+                             active=True))
+    return as_user("ada")
+
+
+def _events(engine, username):
+    with engine.store.read() as tx:
+        return [(e.actor, e.action) for e in account_events(tx, username)]
+
+
+def test_the_admin_lands_on_the_account_list(app, admin):
+    page = admin.get("/", follow_redirects=True)
+    assert "Accounts" in text(page) and "Cas Casemanager" in text(page) and "Beheer" in text(page)
+
+
+def test_add_an_account_with_a_good_password(admin, engine, browser):
+    admin.get("/beheer/nieuw")
+    page = admin.post("/beheer/nieuw", {"gebruikersnaam": "anna", "naam": "Anna Nieuw", "rollen": "casemanager",
+                                        "wachtwoord": "12345678"})
+    assert page.status_code == 422 and "Kies een wachtwoord van minstens 12 tekens." in text(page)
+    page = admin.post("/beheer/nieuw", {"gebruikersnaam": "anna", "naam": "Anna Nieuw", "rollen": "casemanager",
+                                        "wachtwoord": "paars fietsje op de dijk"})
+    assert page.location == "/beheer/anna"
+    assert _events(engine, "anna") == [("ada", "added")]
+    assert browser.login("anna", "paars fietsje op de dijk").location == "/taken"
+
+
+def test_deactivate_logs_the_user_out_and_is_logged(admin, engine, as_user):
+    carla = as_user("carla")
+    admin.get("/beheer/carla")
+    page = admin.post("/beheer/carla/actief", {"actief": "nee"}, follow_redirects=True)
+    assert "Het account staat uit. De medewerker is uitgelogd." in flashes(page)
+    assert carla.get("/taken").status_code == 302
+    assert _events(engine, "carla") == [("ada", "deactivated")]
+    admin.post("/beheer/carla/actief", {"actief": "ja"})
+    assert engine.store and _events(engine, "carla")[0] == ("ada", "activated")
+
+
+def test_reset_password_and_set_roles(admin, engine, as_user, browser):
+    cas = as_user("cas")
+    admin.get("/beheer/cas")
+    admin.post("/beheer/cas/wachtwoord", {"wachtwoord": "groene tram naar het strand"})
+    assert cas.get("/taken").status_code == 302           # logged out
+    browser.get("/login")
+    assert browser.post("/login", {"gebruikersnaam": "cas", "wachtwoord": PASSWORD}).status_code == 401
+    admin.post("/beheer/cas/rollen", {"rollen": ["casemanager", "coordinator"]})
+    assert engine.store and _events(engine, "cas") == [("ada", "roles_set"), ("ada", "password_reset")]
+    with engine.store.read() as tx:
+        assert tx.user("cas").roles == "casemanager,coordinator"
+
+
+def test_an_admin_cannot_lock_themselves_out(admin, engine):
+    admin.get("/beheer/ada")
+    page = admin.post("/beheer/ada/actief", {"actief": "nee"}, follow_redirects=True)
+    assert "U kunt uw eigen account niet uitzetten. Vraag een andere beheerder." in flashes(page)
+    page = admin.post("/beheer/ada/rollen", {"rollen": "casemanager"}, follow_redirects=True)
+    assert "U kunt uw eigen rol Functioneel beheer niet weghalen. Vraag een andere beheerder." in flashes(page)
+    assert _events(engine, "ada") == []
+
+
+def test_the_cli_lists_disables_and_logs(app, engine, monkeypatch):
+    from engine.cli import main
+
+    monkeypatch.setenv("REGIE_DATABASE_URL", app.config["DATABASE_URL"])
+    runner = CliRunner()
+    result = runner.invoke(main, ["users", "list"])
+    assert result.exit_code == 0 and "carla" in result.output and "casemanager" in result.output
+    result = runner.invoke(main, ["users", "disable", "carla", "--as", "ops"])
+    assert result.exit_code == 0 and "Account carla staat uit." in result.output
+    result = runner.invoke(main, ["users", "roles", "carla", "specialist", "--as", "ops"])
+    assert result.exit_code == 0
+    result = runner.invoke(main, ["users", "reset-password", "carla", "--password", "kort", "--as", "ops"])
+    assert result.exit_code == 1 and "minstens 12 tekens" in result.output
+    assert _events(engine, "carla") == [("ops", "roles_set"), ("ops", "deactivated")]
+    assert "ops roles_set carla" in runner.invoke(main, ["users", "log"]).output
