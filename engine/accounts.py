@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .errors import ConflictError, PermissionDenied, RegieError, UnknownUser
 from .passwords import check_policy
 from .store import Store, UserRow
-from .store.accounts import add_account_event, revoke_user_sessions
+from .store.accounts import add_account_event, add_user, revoke_user_sessions
 from .store.models import AccountEventRow
 
 ROLES = {
@@ -205,6 +205,34 @@ def set_roles(store: Store, username: str, roles: list[str], actor: str, at: dat
         user.roles = ",".join(r for r in ROLES if r in roles)
         revoke_user_sessions(tx, username, at or _now())
         _log(tx, actor, username, "roles_set", {"before": before, "after": roles_of(user)}, at)
+
+
+def sso_account(store: Store, username: str, name: str, roles: list[str], at: datetime) -> tuple[UserRow | None, str]:
+    """The account for someone the identity provider vouched for, made or updated with ``roles``.
+
+    Returns (account, "") or (None, why): "inactive" (deactivated in Regie) or "local" (an account with
+    this username logs in with a password and is never taken over by single sign-on).
+    """
+    _check_username(username)
+    _check_roles(roles)
+    with store.write() as tx:
+        user = tx.user(username)
+        if user is None:
+            user = UserRow(username=username, name=name[:200], password_hash="", roles=",".join(roles), active=True,
+                           source="oidc")
+            add_user(tx, user)
+            _log(tx, "sso", username, "added", {"roles": roles, "name": name, "source": "oidc"}, at)
+            return user, ""
+        if user.source != "oidc":
+            return None, "local"
+        if not user.active:
+            return None, "inactive"
+        ordered = [r for r in ROLES if r in roles]
+        if roles_of(user) != ordered:
+            _log(tx, "sso", username, "roles_set", {"before": roles_of(user), "after": ordered}, at)
+            user.roles = ",".join(ordered)
+        user.name = name[:200] or user.name
+        return user, ""
 
 
 def _existing(tx, username: str) -> UserRow:

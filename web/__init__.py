@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
         security,
         services,
         settings,
+        sso,
         tasks,
         timing,
     )
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     for module in (auth, inbox, tasks, cases, appointment, coordinator, lists, accountability, modellen, beheer):
         app.register_blueprint(module.bp)
+    sso.init_app(app)
 
     @app.get("/")
     def home():

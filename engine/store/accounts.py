@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from . import Tx
 from .models import AccountEventRow, LoginThrottleRow, SessionRow, UserRow
 
-__all__ = ["session_with_user", "add_session", "revoke_session", "revoke_user_sessions", "prune_sessions",
+__all__ = ["add_user", "session_with_user", "add_session", "revoke_session", "revoke_user_sessions", "prune_sessions",
            "throttle_rows", "throttle_row", "clear_throttle", "add_account_event", "account_events"]
 
 
@@ -20,6 +20,11 @@ def session_with_user(tx: Tx, session_id: str) -> tuple[SessionRow, UserRow] | N
         .where(SessionRow.id == session_id)
     ).first()
     return (found[0], found[1]) if found else None
+
+
+def add_user(tx: Tx, row: UserRow) -> UserRow:
+    tx.session.add(row)
+    return row
 
 
 def add_session(tx: Tx, row: SessionRow) -> None:

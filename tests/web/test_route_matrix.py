@@ -53,6 +53,9 @@ ROUTES: list[Route] = [
     Route("auth.login", "POST", "/login", EVERYONE, ok=401, anonymous=401,
           data={"gebruikersnaam": "niemand", "wachtwoord": "fout-fout-fout"}),
     Route("auth.logout", "POST", "/uitloggen", EVERYONE, ok=302, anonymous=302),
+    # single sign-on (the matrix app names a provider that does not answer)
+    Route("sso.start", "GET", "/login/sso", EVERYONE, ok=503, anonymous=503),
+    Route("sso.callback", "GET", "/login/sso/terug?code=x&state=y", EVERYONE, ok=403, anonymous=403),
     # caseworkers
     Route("inbox.index", "GET", "/taken", LOGGED_IN),
     Route("inbox.claim", "POST", "/taken/{task}/oppakken", TEAM, ok=302),
@@ -134,6 +137,7 @@ def matrix_app(tmp_path, clock, password_hash):
     app = create_app({
         "TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'regie.db'}", "CLOCK": clock,
         "IDS": SequentialIds(), "SECRET_KEY": "test-secret", "DEMO": False, "WTF_CSRF_ENABLED": False,
+        "OIDC_ISSUER": "http://127.0.0.1:9", "OIDC_CLIENT_ID": "regie", "OIDC_CLIENT_SECRET": "x",
     })
     eng = app.extensions["regie.engine"]
     eng.deploy([MODELS])
