@@ -80,7 +80,7 @@ def test_the_cli_lists_disables_and_logs(app, engine, monkeypatch):
     monkeypatch.setenv("REGIE_DATABASE_URL", app.config["DATABASE_URL"])
     runner = CliRunner()
     result = runner.invoke(main, ["users", "list"])
-    assert result.exit_code == 0 and "carla" in result.output and "casemanager" in result.output
+    assert result.exit_code == 0 and "carla" in result.output and "Casemanager" in result.output
     result = runner.invoke(main, ["users", "disable", "carla", "--as", "ops"])
     assert result.exit_code == 0 and "Account carla staat uit." in result.output
     result = runner.invoke(main, ["users", "roles", "carla", "specialist", "--as", "ops"])
