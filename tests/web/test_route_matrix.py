@@ -70,7 +70,7 @@ ROUTES: list[Route] = [
     Route("cases.timeline_more", "GET", "/zaken/{case}/tijdlijn?voor=3", TEAM),
     Route("cases.break_glass", "POST", "/zaken/{case}/doorbraak", WORK, ok=302,
           data={"reden": "Bewoner belt, casemanager is ziek"}),
-    Route("afspraakkaart.card", "GET", "/zaken/{case}/afspraakkaart", WORK),
+    Route("afspraakkaart.card", "GET", "/zaken/{case}/afspraakkaart", TEAM),    # need-to-know, like the case page
     Route("cases.new", "GET", "/zaken/nieuw", CASE_STARTERS),
     Route("cases.start", "GET", "/zaken/nieuw/{process}", CASE_STARTERS),
     Route("cases.start", "POST", "/zaken/nieuw/{process}", CASE_STARTERS, ok=302, data={"naam": "Demo Ouder"}),
