@@ -1,13 +1,13 @@
 """security: server-side sessions, login throttling, account changes, the source of an account
 
 Revision ID: 0013_security
-Revises: 0012_casemanager
+Revises: 0020_api
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_security'
-down_revision = '0012_casemanager'
+down_revision = '0020_api'
 branch_labels = None
 depends_on = None
 
