@@ -400,9 +400,11 @@ class Engine:
               roles: list[str] | None = None, limit: int | None = None, offset: int = 0) -> list[TaskView]:
         """Open user tasks, filtered by case, role (team) or assigned user."""
         with self.store.read() as tx:
-            if case_id:
-                case_id = _resolve_case(tx, case_id)
-            rows = tx.open_tasks(case_id, role, user, roles, limit, offset)
+            rows = tx.open_tasks(case_id, role, user, roles, limit, offset) if case_id else None
+            if not rows:    # no case named, or nothing found: resolve the reference (a number, a short id)
+                if case_id:
+                    case_id = _resolve_case(tx, case_id)
+                rows = tx.open_tasks(case_id, role, user, roles, limit, offset)
             numbers = tx.case_numbers([r.case_id for r in rows])
             return [TaskView.of(r, numbers.get(r.case_id, "")) for r in rows]
 

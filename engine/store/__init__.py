@@ -267,7 +267,8 @@ class Tx:
 
     def case_exists(self, case_id: str) -> bool:
         """Whether the case exists (reads the key only, not the stored state)."""
-        return self.session.scalar(select(CaseRow.id).where(CaseRow.id == case_id)) is not None
+        table = CaseRow.__table__      # Core, not ORM: this runs before every task list of a case
+        return self.session.execute(select(table.c.id).where(table.c.id == case_id)).first() is not None
 
     def case_by_number(self, number: str) -> CaseRow | None:
         return self.session.scalars(select(CaseRow).where(CaseRow.number == number)).first()
