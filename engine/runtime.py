@@ -377,7 +377,7 @@ class Engine:
 
     def start_schedules(self):
         """When each timer start event next starts a case, as ``ScheduleView``."""
-        from .timers import list_schedules, sync_schedules
+        from .schedules import list_schedules, sync_schedules
 
         sync_schedules(self)
         return list_schedules(self)

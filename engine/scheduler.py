@@ -26,8 +26,9 @@ import time
 from datetime import timedelta
 
 from .errors import ConflictError
+from .schedules import start_due
 from .store import timers as sql
-from .timers import fire_case, record_failure, start_due
+from .timers import fire_case, record_failure
 
 log = logging.getLogger(__name__)
 
