@@ -35,6 +35,7 @@ from .forms import Form, form_key, load_form
 from .models.safety import check_sources
 from .spiff import ISO_TIMER, RegieParser, RegieProcessSpec
 
+_BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 DMN_SUFFIXES = (".dmn",)
 FORM_SUFFIXES = (".yaml", ".yml")
@@ -158,15 +159,17 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
     prepared = parser.prepared
     problems.extend(prepared.problems)
     top_level = dict(parser.process_parsers)   # subprocesses get parsers of their own while parsing
+    recursive = _recursive_calls(top_level)
+    problems.extend(recursive)
     versions = []
     for process_id in sorted(top_level):
         process_parser = top_level[process_id]
-        if not process_parser.process_executable:
+        if not process_parser.process_executable or any(p.file == file_of.get(process_id) for p in recursive):
             continue
         try:
             spec = parser.get_spec(process_id)
             subprocess_specs = parser.get_subprocess_specs(process_id)
-        except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as err:
+        except (ValidationException, SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as err:
             problems.append(_caller(_problem_from(err, file_of.get(process_id, ""), prepared.synthetic), err, top_level))
             continue
         specs = [spec, *subprocess_specs.values()]
@@ -208,6 +211,33 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
     if not versions and any(s.kind == "bpmn" for s in sources):
         raise ModelError(_not_executable(top_level, file_of, sources))
     return versions
+
+
+def _recursive_calls(top_level) -> list[ModelProblem]:
+    """Call activities through which a process calls itself again (directly or via others): a case
+    would nest without end, so they are refused, at the call that closes the circle."""
+    calls: dict[str, list[tuple[str, str]]] = {}
+    for process_id, process_parser in top_level.items():
+        for call in process_parser.node.iter(f"{{{_BPMN}}}callActivity"):
+            calls.setdefault(process_id, []).append((call.get("id", ""), (call.get("calledElement") or "").strip()))
+    problems = []
+    for start in sorted(calls):
+        path, todo, seen = {start: [start]}, [start], {start}
+        while todo:
+            current = todo.pop()
+            for call_id, called in calls.get(current, ()):
+                if called == start:
+                    route = " → ".join([*path[current], start])
+                    problems.append(ModelProblem(
+                        top_level[current].filename or "", call_id,
+                        f"Deze aanroep roept het proces '{start}' opnieuw aan ({route}). Zo komt de zaak nooit "
+                        "aan een eind: Regie voert een proces dat zichzelf aanroept niet uit. Herhaal met een "
+                        "lus (een pijl terug) in plaats van een aanroep."))
+                elif called in top_level and called not in seen:
+                    seen.add(called)
+                    path[called] = [*path[current], called]
+                    todo.append(called)
+    return list({(p.file, p.element_id): p for p in problems}.values())
 
 
 def _unprovided_names(specs, where, forms, evaluator) -> list[ModelProblem]:
@@ -332,7 +362,7 @@ def _parse(sources: list[SourceFile]):
             file_of.update({pid: src.name for pid in set(parser.process_parsers) - before})
         except etree.XMLSyntaxError as err:
             problems.append(ModelProblem(src.name, "", f"Dit is geen geldige XML (regel {err.lineno}): {err.msg}."))
-        except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as err:
+        except (ValidationException, SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError) as err:
             problems.append(_problem_from(err, src.name))
     for decision_id, dmn_parser in parser.dmn_parsers.items():
         file_of[decision_id] = dmn_parser.filename
@@ -392,6 +422,12 @@ _PARSER_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p, re.IGNORECASE |
     (r"When looking for a task spec, we found two items",
      "Een pijl wijst naar een element dat niet bestaat of waarvan het id twee keer voorkomt."),
     (r"Could not find messageRef|Message identifier is missing", "Een bericht-gebeurtenis noemt geen bericht (messageRef)."),
+    (r"A SubWorkflow Must contain an End event", "Dit subproces heeft geen eindgebeurtenis. Teken er een."),
+    (r"Unknown Time Specification",
+     "Deze timer kan Regie niet lezen. Schrijf een ISO-8601-waarde, zoals P3D (drie dagen), R/P1W (elke week) "
+     "of 2026-03-01T09:00, of een expressie die zo'n waarde geeft."),
+    (r"Multiple decision tables are not current supported",
+     "Een beslissing met meer dan één beslistabel kan Regie niet uitvoeren. Geef elke tabel een eigen beslissing."),
     (r"Malformed (?:Output|Input) Expression '(.*)'",
      "'{0}' in deze beslistabel is geen geldige expressie. Controleer de schrijfwijze."),
 ]]
@@ -471,6 +507,11 @@ def _check_expressions(specs, where, evaluator, prepared) -> list[ModelProblem]:
     problems = []
     for spec in specs:
         for element_id, kind, text in _expressions(spec):
+            reason = _timer_reason(text) if kind == "timer" else None
+            if reason:
+                problems.append(ModelProblem(where[spec.name], _origin(element_id, prepared.synthetic),
+                                             f"'{prepared.originals.get(text, text)}': {reason}"))
+                continue
             try:
                 evaluator.check_script(text) if kind == "script" else evaluator.check(text)
             except ExpressionError as err:
@@ -527,6 +568,25 @@ def _dmn_cell(input_expr: str, cell: str) -> str:
         return f"({input_expr}) == ({cell})"
     except SyntaxError:
         return f"{input_expr} {cell}"
+
+
+_ISO_ATTEMPT = re.compile(r"^(R\d*/)?P[0-9A-Z.]*$|^\d{4}-\d{2}-\d{2}")
+_CRON = re.compile(r"^\S+( \S+){4,6}$")
+
+
+def _timer_reason(text: str) -> str | None:
+    """Why a timer value that is no valid ISO-8601 and no expression cannot run, or None."""
+    stripped = text.strip()
+    if _is_iso_literal(stripped):
+        return None
+    if _CRON.match(stripped) and any(c in stripped for c in "*?"):
+        return ("een cron-schema (Quartz, Camunda 7) kan Regie niet uitvoeren. Schrijf een herhaling in ISO-8601, "
+                "bijvoorbeeld R/2026-01-05T09:00/P1D (elke dag om 9 uur) of R/P1W (elke week).")
+    if _ISO_ATTEMPT.match(stripped) and not stripped.isidentifier() or (
+            stripped[:1] in "PR" and stripped.isupper() and any(c.isdigit() for c in stripped)):
+        return ("deze tijd kan Regie niet lezen. Schrijf een ISO-8601-waarde, zoals P3D (drie dagen), PT2H "
+                "(twee uur), R/P1W (elke week) of 2026-03-01T09:00.")
+    return None
 
 
 def _is_iso_literal(text: str) -> bool:

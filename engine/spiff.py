@@ -62,6 +62,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
 from SpiffWorkflow.camunda.parser.task_spec import (
     CAMUNDA_MODEL_NS,
     BusinessRuleTaskParser,
+    CallActivityParser,
     SubWorkflowParser,
     UserTaskParser,
 )
@@ -78,7 +79,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from .dialects import REGIE_NS, Prepared, prepare
-from .errors import ExpressionError
+from .errors import ExpressionError, RegieError
 from .expressions import Evaluator
 
 # ISO-8601 durations (P3M, PT24H), repeating intervals (R5/P3M, R/2026-01-01T09:00/P1W) and dates.
@@ -332,6 +333,58 @@ class RegieBusinessRuleTaskParser(BusinessRuleTaskParser):
         return node.attrib.get("{" + CAMUNDA_MODEL_NS + "}decisionRef")
 
 
+MAX_CALL_DEPTH = 20   # call activities and subprocesses nested in one case
+
+
+class StepRefused(RegieError):
+    """A step cannot run on this case's data or would never end; ``element_id`` names the element."""
+
+    def __init__(self, element_id: str, reason: str):
+        super().__init__(reason)
+        self.element_id = element_id
+
+
+class RegieCallActivity(CallActivity):
+    """A call activity (or embedded subprocess) that refuses to nest deeper than ``MAX_CALL_DEPTH``.
+
+    Validation refuses a process that calls itself; this bounds what validation cannot see.
+    """
+
+    def _update_hook(self, my_task):
+        if getattr(my_task.workflow, "depth", 0) >= MAX_CALL_DEPTH:
+            raise StepRefused(self.bpmn_id or self.name, (
+                f"deze aanroep zou meer dan {MAX_CALL_DEPTH} processen in elkaar laten lopen; het model roept "
+                "zichzelf waarschijnlijk steeds opnieuw aan. Pas het model aan."))
+        return super()._update_hook(my_task)
+
+
+def _check_collection(spec, my_task) -> None:
+    """A multi-instance's list must be in the case when the activity starts (Camunda refuses it too)."""
+    if spec.data_input is None:
+        return
+    value = spec.data_input.get(my_task)
+    if value is None or isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, dict)):
+        what = "is niet ingevuld" if value is None else "is geen lijst"
+        raise StepRefused(spec.bpmn_id or spec.name, (
+            f"de lijst '{spec.data_input.bpmn_id}' voor deze herhaalde stap {what}. Zorg dat een formulier, "
+            "script of beslistabel de lijst vult voordat deze stap begint."))
+
+
+class RegieParallelMI(CamundaParallelMI):
+    def create_children(self, my_task):
+        _check_collection(self, my_task)
+        super().create_children(my_task)
+
+
+class RegieSequentialMI(CamundaSequentialMI):
+    def init_remaining_items(self, my_task):
+        _check_collection(self, my_task)
+        return super().init_remaining_items(my_task)
+
+
+_CHECKED_LOOPS = {CamundaParallelMI: RegieParallelMI, CamundaSequentialMI: RegieSequentialMI}
+
+
 def _fix_loop(spec, loop) -> None:
     """Make a loop or multi-instance continue in any process, not only the one that started it.
 
@@ -341,6 +394,8 @@ def _fix_loop(spec, loop) -> None:
     a restart, that continues the loop would not know either, and the case would stop. Both are
     fixed once here, when the spec is parsed.
     """
+    if type(loop) in _CHECKED_LOOPS:   # SpiffWorkflow's parser names its classes outright
+        loop.__class__ = _CHECKED_LOOPS[type(loop)]
     child = spec.task_specs.get(loop.task_spec)
     if child is not None and not child.completed_event.is_connected(loop.merge_child):
         child.completed_event.connect(loop.merge_child)
@@ -365,7 +420,8 @@ class RegieParser(CamundaParser):
         full_tag("userTask"): (RegieUserTaskParser, UserTask),
         full_tag("businessRuleTask"): (RegieBusinessRuleTaskParser, RegieBusinessRuleTask),
         full_tag("startEvent"): (RegieStartEventParser, StartEvent),
-        full_tag("subProcess"): (RegieSubprocessParser, CallActivity),
+        full_tag("subProcess"): (RegieSubprocessParser, RegieCallActivity),
+        full_tag("callActivity"): (CallActivityParser, RegieCallActivity),
     }
 
     def __init__(self, *args, **kwargs):

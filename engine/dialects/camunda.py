@@ -77,6 +77,7 @@ class _Preparer(Dialects, Structure):
             if process.get("isExecutable") != "true":
                 continue
             self.collect_camunda_forms(process)
+            self.flow_ids(process)
             for element in list(process.iter()):
                 if isinstance(element.tag, str):
                     self.dialect(element)
@@ -158,6 +159,7 @@ class _Preparer(Dialects, Structure):
                 task.set(_c("candidateGroups"), ",".join(roles))
 
     def script_formats(self, process) -> None:
+        """Scripts in another language are refused once, here; their text is not checked again as Regie's."""
         for element in process.iter(_b("scriptTask")):
             language = (element.get("scriptFormat") or "").strip().lower()
             if language not in REGIE_SCRIPT_FORMATS:
@@ -166,6 +168,12 @@ class _Preparer(Dialects, Structure):
             elif element.get(_c("resource")):
                 self.problem(element.get("id", ""), "een script uit een ander bestand (camunda:resource) kan Regie "
                              "niet uitvoeren. Zet het script in de taak zelf.")
+            else:
+                continue
+            script = element.find(_b("script"))
+            if script is None:
+                script = etree.SubElement(element, _b("script"))
+            script.text = "pass"   # the version is refused anyway
 
     # 4. expressions -----------------------------------------------------------------------------
 

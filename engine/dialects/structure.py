@@ -35,10 +35,9 @@ class Structure(Document):
         return [child for child in event if isinstance(child.tag, str) and child.tag.endswith("EventDefinition")]
 
     def missing_start_and_end(self, container) -> None:
-        """A (sub)process without a start event starts at every node without incoming flow; a subprocess
-        without an end event ends where its paths end."""
-        if container.get("triggeredByEvent") == "true":
-            return
+        """A (sub)process without a start event starts at every node without incoming flow. A path ends
+        where it ends, as in Camunda: an element without outgoing flow gets one to an (added) end event,
+        and a subprocess always has an end event."""
         cid = container.get("id", "")
         nodes = [n for n in container if n.tag in FLOW_NODES and n.get("triggeredByEvent") != "true"
                  and n.get("isForCompensation") != "true"]
@@ -46,7 +45,9 @@ class Structure(Document):
         targets = {f.get("targetRef") for f in flows}
         sources = {f.get("sourceRef") for f in flows}
         is_sub = container.tag != _b("process")
-        if not any(n.tag == _b("startEvent") for n in nodes) and (is_sub or container.get("isExecutable") == "true"):
+        event_sub = container.get("triggeredByEvent") == "true"
+        if not event_sub and not any(n.tag == _b("startEvent") for n in nodes) and (
+                is_sub or container.get("isExecutable") == "true"):
             start = etree.SubElement(container, _b("startEvent"), id=f"{cid}{SYNTHETIC}start")
             self.result.synthetic[start.get("id")] = cid
             first = [n for n in nodes if n.get("id") not in targets]
@@ -55,13 +56,29 @@ class Structure(Document):
             nodes.append(start)
             if not first:
                 sources.discard(start.get("id"))
-        if is_sub and not any(n.tag == _b("endEvent") for n in nodes):
+        sources |= {f.get("sourceRef") for f in container.findall(_b("sequenceFlow"))}
+        boundaries = [b for b in container.iterfind(_b("boundaryEvent"))
+                      if b.find(_b("compensateEventDefinition")) is None]
+        last = [n for n in [*nodes, *boundaries] if n.get("id") not in sources and n.tag != _b("endEvent")
+                and n.find(_b("linkEventDefinition")) is None]
+        if last or (is_sub and not any(n.tag == _b("endEvent") for n in nodes)):
             end = etree.SubElement(container, _b("endEvent"), id=f"{cid}{SYNTHETIC}end")
             self.result.synthetic[end.get("id")] = cid
-            sources |= {f.get("sourceRef") for f in container.findall(_b("sequenceFlow"))}
-            last = [n for n in nodes if n.get("id") not in sources and n.tag != _b("endEvent")]
             for index, node in enumerate(last):
                 self.flow(container, node.get("id"), end.get("id"), f"{cid}{SYNTHETIC}end{index}")
+
+    def flow_ids(self, container) -> None:
+        """A sequence flow without an id still runs (SpiffWorkflow would skip it): it gets one."""
+        used = {f.get("id") for f in container.iter(_b("sequenceFlow"))}
+        for flow in container.iter(_b("sequenceFlow")):
+            if not flow.get("id"):
+                base = f"{flow.get('sourceRef', '')}{SYNTHETIC}{flow.get('targetRef', '')}"
+                flow_id, number = base, 2
+                while flow_id in used:
+                    flow_id, number = f"{base}{number}", number + 1
+                used.add(flow_id)
+                flow.set("id", flow_id)
+                self.result.synthetic[flow_id] = flow.get("sourceRef", "")
 
     def choices(self, process) -> None:
         """An exclusive gateway with routes that have no condition: a person chooses the route."""
