@@ -95,6 +95,7 @@ class ProcessVersion:
     forms: dict[str, Form] = field(repr=False)
     user_tasks: dict[str, UserTaskInfo] = field(repr=False)
     documentation: bool = False   # a diagram to view; starts no cases (``spec`` is an empty process)
+    notices: list[ModelProblem] = field(default_factory=list, repr=False)   # deploys, but will not run as drawn
 
     def start_form(self) -> Form | None:
         key = self.bundle.get("start_form")
@@ -203,11 +204,12 @@ def compile_models(sources: list[SourceFile], evaluator, known_forms: dict[str, 
         versions.append(ProcessVersion(
             process_id, bundle_hash(bundle), process_parser.get_name() or process_id, bundle,
             spec, subprocess_specs, {**own_forms, **{k: forms[k] for k in used_forms}}, user_tasks,
+            notices=[n for n in prepared.notices if n.file in bundle["bpmn"]],
         ))
     if documentation:
         versions.extend(_documentation(top_level, file_of, sources))
     if problems:
-        raise ModelError(problems)
+        raise ModelError(problems, prepared.notices)
     if not versions and any(s.kind == "bpmn" for s in sources):
         raise ModelError(_not_executable(top_level, file_of, sources))
     return versions

@@ -131,19 +131,22 @@ class ModelProblem:
     file: str
     element_id: str
     message: str
+    severity: str = "error"   # "warning": the model deploys, but something will not run as drawn
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.element_id or '-'}: {self.message}"
+        note = "let op: " if self.severity == "warning" else ""
+        return f"{self.file}: {self.element_id or '-'}: {note}{self.message}"
 
 
 class ModelError(RegieError):
     """A model (BPMN, DMN or form) cannot be deployed; ``problems`` says where and why."""
 
-    def __init__(self, problems: list[ModelProblem]):
+    def __init__(self, problems: list[ModelProblem], notices: list[ModelProblem] | None = None):
         super().__init__(
             "Het model kan niet worden gebruikt:\n" + "\n".join(f"- {p}" for p in problems)
         )
         self.problems = problems
+        self.notices = notices or []   # warnings found on the way (severity "warning")
 
 
 class ExpressionError(RegieError):

@@ -187,16 +187,18 @@ class Engine:
 
     # --- models ---------------------------------------------------------------------------------
 
-    def validate(self, paths: Iterable[str | Path], documentation: bool = False) -> list[ModelProblem]:
+    def validate(self, paths: Iterable[str | Path], documentation: bool = False,
+                 warnings: bool = False) -> list[ModelProblem]:
         """Check model files without storing anything; returns the problems (empty when all is well).
 
         ``documentation``: processes that are not executable are fine (as documentation).
+        ``warnings``: also what deploys but will not run as drawn (severity "warning", after the problems).
         """
         try:
-            compile_models(read_sources(paths), self.evaluator, self._deployed_forms(), documentation)
+            versions = compile_models(read_sources(paths), self.evaluator, self._deployed_forms(), documentation)
         except ModelError as err:
-            return err.problems
-        return []
+            return err.problems + (err.notices if warnings else [])
+        return [n for v in versions for n in v.notices] if warnings else []
 
     def deploy(self, paths: Iterable[str | Path], actor: str = "system", documentation: bool = False) -> list[Deployed]:
         """Validate and store every executable process in ``paths`` as an immutable version.

@@ -441,6 +441,7 @@ class RegieParser(CamundaParser):
         self.prepared.originals.update(found.originals)
         self.prepared.forms.update(found.forms)
         self.prepared.synthetic.update(found.synthetic)
+        self.prepared.notices.extend(found.notices)
         super().add_bpmn_xml(bpmn, filename)
 
 

@@ -50,14 +50,15 @@ def deploy(paths, actor, as_json, documentation, note) -> None:
 @handle_errors
 def validate(paths, as_json, documentation) -> None:
     eng = engine_from_env()
-    problems = eng.validate(list(paths), documentation=documentation)
+    found = eng.validate(list(paths), documentation=documentation, warnings=True)
+    problems = [p for p in found if p.severity == "error"]
     if as_json:
-        echo_json([p.__dict__ for p in problems])
+        echo_json([p.__dict__ for p in found])
     else:
-        for p in problems:
+        for p in found:
             click.echo(str(p))
         if not problems:
-            click.echo("Geen problemen gevonden.")
+            click.echo("Geen problemen gevonden." if not found else "Geen problemen gevonden; lees de punten met 'let op'.")
     if problems:
         sys.exit(1)
 

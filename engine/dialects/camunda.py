@@ -51,6 +51,7 @@ from .feel import feel_name
 from .forms import form_from_camunda_form, form_from_form_data
 from .languages import FEEL_LANGUAGE, SCRIPT_LANGUAGES, XPATH_LANGUAGE, to_expression
 from .parser import Refusal
+from .services import Services
 from .structure import Structure
 from .zeebe import Dialects
 
@@ -62,7 +63,7 @@ def prepare(root, filename: str) -> Prepared:
     return _Preparer(root, filename).run()
 
 
-class _Preparer(Dialects, Structure):
+class _Preparer(Dialects, Services, Structure):
     def __init__(self, root, filename: str):
         super().__init__(root, filename)
         language = root.get("expressionLanguage", "") if etree.QName(root).localname == "definitions" else ""
@@ -81,6 +82,8 @@ class _Preparer(Dialects, Structure):
             for element in list(process.iter()):
                 if isinstance(element.tag, str):
                     self.dialect(element)
+            self.automated_steps(process)
+            self.listeners(process)
             self.outside_work(process)
             self.performers(process)
             self.script_formats(process)

@@ -20,6 +20,7 @@ class Prepared:
     originals: dict[str, str] = field(default_factory=dict)   # translated expression -> model text
     forms: dict[str, Form] = field(default_factory=dict)      # element id -> generated form
     synthetic: dict[str, str] = field(default_factory=dict)   # added element id -> its model element
+    notices: list[ModelProblem] = field(default_factory=list)  # what will not run as drawn; deploy goes on
 
 
 class Document:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable
 
 from engine.errors import UnsafeExpression
 from engine.expressions.check import _compile, _parse_size
@@ -15,7 +16,7 @@ from engine.expressions.messages import EMPTY, Refusal, _shown
 
 from .parser import TokenParser, tokenize
 
-__all__ = ["juel_to_expression"]
+__all__ = ["juel_to_expression", "juel_to_script"]
 
 _JUEL_TOKEN = re.compile(
     r"""(?:
@@ -45,6 +46,32 @@ _JUEL_BINARY = [  # (level, JUEL spellings -> Python operator), loosest first
 def _wrap(part: tuple[str, int], level: int) -> str:
     source, own = part
     return source if own >= level else f"({source})"
+
+
+def _shift(unit: str, sign: str) -> Callable[[tuple[str, int], list[tuple[str, int]]], tuple[str, int]]:
+    """``plusWeeks(n)`` and friends: Joda-Time date arithmetic as Regie's ``timedelta``/``add_months``."""
+    def build(base: tuple[str, int], args: list[tuple[str, int]]) -> tuple[str, int]:
+        amount = _wrap(args[0], _NEGATIVE)
+        if unit in ("months", "years"):
+            count = amount if unit == "months" else f"12 * {amount}"
+            return f"add_months({base[0]}, {sign}{count})", _ATOM
+        return f"{_wrap(base, _SUM)} {'+' if sign == '' else '-'} timedelta({unit}={args[0][0]})", _SUM
+    return build
+
+
+_JUEL_CLOCK = frozenset({"dateTime", "now"})
+# Java method -> (argument count, translation of (receiver, arguments)).
+_JUEL_METHODS: dict[str, tuple[int, Callable[[tuple[str, int], list[tuple[str, int]]], tuple[str, int]]]] = {
+    "equals": (1, lambda b, a: (f"{_wrap(b, _SUM)} == {_wrap(a[0], _SUM)}", _COMPARE)),
+    "toDate": (0, lambda b, a: b),
+    "size": (0, lambda b, a: (f"len({b[0]})", _ATOM)),
+    "length": (0, lambda b, a: (f"len({b[0]})", _ATOM)),
+    "isEmpty": (0, lambda b, a: (f"len({b[0]}) == 0", _COMPARE)),
+    "contains": (1, lambda b, a: (f"{_wrap(a[0], _SUM)} in {_wrap(b, _SUM)}", _COMPARE)),
+    **{f"{verb}{unit.capitalize()}": (1, _shift(unit, sign))
+       for verb, sign in (("plus", ""), ("minus", "-"))
+       for unit in ("days", "weeks", "hours", "minutes", "months", "years")},
+}
 
 
 def _juel_string(token: str) -> str:
@@ -110,6 +137,10 @@ class _JuelParser(TokenParser):
             return _JUEL_LITERALS[text], _ATOM
         elif kind == "name" and text == "execution":
             result = self.execution_variable(), _ATOM
+        elif kind == "name" and text in _JUEL_CLOCK and self.peek() == ("op", "("):
+            self.position += 1
+            self.expect(")")
+            result = "now()", _ATOM
         elif kind == "name" and text not in _JUEL_RESERVED:
             if keyword.iskeyword(text):
                 raise Refusal(f"de naam '{text}' kan niet: het is een gereserveerd woord.")
@@ -130,8 +161,8 @@ class _JuelParser(TokenParser):
                     raise Refusal("na '.' hoort de naam van een veld.")
                 self.position += 1
                 if self.peek() == ("op", "("):
-                    raise Refusal(f"'.{name}(...)' roept een methode aan; dat kan niet. Gebruik "
-                                   "alleen de naam van het gegeven.")
+                    base = self.method(base, name)
+                    continue
                 plain = name.isidentifier() and not keyword.iskeyword(name)
                 base = (f"{base[0]}.{name}" if plain else f"{base[0]}[{name!r}]"), _ATOM
             elif self.take("[") is not None:
@@ -143,6 +174,23 @@ class _JuelParser(TokenParser):
                                "JUEL-expressie. Schrijf de expressie in de vorm van Regie.")
             else:
                 return base
+
+    def method(self, base: tuple[str, int], name: str) -> tuple[str, int]:
+        """The Java methods real models call that are plain data access or date arithmetic."""
+        translate = _JUEL_METHODS.get(name)
+        self.expect("(")
+        args = [] if translate is None or self.take(")") is not None else self.arguments()
+        if translate is None or len(args) != translate[0]:
+            raise Refusal(f"'.{name}(...)' roept een methode aan; dat kan niet. Gebruik alleen de naam van "
+                          "het gegeven.")
+        return translate[1](base, args)
+
+    def arguments(self) -> list[tuple[str, int]]:
+        found = [self.ternary()]
+        while self.take(",") is not None:
+            found.append(self.ternary())
+        self.expect(")")
+        return found
 
     def execution_variable(self) -> str:
         """``execution.getVariable('x')`` is just the case field ``x``."""
@@ -208,3 +256,36 @@ def juel_to_expression(text: str) -> str:
     except Refusal as exc:
         raise UnsafeExpression(_shown(text), exc.reason) from None
     return result
+
+
+_SET_VARIABLE = re.compile(r"^\s*execution\s*\.\s*setVariable\s*\(")
+
+
+def juel_to_script(text: str) -> str:
+    """A JUEL expression that is run for its effect (a service task's or listener's ``camunda:expression``)
+    as a Regie script: ``${execution.setVariable('x', a + 1)}`` -> ``x = a + 1``; any other expression is
+    evaluated for nothing (``${true}``). Raises ``UnsafeExpression`` like ``juel_to_expression``."""
+    parts = [part for part in _juel_parts(text) if part[0] or part[1].strip()] if "{" in text else []
+    if len(parts) != 1 or not parts[0][0]:
+        return juel_to_expression(text)
+    content = parts[0][1]
+    if not _SET_VARIABLE.match(content):
+        return juel_to_expression(text)
+    try:
+        parser = _JuelParser(content)
+        parser.position = 4   # after: execution . setVariable (
+        kind, name = parser.peek()
+        parser.position += 1
+        name = re.sub(r"\\(.)", r"\1", name[1:-1]) if kind == "string" else ""
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+            raise Refusal("execution.setVariable('naam', waarde) heeft een naam van letters, cijfers en _ nodig.")
+        parser.expect(",")
+        value = parser.ternary()
+        parser.expect(")")
+        if parser.position < len(parser.tokens):
+            raise parser.unexpected(parser.tokens[parser.position][1])
+        script = f"{name} = {value[0]}"
+        _compile(script, "exec")
+    except Refusal as exc:
+        raise UnsafeExpression(_shown(text), exc.reason) from None
+    return script

@@ -125,3 +125,99 @@ def test_a_process_that_calls_itself_stops_at_a_bound_when_it_gets_past_validati
     with pytest.raises(IncidentError) as refused:
         sqlite_engine.start("p", {})
     assert "meer dan 20 processen in elkaar" in refused.value.reason
+
+
+# --- never silently manual --------------------------------------------------------------------------
+
+SERVICES = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="leeg"/>'
+            '<bpmn:serviceTask id="leeg" camunda:expression="${true}"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="leeg" targetRef="zet"/>'
+            '<bpmn:serviceTask id="zet" camunda:expression="${execution.setVariable(\'hoog\', bedrag &gt; 1000)}"/>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="zet" targetRef="reken"/>'
+            '<bpmn:serviceTask id="reken" camunda:expression="${bedrag * 2}" camunda:resultVariable="dubbel"/>'
+            '<bpmn:sequenceFlow id="f4" sourceRef="reken" targetRef="java"/>'
+            '<bpmn:serviceTask id="java" camunda:class="nl.gemeente.MailDelegate"/>'
+            '<bpmn:sequenceFlow id="f5" sourceRef="java" targetRef="bean"/>'
+            '<bpmn:serviceTask id="bean" camunda:expression="${mailService.send(execution)}"/>'
+            '<bpmn:sequenceFlow id="f6" sourceRef="bean" targetRef="e"/><bpmn:endEvent id="e"/>')
+
+
+def test_service_task_expressions_run_by_themselves_and_the_rest_is_said_out_loud(sqlite_engine, tmp_path):
+    path = model(tmp_path, SERVICES)
+    assert sqlite_engine.validate([path]) == []   # nothing blocks the deploy ...
+    notices = sqlite_engine.validate([path], warnings=True)   # ... and nothing is silent
+    assert [(n.element_id, n.severity) for n in notices] == [("java", "warning"), ("bean", "warning")]
+    assert "De Java-code 'nl.gemeente.MailDelegate' (camunda:class) kan Regie niet uitvoeren" in notices[0].message
+    assert notices[1].message.startswith("'${mailService.send(execution)}': '.send(...)' roept een methode aan")
+    assert "een taak voor een persoon in de werkvoorraad" in notices[1].message
+    sqlite_engine.deploy([path])
+    case_id = sqlite_engine.start("p", {"bedrag": 1500})
+    assert [t.name for t in sqlite_engine.tasks(case_id=case_id)] == ["java"]   # ${true}, setVariable, result ran
+    assert (sqlite_engine.state(case_id).data["hoog"], sqlite_engine.state(case_id).data["dubbel"]) == (True, 3000)
+    case_id = run_through(sqlite_engine, "p", {"bedrag": 1})
+    assert sqlite_engine.state(case_id).status == "completed"
+
+
+def test_regie_validate_prints_the_notices_and_succeeds(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+    monkeypatch.setenv("REGIE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    result = CliRunner().invoke(main, ["validate", str(model(tmp_path, SERVICES))])
+    assert result.exit_code == 0
+    assert "model.bpmn: java: let op: De Java-code 'nl.gemeente.MailDelegate'" in result.output
+
+
+LISTENERS = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1"/>'
+             '<bpmn:userTask id="t1" camunda:candidateGroups="casemanager"><bpmn:extensionElements>'
+             '<camunda:executionListener event="end" expression="${execution.setVariable(\'route\', '
+             'bedrag &gt; 100 ? \'lang\' : \'kort\')}"/>'
+             '<camunda:taskListener event="create" expression="${execution.setVariable(\'gezien\', true)}"/>'
+             '<camunda:taskListener event="complete" class="nl.gemeente.AuditListener"/>'
+             '</bpmn:extensionElements></bpmn:userTask>'
+             '<bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="gw"/>'
+             '<bpmn:exclusiveGateway id="gw" default="kort"/>'
+             '<bpmn:sequenceFlow id="lang" sourceRef="gw" targetRef="t2"><bpmn:conditionExpression>'
+             "${route == 'lang'}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+             '<bpmn:sequenceFlow id="kort" sourceRef="gw" targetRef="e"/>'
+             + TASK.format(id="t2") + '<bpmn:endEvent id="e"/>')
+
+
+def test_listeners_that_set_data_run_and_others_are_reported(sqlite_engine, tmp_path):
+    path = model(tmp_path, LISTENERS)
+    [notice] = sqlite_engine.validate([path], warnings=True)
+    assert notice.element_id == "t1"
+    assert notice.message.startswith("De listener (camunda:taskListener, event 'complete') met Java-code")
+    sqlite_engine.deploy([path])
+    case_id = sqlite_engine.start("p", {"bedrag": 500})
+    [task] = sqlite_engine.tasks(case_id=case_id)
+    assert sqlite_engine.state(case_id).data["gezien"] is True   # the create listener ran before the task
+    sqlite_engine.complete(task.id, {})
+    assert [t.name for t in sqlite_engine.tasks(case_id=case_id)] == ["t2"]   # the end listener set the route
+    assert sqlite_engine.state(case_id).data["route"] == "lang"
+
+
+# --- JUEL idioms --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("${status.equals('nieuw')}", "status == 'nieuw'"),
+    ("${!empty opmerking}", "not not opmerking"),
+    ("${dateTime().plusWeeks(1).toDate()}", "now() + timedelta(weeks=1)"),
+    ("${now().minusDays(termijn + 1)}", "now() - timedelta(days=termijn + 1)"),
+    ("${dateTime().plusMonths(3)}", "add_months(now(), 3)"),
+    ("${execution.getVariable('bedrag') > 10}", "bedrag > 10"),
+    ("${kinderen.size() > 2}", "len(kinderen) > 2"),
+])
+def test_juel_idioms_become_regie(text, expected):
+    from engine.dialects import juel_to_expression
+    assert juel_to_expression(text) == expected
+
+
+def test_a_due_date_in_joda_style_is_a_week_from_now(sqlite_engine, tmp_path, clock):
+    sqlite_engine.deploy([model(tmp_path, '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" '
+                                          'targetRef="t1"/><bpmn:userTask id="t1" camunda:candidateGroups="casemanager" '
+                                          'camunda:dueDate="${dateTime().plusWeeks(1).toDate()}"/>')])
+    case_id = sqlite_engine.start("p", {})
+    [task] = sqlite_engine.tasks(case_id=case_id)
+    assert task.due == clock.now() + __import__("datetime").timedelta(weeks=1)
