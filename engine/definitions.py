@@ -259,7 +259,8 @@ def _unprovided_names(specs, where, forms, evaluator) -> list[ModelProblem]:
                     continue
                 provided |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             if isinstance(ts, BusinessRuleTask):
-                provided |= {o.name for o in ts.dmnEngine.decision_table.outputs if o.name}
+                for engine in [ts.dmnEngine, *(e for _ref, e, _a in getattr(ts, "required", ()))]:
+                    provided |= {o.name for o in engine.decision_table.outputs if o.name}
                 provided.add(getattr(ts, "result_variable", None) or "")
             for attr in ("input_item", "output_item", "data_output"):
                 item = getattr(ts, attr, None)
@@ -453,7 +454,8 @@ def _files_for(sources: list[SourceFile], kind: str, names: set[str]) -> list[tu
 
 
 def _dmn_refs(specs) -> set[str]:
-    return {ts.decision_ref for s in specs for ts in s.task_specs.values() if isinstance(ts, BusinessRuleTask)}
+    tasks = [ts for s in specs for ts in s.task_specs.values() if isinstance(ts, BusinessRuleTask)]
+    return {ts.decision_ref for ts in tasks} | {ref for ts in tasks for ref, *_ in getattr(ts, "required", ())}
 
 
 def _start_form(spec) -> str | None:
@@ -508,23 +510,24 @@ def _check_expressions(specs, where, evaluator, prepared) -> list[ModelProblem]:
     """Every expression checked by the evaluator; a problem names the model's element and its text."""
     problems = []
     for spec in specs:
-        for element_id, kind, text in _expressions(spec):
+        for element_id, kind, text, *written in _expressions(spec):
+            shown = prepared.originals.get(written[0] if written else text, written[0] if written else text)
             reason = _timer_reason(text) if kind == "timer" else None
             if reason:
                 problems.append(ModelProblem(where[spec.name], _origin(element_id, prepared.synthetic),
-                                             f"'{prepared.originals.get(text, text)}': {reason}"))
+                                             f"'{shown}': {reason}"))
                 continue
             try:
                 evaluator.check_script(text) if kind == "script" else evaluator.check(text)
             except ExpressionError as err:
-                shown = prepared.originals.get(text, text)
                 problems.append(ModelProblem(where[spec.name], _origin(element_id, prepared.synthetic),
                                              f"'{shown}': {err.reason}"))
     return problems
 
 
-def _expressions(spec) -> Iterator[tuple[str, str, str]]:
-    """Every expression and script in a process spec, as (element id, kind, text)."""
+def _expressions(spec) -> Iterator[tuple[str, ...]]:
+    """Every expression and script in a process spec, as (element id, kind, text), and for a decision
+    table's input cell also the cell as written (the text is what the DMN engine will evaluate)."""
     for ts in spec.task_specs.values():
         element = getattr(ts, "bpmn_id", None) or ts.name
         for condition, _target in getattr(ts, "cond_task_specs", ()):
@@ -545,9 +548,11 @@ def _expressions(spec) -> Iterator[tuple[str, str, str]]:
                 yield element, attr.split("_")[0], value
         if isinstance(ts, BusinessRuleTask):
             yield from _dmn_expressions(element, ts.dmnEngine.decision_table)
+            for decision, engine, _aggregation in getattr(ts, "required", ()):
+                yield from _dmn_expressions(f"{element}/{decision}", engine.decision_table)
 
 
-def _dmn_expressions(element: str, table) -> Iterator[tuple[str, str, str]]:
+def _dmn_expressions(element: str, table) -> Iterator[tuple[str, ...]]:
     for column in table.inputs:
         if column.expression:
             yield f"{element}/{column.id}", "dmn", column.expression
@@ -555,7 +560,7 @@ def _dmn_expressions(element: str, table) -> Iterator[tuple[str, str, str]]:
         for entry in rule.inputEntries:
             for lhs in entry.lhs:
                 if lhs and lhs.strip() not in ("-", ""):
-                    yield f"{element}/{rule.id}", "dmn", _dmn_cell(entry.input.expression or "x", lhs)
+                    yield f"{element}/{rule.id}", "dmn", _dmn_cell(entry.input.expression or "x", lhs), lhs
         for entry in rule.outputEntries:
             if entry.text:
                 yield f"{element}/{rule.id}", "dmn", entry.text

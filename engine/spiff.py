@@ -38,6 +38,7 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
 )
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -79,6 +80,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from .dialects import REGIE_NS, Prepared, prepare
+from .dialects.dmn import prepare_dmn
 from .errors import ExpressionError, RegieError
 from .expressions import Evaluator
 
@@ -278,19 +280,51 @@ class RegieBusinessRuleTask(BusinessRuleTask):
 
     result_variable: str | None = None
     result_mapping: str = "resultList"
+    aggregation: str | None = None   # COLLECT with SUM, COUNT, MIN or MAX
+    required: tuple = ()             # (decision id, DMNEngine, aggregation) decided first, outputs into the data
 
     def _run_hook(self, my_task):
-        if not self.result_variable:
-            return super()._run_hook(my_task)
         try:
+            for _decision, engine, aggregation in self.required:
+                my_task.data.update(_decided(engine, aggregation, my_task))
+            if not self.result_variable:
+                my_task.data.update(_decided(self.dmnEngine, self.aggregation, my_task))
+                return True
             outputs = [dict(rule.output_as_dict(my_task)) for rule in self.dmnEngine.decide(my_task)]
         except SpiffWorkflowException:
             raise
         except Exception as err:   # the DMN engine wraps nothing; our evaluator raises RegieErrors
             raise WorkflowTaskException(str(err), task=my_task, exception=err) from err
         collect = self.dmnEngine.decision_table.hit_policy == "COLLECT"
+        if self.aggregation:
+            outputs, collect = [_aggregated(outputs, self.aggregation)], False
         my_task.data[self.result_variable] = _DECISION_RESULTS[self.result_mapping](outputs, collect)
         return True
+
+
+_AGGREGATES: dict[str, Callable[[list[Any]], Any]] = {
+    "SUM": lambda values: sum(values), "COUNT": len,
+    "MIN": lambda values: min(values, default=None), "MAX": lambda values: max(values, default=None),
+}
+
+
+def _aggregated(outputs: list[dict[str, Any]], aggregation: str) -> dict[str, Any]:
+    """COLLECT with an aggregation: one value per output column over the matched rules."""
+    names = list(dict.fromkeys(k for output in outputs for k in output))
+    return {name: _AGGREGATES[aggregation]([o[name] for o in outputs if o.get(name) is not None]) for name in names}
+
+
+def _decided(engine, aggregation: str | None, my_task) -> dict[str, Any]:
+    """A decision's outputs as fields: the first matching rule's, per column a list for COLLECT, or the
+    aggregate (COUNT of nothing is 0)."""
+    if not aggregation:
+        return engine.result(my_task)
+    outputs = [dict(rule.output_as_dict(my_task)) for rule in engine.decide(my_task)]
+    found = _aggregated(outputs, aggregation)
+    for column in engine.decision_table.outputs:
+        if column.name and column.name not in found:
+            found[column.name] = 0 if aggregation in ("SUM", "COUNT") else None
+    return found
 
 
 def _single(output: dict[str, Any]) -> Any:
@@ -318,6 +352,10 @@ class RegieBusinessRuleTaskParser(BusinessRuleTaskParser):
             dmnEngine=self.process_parser.parser.get_engine(self.get_decision_ref(self.node), self.node),
         )
         task.decision_ref = self.get_decision_ref(self.node)
+        parser = self.process_parser.parser
+        task.aggregation = parser.aggregations.get(task.decision_ref)
+        task.required = tuple((ref, parser.get_engine(ref, self.node), parser.aggregations.get(ref))
+                              for ref in parser.requirements(task.decision_ref, self.node))
         regie = "{" + REGIE_NS + "}"
         task.result_variable = self.node.get(regie + "resultVariable")
         mapping = self.node.get(regie + "resultMapping") or "resultList"
@@ -427,6 +465,33 @@ class RegieParser(CamundaParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.prepared = Prepared()
+        self.aggregations: dict[str, str] = {}
+        self.required: dict[str, list[str]] = {}
+
+    def add_dmn_xml(self, node, filename=None):
+        found = prepare_dmn(node)
+        self.prepared.originals.update(found.originals)
+        self.aggregations.update(found.aggregations)
+        self.required.update(found.required)
+        for document in found.documents:
+            super().add_dmn_xml(document, filename=filename)
+
+    def requirements(self, decision_ref: str, node) -> list[str]:
+        """The decisions ``decision_ref`` needs, deepest first, each once; a circle is refused."""
+        ordered: list[str] = []
+
+        def visit(ref: str, path: tuple[str, ...]) -> None:
+            for required in self.required.get(ref, ()):
+                if required in path:
+                    raise ValidationException(
+                        f"De beslissingen {' → '.join([*path, required])} hebben elkaar nodig; zo komt er nooit een "
+                        "uitkomst. Haal een van de vereisten weg.", node=node, file_name="")
+                visit(required, (*path, required))
+                if required not in ordered:
+                    ordered.append(required)
+
+        visit(decision_ref, (decision_ref,))
+        return ordered
 
     def get_spec(self, process_id, required=True):
         spec = super().get_spec(process_id, required)

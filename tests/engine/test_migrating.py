@@ -221,3 +221,63 @@ def test_a_due_date_in_joda_style_is_a_week_from_now(sqlite_engine, tmp_path, cl
     case_id = sqlite_engine.start("p", {})
     [task] = sqlite_engine.tasks(case_id=case_id)
     assert task.due == clock.now() + __import__("datetime").timedelta(weeks=1)
+
+
+# --- DMN ----------------------------------------------------------------------------------------------
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="toeslag" name="Toeslag" namespace="https://regie.dev/tests">
+  <decision id="leeftijdsgroep" name="Leeftijdsgroep">
+    <decisionTable id="t_groep">
+      <input id="i_leeftijd"><inputExpression id="e_leeftijd" typeRef="integer"><text>leeftijd</text></inputExpression></input>
+      <output id="o_groep" name="groep" typeRef="string"/>
+      <rule id="jong"><inputEntry id="c1"><text>[0..18[</text></inputEntry><outputEntry id="u1"><text>"jong"</text></outputEntry></rule>
+      <rule id="midden"><inputEntry id="c2"><text>[18..67]</text></inputEntry><outputEntry id="u2"><text>"volwassen"</text></outputEntry></rule>
+      <rule id="oud"><inputEntry id="c3"><text>&gt; 67</text></inputEntry><outputEntry id="u3"><text>"oud"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+  <decision id="bedrag" name="Bedrag">
+    <informationRequirement id="ir"><requiredDecision href="#leeftijdsgroep"/></informationRequirement>
+    <decisionTable id="t_bedrag" hitPolicy="COLLECT" aggregation="SUM">
+      <input id="i_groep"><inputExpression id="e_groep" typeRef="string"><text>groep</text></inputExpression></input>
+      <input id="i_kind"><inputExpression id="e_kind" typeRef="integer"><text>kinderen</text></inputExpression></input>
+      <output id="o_bedrag" name="bedrag" typeRef="integer"/>
+      <rule id="basis"><inputEntry id="c4"><text>"jong","volwassen"</text></inputEntry><inputEntry id="c5"><text>-</text></inputEntry><outputEntry id="u4"><text>100</text></outputEntry></rule>
+      <rule id="kind"><inputEntry id="c6"><text>-</text></inputEntry><inputEntry id="c7"><text>]0..10]</text></inputEntry><outputEntry id="u5"><text>50</text></outputEntry></rule>
+      <rule id="oudere"><inputEntry id="c8"><text>not("jong","volwassen")</text></inputEntry><inputEntry id="c9"><text>-</text></inputEntry><outputEntry id="u6"><text>75</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def decision_model(tmp_path, decision: str, dmn: str = DMN) -> list[Path]:
+    (tmp_path / "toeslag.dmn").write_text(dmn, encoding="utf-8")
+    return [model(tmp_path, '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="beslis"/>'
+                            f'<bpmn:businessRuleTask id="beslis" camunda:decisionRef="{decision}"/>'
+                            '<bpmn:sequenceFlow id="f2" sourceRef="beslis" targetRef="t1"/>' + TASK.format(id="t1")),
+            tmp_path / "toeslag.dmn"]
+
+
+@pytest.mark.parametrize("leeftijd, kinderen, groep, bedrag", [
+    (12, 0, "jong", 100), (40, 2, "volwassen", 150), (70, 1, "oud", 125), (18, 0, "volwassen", 100),
+])
+def test_a_decision_uses_another_decisions_output_with_ranges_and_a_sum(sqlite_engine, tmp_path, leeftijd,
+                                                                        kinderen, groep, bedrag):
+    sqlite_engine.deploy(decision_model(tmp_path, "bedrag"))
+    case_id = sqlite_engine.start("p", {"leeftijd": leeftijd, "kinderen": kinderen})
+    data = sqlite_engine.state(case_id).data
+    assert (data["groep"], data["bedrag"]) == (groep, bedrag)
+
+
+def test_every_decision_of_a_file_can_be_called(sqlite_engine, tmp_path):
+    sqlite_engine.deploy(decision_model(tmp_path, "leeftijdsgroep"))
+    case_id = sqlite_engine.start("p", {"leeftijd": 5})
+    assert sqlite_engine.state(case_id).data["groep"] == "jong"
+
+
+def test_a_refused_cell_shows_the_users_own_text(sqlite_engine, tmp_path):
+    files = decision_model(tmp_path, "leeftijdsgroep", DMN.replace("[0..18[", "[0..__import__('os')["))
+    problems = sqlite_engine.validate(files)
+    assert problems and problems[0].element_id == "beslis/jong"
+    assert problems[0].message.startswith("'[0..__import__('os')[': ")
