@@ -425,6 +425,9 @@ _PARSER_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p, re.IGNORECASE |
     (r"When looking for a task spec, we found two items",
      "Een pijl wijst naar een element dat niet bestaat of waarvan het id twee keer voorkomt."),
     (r"Could not find messageRef|Message identifier is missing", "Een bericht-gebeurtenis noemt geen bericht (messageRef)."),
+    (r"Expected 1 result\. Received 0 results",
+     "Een element verwijst naar iets dat niet in het model staat (bijvoorbeeld een messageRef zonder "
+     "bpmn:message). Controleer de verwijzingen van dit element."),
     (r"A SubWorkflow Must contain an End event", "Dit subproces heeft geen eindgebeurtenis. Teken er een."),
     (r"Unknown Time Specification",
      "Deze timer kan Regie niet lezen. Schrijf een ISO-8601-waarde, zoals P3D (drie dagen), R/P1W (elke week) "
@@ -539,6 +542,8 @@ def _expressions(spec) -> Iterator[tuple[str, ...]]:
         if getattr(ts, "condition", None) and isinstance(ts.condition, str):
             yield element, "condition", ts.condition
         event = getattr(ts, "event_definition", None)
+        if not isinstance(event, TimerEventDefinition) and isinstance(getattr(event, "expression", None), str):
+            yield element, "condition", event.expression   # a conditional event, or a thrown message's payload
         timers = (event, getattr(ts, "timer_definition", None))
         for event in (t for t in timers if isinstance(t, TimerEventDefinition) and not _is_iso_literal(t.expression)):
             yield element, "timer", event.expression

@@ -44,10 +44,10 @@ DOCUMENTATION_ONLY = frozenset(_b(t) for t in (
 EVENT_DATA = frozenset(_b(t) for t in ("dataInput", "dataOutput", "inputSet", "outputSet"))
 EXPRESSION_TAGS = frozenset(_b(t) for t in (
     "conditionExpression", "timeDate", "timeDuration", "timeCycle", "loopCardinality",
-    "completionCondition", "loopCondition",
+    "completionCondition", "loopCondition", "condition",
 ))
 # In a FEEL (or XPath) document these are FEEL (XPath); timers stay ISO-8601 text unless '= ...'.
 FEEL_BY_DEFAULT = frozenset(_b(t) for t in (
-    "conditionExpression", "loopCardinality", "completionCondition", "loopCondition",
+    "conditionExpression", "loopCardinality", "completionCondition", "loopCondition", "condition",
 ))
 START_TRIGGERS = frozenset(_b(t) for t in ("messageEventDefinition", "signalEventDefinition"))

@@ -29,6 +29,11 @@ def slug(text: str) -> str:
     return value or "x"
 
 
+def field_name(key: str) -> str:
+    """The case field a Camunda form field id stands for: ``jaar-omzet`` and ``jaar.omzet`` are ``jaar_omzet``."""
+    return re.sub(r"[-.]", "_", key.strip())
+
+
 def form_from_form_data(element, title: str) -> tuple[Form | None, list[str]]:
     """A Regie form from ``camunda:formData`` (None when there is none); also what was refused."""
     fields, refused = [], []
@@ -37,8 +42,9 @@ def form_from_form_data(element, title: str) -> tuple[Form | None, list[str]]:
         constraints = {c.get("name"): c.get("config") for c in item.iterfind(f"{_c('validation')}/{_c('constraint')}")}
         if "readonly" in constraints:
             continue   # shown to the person, never submitted
+        name = field_name(name)
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
-            refused.append(f"het veld '{name}' heeft geen bruikbare naam (letters, cijfers en _).")
+            refused.append(f"het veld '{item.get('id', '')}' heeft geen bruikbare naam (letters, cijfers en _).")
             continue
         if kind not in FORM_DATA_TYPES:
             refused.append(f"het veld '{name}' heeft type '{kind}'; Regie kent: {', '.join(sorted(FORM_DATA_TYPES))}.")

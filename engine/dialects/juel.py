@@ -14,6 +14,7 @@ from engine.errors import UnsafeExpression
 from engine.expressions.check import _compile, _parse_size
 from engine.expressions.messages import EMPTY, Refusal, _shown
 
+from .forms import field_name
 from .parser import TokenParser, tokenize
 
 __all__ = ["juel_to_expression", "juel_to_script"]
@@ -199,7 +200,7 @@ class _JuelParser(TokenParser):
             raise Refusal(usage)
         kind, text = self.peek()
         self.position += 1
-        name = re.sub(r"\\(.)", r"\1", text[1:-1]) if kind == "string" else ""
+        name = field_name(re.sub(r"\\(.)", r"\1", text[1:-1])) if kind == "string" else ""
         if not name.isidentifier() or keyword.iskeyword(name) or self.take(")") is None:
             raise Refusal(usage)
         return name
@@ -276,7 +277,7 @@ def juel_to_script(text: str) -> str:
         parser.position = 4   # after: execution . setVariable (
         kind, name = parser.peek()
         parser.position += 1
-        name = re.sub(r"\\(.)", r"\1", name[1:-1]) if kind == "string" else ""
+        name = field_name(re.sub(r"\\(.)", r"\1", name[1:-1])) if kind == "string" else ""
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
             raise Refusal("execution.setVariable('naam', waarde) heeft een naam van letters, cijfers en _ nodig.")
         parser.expect(",")

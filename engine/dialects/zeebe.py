@@ -47,9 +47,24 @@ class Dialects(Document):
             if "${" in value or "#{" in value:
                 self.problem(element.get("id", ""), f"camunda:{attribute} '{value}' rekent de groep uit. "
                              "Regie verdeelt taken over vaste rollen: noem de rol(len), gescheiden door komma's.")
+        if element.tag == _b("messageEventDefinition") and "{" in (element.get(_c("expression")) or ""):
+            self.payload(element)
         if element.get(_c("resultVariable")) and element.tag == _b("businessRuleTask"):
             element.set(_r("resultVariable"), element.get(_c("resultVariable")))
             element.set(_r("resultMapping"), element.get(_c("mapDecisionResult"), "resultList"))
+
+    def payload(self, definition) -> None:
+        """A thrown message's payload (``camunda:expression``) in Regie's language, where it is evaluated."""
+        value = definition.get(_c("expression"))
+        event = definition.getparent()
+        try:
+            translated = to_expression(value)
+        except UnsafeExpression as err:
+            self.problem(event.get("id", "") if event is not None else "", f"'{value}': {err.reason}")
+            definition.set(_c("expression"), "None")
+            return
+        self.result.originals[translated] = value
+        definition.set(_c("expression"), translated)
 
     def set_expression(self, element, attribute: str, value: str, literal: bool = False) -> None:
         """Put a translated expression in ``regie:<attribute>``; literals become Regie text."""

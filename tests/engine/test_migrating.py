@@ -16,10 +16,10 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def model(tmp_path: Path, body: str, process_id: str = "p", name: str = "model.bpmn") -> Path:
-    """A file with one executable process whose elements are ``body``."""
+def model(tmp_path: Path, body: str, process_id: str = "p", name: str = "model.bpmn", before: str = "") -> Path:
+    """A file with one executable process whose elements are ``body`` (``before``: root elements before it)."""
     path = tmp_path / name
-    path.write_text(f'{HEAD}<bpmn:process id="{process_id}" isExecutable="true">{body}</bpmn:process>'
+    path.write_text(f'{HEAD}{before}<bpmn:process id="{process_id}" isExecutable="true">{body}</bpmn:process>'
                     "</bpmn:definitions>", encoding="utf-8")
     return path
 
@@ -281,3 +281,50 @@ def test_a_refused_cell_shows_the_users_own_text(sqlite_engine, tmp_path):
     problems = sqlite_engine.validate(files)
     assert problems and problems[0].element_id == "beslis/jong"
     assert problems[0].message.startswith("'[0..__import__('os')[': ")
+
+
+# --- smaller ------------------------------------------------------------------------------------------
+
+
+def test_a_form_field_id_with_a_dash_is_a_field_with_an_underscore(sqlite_engine, tmp_path):
+    sqlite_engine.deploy([model(tmp_path, (
+        '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1"/>'
+        '<bpmn:userTask id="t1" camunda:candidateGroups="casemanager"><bpmn:extensionElements><camunda:formData>'
+        '<camunda:formField id="jaar-omzet" label="Jaaromzet" type="long"/></camunda:formData></bpmn:extensionElements>'
+        '</bpmn:userTask><bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="gw"/>'
+        '<bpmn:exclusiveGateway id="gw" default="laag"/>'
+        '<bpmn:sequenceFlow id="hoog" sourceRef="gw" targetRef="t2"><bpmn:conditionExpression>'
+        "${execution.getVariable('jaar-omzet') &gt; 1000}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        '<bpmn:sequenceFlow id="laag" sourceRef="gw" targetRef="e"/>' + TASK.format(id="t2") + '<bpmn:endEvent id="e"/>'))])
+    case_id = sqlite_engine.start("p", {})
+    [task] = sqlite_engine.tasks(case_id=case_id)
+    assert [f.name for f in sqlite_engine.form(task.id).fields] == ["jaar_omzet"]
+    sqlite_engine.complete(task.id, {"jaar_omzet": 5000})
+    assert [t.name for t in sqlite_engine.tasks(case_id=case_id)] == ["t2"]
+
+
+CONDITIONAL = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wacht"/>'
+               '<bpmn:intermediateCatchEvent id="wacht"><bpmn:conditionalEventDefinition><bpmn:condition>'
+               '{condition}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>'
+               '<bpmn:sequenceFlow id="f2" sourceRef="wacht" targetRef="t1"/>' + TASK.format(id="t1"))
+
+
+def test_juel_in_a_conditional_event_runs_and_a_method_call_is_refused_at_validation(sqlite_engine, tmp_path):
+    sqlite_engine.deploy([model(tmp_path, CONDITIONAL.format(condition="${bedrag &gt; 10}"))])
+    case_id = sqlite_engine.start("p", {"bedrag": 20})
+    assert [t.name for t in sqlite_engine.tasks(case_id=case_id)] == ["t1"]
+    [problem] = sqlite_engine.validate([model(tmp_path, CONDITIONAL.format(condition="${x.getClass()}"))])
+    assert problem.element_id == "wacht" and "'.getClass(...)' roept een methode aan" in problem.message
+
+
+def test_juel_in_a_thrown_messages_payload_is_translated_or_refused(sqlite_engine, tmp_path):
+    throw = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="stuur"/>'
+             '<bpmn:intermediateThrowEvent id="stuur"><bpmn:messageEventDefinition messageRef="m" '
+             'camunda:expression="{payload}"/></bpmn:intermediateThrowEvent>'
+             '<bpmn:sequenceFlow id="f2" sourceRef="stuur" targetRef="t1"/>' + TASK.format(id="t1"))
+    message = '<bpmn:message id="m" name="brief"/>'
+    assert sqlite_engine.validate([model(tmp_path, throw.format(payload="${bedrag * 2}"), before=message)]) == []
+    [problem] = sqlite_engine.validate([model(tmp_path, throw.format(payload="${bean.run()}"), before=message)])
+    assert problem.element_id == "stuur" and problem.message.startswith("'${bean.run()}': ")
+    [problem] = sqlite_engine.validate([model(tmp_path, throw.format(payload="${bedrag}"))])
+    assert problem.message.startswith("Een element verwijst naar iets dat niet in het model staat")
