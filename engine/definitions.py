@@ -97,6 +97,15 @@ class ProcessVersion:
     documentation: bool = False   # a diagram to view; starts no cases (``spec`` is an empty process)
     notices: list[ModelProblem] = field(default_factory=list, repr=False)   # deploys, but will not run as drawn
 
+    @property
+    def initiator(self) -> str | None:
+        """The case field that holds who started the case (``camunda:initiator``), or None."""
+        for start in self.spec.start.outputs if self.spec.start else ():
+            name = (getattr(start, "initiator", None) or "").strip()
+            if name.isidentifier() and not name.startswith("_"):
+                return name
+        return None
+
     def start_form(self) -> Form | None:
         key = self.bundle.get("start_form")
         return self.forms.get(key) if key else None

@@ -273,6 +273,8 @@ class Engine:
             form.validate(data, today=local_date(self.clock.now()))
         elif not isinstance(data, dict):
             raise InvalidData([FieldProblem("-", "Geef de startgegevens als velden met waarden.")])
+        if version.initiator:   # camunda:initiator: the field that names who started the case
+            data = {**data, version.initiator: actor}
         case_id = self.ids.new_id()
         now = self.clock.now()
         command = Event("case_started", {"process_id": process_id, "version_id": version.id, "data": data})

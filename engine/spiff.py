@@ -266,6 +266,7 @@ class RegieStartEventParser(CamundaStartEventParser):
         task = self._create_task(self.get_event_definition(triggers))
         self.spec.start.connect(task)
         task.form_key = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}formKey")
+        task.initiator = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}initiator")   # the starter's field
         if isinstance(task.event_definition, TimerEventDefinition) and parent is not None \
                 and parent.tag == full_tag("process"):
             # A process-level timer start: the scheduler starts the case when the timer is due

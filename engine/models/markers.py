@@ -42,7 +42,7 @@ class Marker:
     element: str          # the element id to mark ('' for the whole file)
     message: str          # Dutch: what is wrong and what to do
     severity: str         # error (blocks deploy) or warning
-    kind: str             # parse, unsafe, unsupported, expression, form, unfilled, role, unreachable, no_default, model
+    kind: str             # parse, unsafe, unsupported, expression, form, unfilled, role, unreachable, no_default, model, manual
     line: int | None = None
 
     def to_dict(self) -> dict:
@@ -53,11 +53,14 @@ def check(sources: list[SourceFile], evaluator, forms: dict[str, Form] | None = 
     """Markers for ``sources`` (BPMN, DMN, and forms given as files or already loaded in ``forms``)."""
     flows = _Flows(sources)
     try:
-        compile_models(sources, evaluator, forms or {})
+        versions = compile_models(sources, evaluator, forms or {})
         problems: list[ModelProblem] = []
+        notices = [n for v in versions for n in v.notices]
     except ModelError as err:
-        problems = err.problems
+        problems, notices = err.problems, err.notices
     markers = [m for p in problems for m in _markers(p, flows)]
+    # What deploys but will not run as drawn (Java code, listeners, job workers): engine.dialects.services
+    markers += [Marker(n.file, n.element_id, n.message, "warning", "manual") for n in notices]
     markers += flows.warnings()
     return _unique(markers)
 

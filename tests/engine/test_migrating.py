@@ -328,3 +328,21 @@ def test_juel_in_a_thrown_messages_payload_is_translated_or_refused(sqlite_engin
     assert problem.element_id == "stuur" and problem.message.startswith("'${bean.run()}': ")
     [problem] = sqlite_engine.validate([model(tmp_path, throw.format(payload="${bedrag}"))])
     assert problem.message.startswith("Een element verwijst naar iets dat niet in het model staat")
+
+
+def test_the_modeler_marks_a_java_service_task_as_a_warning(tmp_path):
+    from engine.definitions import SourceFile
+    from engine.expressions import Evaluator
+    from engine.models.markers import check
+    found = check([SourceFile("model.bpmn", "bpmn", model(tmp_path, SERVICES).read_text())], Evaluator())
+    assert [(m.element, m.severity, m.kind) for m in found if m.kind == "manual"] == [
+        ("bean", "warning", "manual"), ("java", "warning", "manual")]
+
+
+def test_the_initiator_field_holds_who_started_the_case(sqlite_engine, tmp_path):
+    sqlite_engine.deploy([model(tmp_path, (
+        '<bpmn:startEvent id="s" camunda:initiator="initiator"/><bpmn:sequenceFlow id="f1" sourceRef="s" '
+        'targetRef="t1"/><bpmn:userTask id="t1" camunda:candidateGroups="casemanager" camunda:assignee="${initiator}"/>'))])
+    case_id = sqlite_engine.start("p", {}, actor="fatima")
+    [task] = sqlite_engine.tasks(case_id=case_id)
+    assert (task.assignee, sqlite_engine.state(case_id).data["initiator"]) == ("fatima", "fatima")
