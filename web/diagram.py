@@ -18,6 +18,8 @@ class Step:
     element: str
     title: str
     due: datetime | None = None       # the earliest boundary timer waiting on this step
+    phase: str = ""                   # the subprocess this step runs in, when that is active too
+    phase_due: datetime | None = None
 
 
 def _spec(version: ProcessVersion, element_id: str):
@@ -49,14 +51,23 @@ def current_steps(version: ProcessVersion, active: list[str], timers: list) -> l
         host = boundary_host(version, timer.element)
         if host and (host not in due or timer.due < due[host]):
             due[host] = timer.due
+    shown = [e for e in active if boundary_host(version, e) is None]
+    # A subprocess with a step of its own active is a phase, not a step: it is said with that step.
+    phase_of = {inner: outer for outer in shown if outer in version.subprocess_specs
+                for inner in shown if inner != outer and inner in version.subprocess_specs[outer].task_specs}
     steps = []
-    for element in active:
-        if boundary_host(version, element) is not None:
+    for element in shown:
+        if element in phase_of.values():
             continue
-        spec = _spec(version, element)
-        title = (getattr(spec, "bpmn_name", None) or element) if spec is not None else element
-        steps.append(Step(element, title, due.get(element)))
+        outer = phase_of.get(element)
+        steps.append(Step(element, _name(version, element), due.get(element),
+                          _name(version, outer) if outer else "", due.get(outer) if outer else None))
     return steps
+
+
+def _name(version: ProcessVersion, element: str) -> str:
+    spec = _spec(version, element)
+    return (getattr(spec, "bpmn_name", None) or element) if spec is not None else element
 
 
 def dutch_lanes(xml: str) -> str:

@@ -37,3 +37,19 @@ def test_lanes_are_named_after_teams(as_user, engine):
     case_id = engine.start("aanvraag", {"naam": "Demo Ouder 1"}, actor="cas")
     xml = as_user("cas").get(f"/zaken/{case_id}/diagram.bpmn").text
     assert 'name="Casemanager"' in xml and 'name="Specialist"' in xml and 'name="casemanager"' not in xml
+
+
+def test_a_subprocess_with_an_active_step_is_its_phase():
+    from types import SimpleNamespace
+
+    from web.diagram import current_steps
+
+    class Spec:
+        def __init__(self, name):
+            self.bpmn_name, self.inputs = name, ()
+
+    inner = SimpleNamespace(task_specs={"teken": Spec("Plan laten ondertekenen")})
+    version = SimpleNamespace(spec=SimpleNamespace(task_specs={"fase": Spec("Plan van aanpak maken")}),
+                              subprocess_specs={"fase": inner})
+    steps = current_steps(version, ["fase", "teken"], [])
+    assert [(s.title, s.phase) for s in steps] == [("Plan laten ondertekenen", "Plan van aanpak maken")]
