@@ -31,7 +31,7 @@ from flask import (
 )
 
 from engine import sessions, throttle
-from engine.accounts import DEMO_PASSWORD_SUFFIX, DEMO_USERS, ROLES, WORK_ROLES, check_password
+from engine.accounts import DEMO_PASSWORD_SUFFIX, DEMO_USERS, ROLES, WORK_ROLES, check_password, get_user
 
 from .services import engine, now
 
@@ -166,7 +166,8 @@ def login():
         store, moment = engine().store, now()
         wait = throttle.blocked_for(store, keys, moment)
         if wait is not None:
-            log.warning("login_blocked account=%s address=%s wait=%ds", username, address, wait.total_seconds())
+            log.warning("login_blocked account=%s address=%s wait=%ds",
+                        username if get_user(store, username) else "(unknown)", address, wait.total_seconds())
             minutes = max(1, math.ceil(wait.total_seconds() / 60))
             return _login_page(f"Er is te vaak een verkeerd wachtwoord ingevuld. Wacht {minutes} "
                                f"{'minuut' if minutes == 1 else 'minuten'} en probeer het dan opnieuw.",
@@ -174,7 +175,9 @@ def login():
         user = check_password(store, username, password, demo=bool(current_app.config["DEMO"]))
         if user is None:
             throttle.record_failure(store, keys, moment)
-            log.warning("login_failed account=%s address=%s", username, address)
+            # A name that is no account may be a password typed in the wrong field: never log it.
+            known = get_user(store, username) is not None
+            log.warning("login_failed account=%s address=%s", username if known else "(unknown)", address)
             return _login_page("Gebruikersnaam of wachtwoord klopt niet. Probeer het opnieuw.", username, target, 401)
         throttle.record_success(store, keys[0])
         start_session(user.username, "password")

@@ -157,9 +157,12 @@ def test_one_address_trying_many_accounts_is_blocked(browser):
 def test_logins_are_logged_without_the_password(browser, caplog):
     with caplog.at_level(logging.INFO, logger="regie.auth"):
         _try(browser, "cas", "fout-wachtwoord")
+        _try(browser, "Geheim-Wachtwoord-1", "fout-wachtwoord")     # a password typed in the wrong field
         browser.login("cas")
     lines = [r.getMessage() for r in caplog.records if r.name == "regie.auth"]
-    assert lines[0].startswith("login_failed account=cas address=") and lines[1].startswith("login account=cas")
+    assert lines[0].startswith("login_failed account=cas address=") and lines[2].startswith("login account=cas")
+    assert lines[1].startswith("login_failed account=(unknown) address=")
+    assert not any("Geheim-Wachtwoord-1" in line for line in lines)
     assert not any("fout-wachtwoord" in line or PASSWORD in line or "127.0.0.1" in line for line in lines)
 
 
