@@ -30,12 +30,13 @@ from flask import (
     url_for,
 )
 
-from engine import sessions, throttle
+from engine import SystemClock, sessions, throttle
 from engine.accounts import DEMO_PASSWORD_SUFFIX, DEMO_USERS, ROLES, WORK_ROLES, check_password, get_user
 
-from .services import engine, now
+from .services import engine
 
 bp = Blueprint("auth", __name__)
+_SYSTEM = SystemClock()
 log = logging.getLogger("regie.auth")
 
 __all__ = ["bp", "CurrentUser", "WORK_ROLES", "login_required", "roles_required", "start_session", "start_page", "landing"]
@@ -61,6 +62,13 @@ class CurrentUser:
 
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
+
+
+def now():
+    """Real time for sessions and throttling (``SESSION_CLOCK``, default the system clock), not the
+    engine's clock: a test or demo that moves case time forward by days must not log everyone out."""
+    clock = current_app.config.get("SESSION_CLOCK") or _SYSTEM
+    return clock.now()
 
 
 def _load_user() -> None:
