@@ -10,16 +10,15 @@ meitinker voert gedurende het hele traject de regie". The rule, in three parts:
 3. The coordinator can hand a whole case over: the case's casemanager changes and its open casemanager
    tasks move with it, in one step, with the reason in the case history.
 
-Every change is an event in the case's log (``casemanager_set``, ``case_handed_over``), so the history
-says who held the case when; the ``cases.casemanager`` column is the projection the inbox reads.
+Every change is in the case's log (``casemanager`` in the completing ``task_completed`` event, and
+``case_handed_over``), so the history says who held the case when; the ``cases.casemanager`` column is the
+projection the case page reads.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from .audit import Event
-from .errors import RegieError
+from .errors import RegieError, UnknownUser
 
 ROLE = "casemanager"
 
@@ -40,23 +39,23 @@ def assignee_for(case, role: str | None, default: str | None) -> str | None:
     return default
 
 
-def take_on(case, task_role: str | None, actor: str) -> list[Event]:
+def take_on(case, task_role: str | None, actor: str) -> str | None:
     """When ``actor`` completes the case's first casemanager task, they become its casemanager.
-    Changes ``case`` in place; returns the event to append (empty when nothing changed)."""
+    Changes ``case`` in place; returns the new casemanager (None when nothing changed). The engine
+    records it in the ``task_completed`` event (``casemanager``), so the history says who took the case."""
     if task_role != ROLE or getattr(case, "casemanager", None) or not actor or actor == "system":
-        return []
+        return None
     case.casemanager = actor
-    return [Event("casemanager_set", {"casemanager": actor, "reason": "eerste contact"})]
+    return actor
 
 
-def hand_over(tx, case, user: str, actor: str, reason: str, now: datetime) -> list[str]:
+def hand_over(tx, case, user: str, reason: str) -> tuple[list[str], list[Event]]:
     """Make ``user`` the casemanager of ``case`` and move its open casemanager tasks to them.
-    Returns the ids of the moved tasks. The caller holds the case lock and commits."""
+    Returns the ids of the moved tasks and the event to record. The caller holds the case lock and commits."""
     account = tx.user(user)
     if account is None and tx.users():
-        from .errors import UnknownUser
         raise UnknownUser(user)
-    if account is not None and not ({ROLE, "coordinator"} & set(_roles(account))):
+    if account is not None and (not account.active or not ({ROLE, "coordinator"} & set(_roles(account)))):
         raise NotACasemanager(user)
     moved = []
     for task in tx.open_tasks(case_id=case.id, role=ROLE):
@@ -67,10 +66,7 @@ def hand_over(tx, case, user: str, actor: str, reason: str, now: datetime) -> li
     if reason:
         payload["reason"] = reason
     case.casemanager = user
-    case.updated_at = now
-    tx.append_events(case, [Event("case_handed_over", payload)], now, actor)
-    tx.save_case(case)
-    return moved
+    return moved, [Event("case_handed_over", payload)]
 
 
 def _roles(account) -> list[str]:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from . import casemanagers
 from .audit import Event, canonical_json
 from .cases import Live, active_elements, apply_event, case_data, ready_user_tasks, status, waiting_timers
 from .deadlines import resolve_date
@@ -329,7 +330,9 @@ class Step:
                 title=info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id),
                 role=info.role if info else task.task_spec.lane,
                 candidate_users=",".join(info.candidate_users) if info else "",
-                assignee=self._assignee(info, names), form=info.form if info else None, state="open",
+                assignee=casemanagers.assignee_for(case, info.role if info else task.task_spec.lane,
+                                                   self._assignee(info, names)),
+                form=info.form if info else None, state="open",
                 due_at=resolve_date(info.due if info else None, now, names, evaluator),
                 follow_up_at=resolve_date(info.follow_up if info else None, now, names, evaluator),
                 created_at=now,

@@ -19,7 +19,7 @@ from typing import Any
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import referrals
+from . import casemanagers, referrals
 from .accounts import check_assignee
 from .audit import GENESIS, Event, canonical_json, check_chain
 from .casenumbers import canonical, format_number, looks_like_number, prefix, year_of
@@ -309,9 +309,11 @@ class Engine:
                 spiff_task = find_task(step.live.workflow, task_id)
                 if spiff_task is None or spiff_task.state != TaskState.READY:
                     raise TaskNotReady(task_id, task_row.title)
-                events = step.apply(Event("task_completed", {
-                    "task_id": task_id, "element": task_row.name, "title": task_row.title, "data": data,
-                }), now)
+                payload = {"task_id": task_id, "element": task_row.name, "title": task_row.title, "data": data}
+                holder = casemanagers.take_on(case, task_row.role, actor)   # the first contact holds the case
+                if holder:
+                    payload["casemanager"] = holder
+                events = step.apply(Event("task_completed", payload), now)
                 if form is not None and _subject(form, data):
                     case.subject = _subject(form, data)
                 step.persist(events, now)
@@ -336,6 +338,22 @@ class Engine:
     def unclaim(self, task_id: str, actor: str) -> TaskView:
         """Put a task back in the team's inbox."""
         return self._set_assignee(task_id, None, actor, "task_unclaimed", "")
+
+    def hand_over(self, case_ref: str, user: str, actor: str, reason: str = "") -> list[str]:
+        """Make ``user`` the case's casemanager and move its open casemanager tasks to them (the coordinator's
+        "zaak overdragen"); returns the ids of the tasks that moved. See ``engine.casemanagers``."""
+        case_id, now = self.resolve_case(case_ref), self.clock.now()
+        with self.commands.step(actor) as step:
+            step.lock_case(case_id)
+            moved, events = casemanagers.hand_over(step.tx, step.case, user, reason)
+            step.record(events, now)
+            step.rows_changed()
+        return moved
+
+    def casemanager(self, case_ref: str) -> str | None:
+        """Who holds the case (its casemanager), or None while nobody has taken the first contact."""
+        with self.store.read() as tx:
+            return tx.case(_resolve_case(tx, case_ref)).casemanager
 
     def _set_assignee(self, task_id: str, user: str | None, actor: str, kind: str, reason: str) -> TaskView:
         now = self.clock.now()

@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
         assets,
         auth,
         beheer,
+        casemanager,
         cases,
         coordinator,
         errors,
@@ -50,7 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     api.init_app(app)
-    for module in (auth, inbox, tasks, cases, appointment, coordinator, lists, accountability, modellen, beheer):
+    for module in (auth, inbox, tasks, cases, casemanager, appointment, coordinator, lists, accountability, modellen,
+                   beheer):
         app.register_blueprint(module.bp)
     sso.init_app(app)
 

@@ -32,6 +32,7 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 9 * 3600
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     FOUR_EYES = False                      # REGIE_FOUR_EYES=true: a second policy officer approves a new version
+    CASEMANAGER_LABEL = "Casemanager"      # what the holder of a case is called; Heerenveen: REGIE_CASEMANAGER_LABEL=Meitinker
 
 
 def load(app: Flask, override: dict | None) -> None:

@@ -71,6 +71,8 @@ ROUTES: list[Route] = [
     Route("cases.break_glass", "POST", "/zaken/{case}/doorbraak", WORK, ok=302,
           data={"reden": "Bewoner belt, casemanager is ziek"}),
     Route("afspraakkaart.card", "GET", "/zaken/{case}/afspraakkaart", TEAM),    # need-to-know, like the case page
+    Route("casemanager.hand_over", "POST", "/zaken/{case}/overdragen", frozenset({"coordinator"}), ok=302,
+          data={"collega": "casemanager", "reden": "Verlof"}),
     Route("cases.new", "GET", "/zaken/nieuw", CASE_STARTERS),
     Route("cases.start", "GET", "/zaken/nieuw/{process}", CASE_STARTERS),
     Route("cases.start", "POST", "/zaken/nieuw/{process}", CASE_STARTERS, ok=302, data={"naam": "Demo Ouder"}),
