@@ -58,12 +58,14 @@ def new_workflow(version: ProcessVersion, script_engine: RegieScriptEngine) -> B
 
 
 def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
-                version: ProcessVersion, script_engine: RegieScriptEngine) -> tuple[Live, list[Event]]:
+                version: ProcessVersion, script_engine: RegieScriptEngine,
+                observe: Callable[[BpmnWorkflow], None] | None = None) -> tuple[Live, list[Event]]:
     """Apply one command event; returns the live workflow and the facts it produced.
 
     Raises ``CaseStalled`` when the step would leave the case without a way forward (see ``check_progress``).
     After the step the workflow is compacted (``engine.compaction``): live steps and replays drop the
-    same finished tasks, so the stored state stays small and a replay rebuilds it exactly.
+    same finished tasks, so the stored state stays small and a replay rebuilds it exactly. ``observe``
+    (audit replays) sees the workflow after the step and before compaction, with every task it finished.
     """
     decisions: list[dict[str, Any]] = []
     if live is None:
@@ -80,6 +82,8 @@ def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
     check_progress(live.workflow)
     if live.workflow.completed:
         facts.append(Event("case_completed", {"end": _end_element(live.workflow)}))
+    if observe is not None:
+        observe(live.workflow)
     compact(live.workflow)
     return live, facts
 

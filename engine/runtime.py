@@ -21,7 +21,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import casemanagers, referrals
 from .accounts import check_assignee
-from .audit import GENESIS, Event, canonical_json, check_chain
+from .audit import GENESIS, Event, canonical_json
+from .audit.verify import Verification
 from .casenumbers import canonical, format_number, looks_like_number, prefix, year_of
 from .cases import CaseStalled, Live, find_task, normalise
 from .commands import CommandRunner
@@ -139,22 +140,6 @@ class Deployed:
     version_id: str
     name: str
     new: bool
-
-
-@dataclass
-class Verification:
-    """Outcome of ``verify``: truthy when every chain and state is intact; ``problems`` says what is not."""
-
-    cases: int
-    problems: list[str]
-
-    def __bool__(self) -> bool:
-        return not self.problems
-
-    def __str__(self) -> str:
-        if not self.problems:
-            return f"{self.cases} zaak/zaken gecontroleerd: alles klopt."
-        return "\n".join(self.problems)
 
 
 class Engine:
@@ -613,6 +598,16 @@ class Engine:
             rows = break_glass_rows(tx, self.clock.now() - timedelta(days=days), limit)
             return [access.of(r) for r in rows]
 
+    def case_at(self, case_id: str, seq: int):
+        """The case right after its event ``seq`` (time travel): status, data, active elements, open tasks,
+        the elements finished and the sequence flows taken up to then (``engine.audit.travel.CaseAt``)."""
+        from .audit.travel import TimeTravel
+
+        travel = self.__dict__.get("_travel")
+        if travel is None:
+            travel = self.__dict__.setdefault("_travel", TimeTravel(self))
+        return travel.at(case_id, seq)
+
     def access_log(self, case_id: str | None = None, actor: str | None = None, limit: int | None = 100,
                    offset: int = 0) -> list:
         """Rows of the access log, newest first, for one case and/or one user (``AccessEntry``)."""
@@ -668,43 +663,18 @@ class Engine:
             facts.extend(produced)
         return live, facts
 
-    def verify(self, case_id: str | None = None) -> Verification:
-        """Recompute every hash chain and replay every case; report each case and event that differs."""
-        with self.store.read() as tx:
-            ids = [_resolve_case(tx, case_id)] if case_id else tx.case_ids()
-        problems: list[str] = []
-        for cid in ids:
-            problems.extend(self._verify_case(cid))
-        if case_id is None:
-            from .audit import access
-            from .store.audit import access_chain
+    def verify(self, case_id: str | None = None, progress=None) -> Verification:
+        """Recompute every hash chain and every stored fact from a replay of the events (one case, or all
+        cases and the access log); each difference names case, table, column and event (``findings``).
+        ``case_id`` may be a case number or id prefix. ``progress`` (optional) is called with the number
+        of cases done after each case."""
+        from .audit.verify import verify_all
 
+        if case_id:
             with self.store.read() as tx:
-                problems.extend(p.message for p in access.check(access_chain(tx)))
-        return Verification(len(ids), problems)
+                case_id = _resolve_case(tx, case_id)
 
-    def _verify_case(self, case_id: str) -> list[str]:
-        with self.store.read() as tx:
-            case = tx.case(case_id)
-            events = tx.events(case_id)
-            stored = canonical_state(json.loads(case.state))
-        problems = [f"zaak {case_id}, event {p.seq}: {p.message}" for p in check_chain(case_id, events)]
-        if events and (events[-1].hash != case.last_hash or events[-1].seq != case.last_seq):
-            problems.append(f"zaak {case_id}: het laatste event hoort niet bij de zaak (events verwijderd?)")
-        if problems:
-            return problems
-        try:
-            live, facts = self._replay(case, events)
-        except (RegieError, SpiffWorkflowException, KeyError, ValueError) as err:
-            return [f"zaak {case_id}: opnieuw afspelen lukt niet: {err}"]
-        recorded = [(e.type, json.loads(e.payload)) for e in events
-                    if e.type in ("gateway_decision", "timer_fired", "case_completed")]
-        replayed = [(f.type, normalise(f.payload)) for f in facts]
-        if recorded != replayed:
-            problems.append(f"zaak {case_id}: de beslissingen in de log komen niet overeen met het opnieuw afspelen")
-        if live is None or normalise(dump_instance(live.workflow)) != stored:
-            problems.append(f"zaak {case_id}: de opgeslagen toestand wijkt af van het opnieuw afspelen van de events")
-        return problems
+        return verify_all(self, case_id, progress)
 
     # --- internals ------------------------------------------------------------------------------
 

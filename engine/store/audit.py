@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 
 from . import Tx
-from .models import AccessRow
+from .models import AccessRow, EventRow
 
 # Any constant: the PostgreSQL advisory lock that serialises appends to the one access-log chain.
 _ACCESS_LOCK = 0x52454749   # "REGI"
@@ -58,3 +58,20 @@ def access_chain(tx: Tx, batch: int = 5000):
         if len(rows) < batch:
             return
         after = rows[-1].seq
+
+
+def events_between(tx: Tx, case_id: str, first: int, last: int) -> list[EventRow]:
+    """A case's events ``first`` to ``last`` (inclusive), in order."""
+    return list(tx.session.scalars(select(EventRow).where(EventRow.case_id == case_id, EventRow.seq >= first,
+                                                          EventRow.seq <= last).order_by(EventRow.seq)))
+
+
+def case_snapshot(tx: Tx, case_id: str) -> tuple[int, tuple]:
+    """(last event, (status, data, active, sorted open task ids)) of a case as stored now (tests)."""
+    import json
+
+    from .models import CaseRow, TaskRow
+
+    case = tx.session.get(CaseRow, case_id)
+    open_ids = sorted(tx.session.scalars(select(TaskRow.id).where(TaskRow.case_id == case_id, TaskRow.state == "open")))
+    return case.last_seq, (case.status, json.loads(case.data), json.loads(case.active), open_ids)

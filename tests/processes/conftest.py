@@ -52,6 +52,7 @@ class Flow:
         # another engine than the one that made the previous step (as after a restart of a worker).
         self._turns = [Engine(engine.store, clock=self.clock, ids=engine.ids, cache_size=0) for _ in range(2)]
         self._turn = 0
+        self._seen: dict[int, tuple] = {}   # the case as stored after each command, by its last event
 
     @property
     def eng(self) -> Engine:
@@ -62,6 +63,7 @@ class Flow:
 
     def start(self, process_id: str, data: dict | None = None, actor: str = "anna") -> str:
         self.case_id = self.eng.start(process_id, data=data or {}, actor=actor)
+        self._record()
         return self.case_id
 
     def open(self) -> list[str]:
@@ -76,12 +78,16 @@ class Flow:
     def do(self, element: str, data: dict | None = None, actor: str = "anna"):
         """Complete the (first) open task with this element id."""
         task = self.task(element)
-        return self.eng.complete(task.id, data=data or {}, actor=actor)
+        done = self.eng.complete(task.id, data=data or {}, actor=actor)
+        self._record()
+        return done
 
     def later(self, **delta) -> int:
         """Move the clock on and fire every timer that became due; returns how many fired."""
         self.clock.advance(timedelta(**delta))
-        return self.eng.fire_due_timers(now=self.clock.now())
+        fired = self.eng.fire_due_timers(now=self.clock.now())
+        self._record()
+        return fired
 
     @property
     def state(self):
@@ -95,7 +101,26 @@ class Flow:
         return self.state.status == "completed"
 
     def verified(self) -> bool:
-        return bool(self.eng.verify(self.case_id))
+        """verify passes, and time travel to every recorded point shows the case as it was stored then."""
+        return bool(self.eng.verify(self.case_id)) and self.travels()
+
+    def _record(self) -> None:
+        from engine.store.audit import case_snapshot
+
+        with self._engine.store.read() as tx:
+            seq, seen = case_snapshot(tx, self.case_id)
+        self._seen[seq] = seen
+
+    def travels(self) -> bool:
+        """Replay to event N equals the state recorded at N, for every N a command ended on."""
+        from engine.audit.travel import TimeTravel
+
+        moments = {m.seq: m for m in TimeTravel(self._engine).walk(self.case_id)}
+        for seq, (status, data, active, open_tasks) in self._seen.items():
+            at = moments[seq]
+            replayed = (at.status, at.data, at.active, sorted(t["id"] for t in at.open_tasks))
+            assert replayed == (status, data, active, open_tasks), f"event {seq}: {replayed} != {self._seen[seq]}"
+        return True
 
 
 @pytest.fixture(params=["direct", "herstel"], ids=["direct", "save-restore"])

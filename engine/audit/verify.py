@@ -1,0 +1,273 @@
+"""Verify a case: its hash chain, and every stored fact against a replay of its events.
+
+What is checked, per case:
+
+- ``case_events``: the hash chain (content, order, gaps) and that the case row points at its last event;
+- ``process_versions``: the stored model text still hashes to the version id the events name;
+- ``cases``: status, data, active elements, subject, workflow state, task counter, process, version,
+  created/updated moments — each recomputed from the replay;
+- ``tasks``: every row (one per user task that became ready) column by column, and no row too many;
+- ``timers``: one row per waiting timer with its element and due time;
+- the recorded facts (gateway decisions with their values, timers fired, case completed) against the
+  facts the replay produces.
+
+Each difference is a ``Finding`` naming case, table, column and the event that last set the value.
+Operational columns that no event decides (a timer row's lock and attempt count, an incident's
+resolution) are not compared.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from ..cases import normalise
+from ..errors import RegieError
+from .chain import canonical_json, check_chain
+from .replay import TASK_COLUMNS, Recorded, replay
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One difference between what is stored and what the events say."""
+
+    case_id: str
+    table: str
+    column: str
+    seq: int | None
+    message: str
+    stored: Any = None
+    expected: Any = None
+
+    def __str__(self) -> str:
+        where = f"zaak {self.case_id}, tabel {self.table}, kolom {self.column}"
+        if self.seq:
+            where += f", event {self.seq}"
+        return f"{where}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "table": self.table, "column": self.column, "event": self.seq,
+                "message": self.message, "stored": _plain(self.stored), "expected": _plain(self.expected)}
+
+
+@dataclass
+class Verification:
+    """Outcome of ``verify``: truthy when every chain and stored fact is intact; ``problems`` says what
+    is not, one sentence each, and ``findings`` holds the same as ``Finding`` objects."""
+
+    cases: int
+    problems: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return f"{self.cases} zaak/zaken gecontroleerd: alles klopt."
+        return "\n".join(self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cases": self.cases, "ok": not self.problems, "problems": list(self.problems),
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def verify_all(engine, case_id: str | None = None, progress=None) -> Verification:
+    """``Engine.verify``: one case, or every case and the access log."""
+    from ..errors import UnknownCase
+    from ..store.audit import access_chain
+    from . import access
+
+    with engine.store.read() as tx:
+        if case_id and tx.case(case_id) is None:
+            raise UnknownCase(case_id)
+        ids = [case_id] if case_id else tx.case_ids()
+    findings: list[Finding] = []
+    problems: list[str] = []
+    for done, cid in enumerate(ids, start=1):
+        found = verify_case(engine, cid)
+        findings += found
+        problems += [str(f) for f in found]
+        if progress is not None:
+            progress(done)
+    if case_id is None:
+        with engine.store.read() as tx:
+            for p in access.check(access_chain(tx)):
+                problems.append(p.message)
+                findings.append(Finding("-", "access_log", "hash", p.seq, p.message))
+    return Verification(len(ids), problems, findings)
+
+
+def verify_case(engine, case_id: str) -> list[Finding]:
+    """Every difference between the stored rows of ``case_id`` and a replay of its events."""
+    with engine.store.read() as tx:
+        case = tx.case(case_id)
+        rows = tx.events(case_id)
+        state = json.loads(case.state)
+        task_rows = tx.case_tasks(case_id)
+        timer_rows = tx.case_timers(case_id)
+        version_rows = {}
+        for vid in {case.version_id, *(_version_ids(rows))}:
+            version_rows[vid] = tx.version(vid)
+    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows)
+
+
+def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows) -> list[Finding]:
+    """``verify_case`` on rows already read (also used for an audit bundle, with no database)."""
+    from ..spiff import canonical_state, dump_instance
+
+    cid = case.id
+    found = [Finding(cid, "case_events", _chain_column(p.message), p.seq, p.message) for p in check_chain(cid, rows)]
+    if rows and (rows[-1].hash != case.last_hash or rows[-1].seq != case.last_seq):
+        found.append(Finding(cid, "cases", "last_hash", rows[-1].seq,
+                             f"het laatste event is {rows[-1].seq}, maar de zaak verwijst naar event {case.last_seq} "
+                             "(events verwijderd of toegevoegd?)", rows[-1].seq, case.last_seq))
+    found += _versions(cid, version_rows)
+    if found:
+        return found
+    events = [Recorded.of(r) for r in rows]
+    try:
+        result = replay(engine, cid, case.version_id, events)
+    except (RegieError, SpiffWorkflowException, KeyError, ValueError, TypeError) as err:
+        return [Finding(cid, "case_events", "payload", None, f"opnieuw afspelen lukt niet: {err}")]
+    found += _facts(cid, events, result)
+    found += _case(cid, case, result, canonical_state(state),
+                   normalise(dump_instance(result.live.workflow)) if result.live else None)
+    found += _tasks(cid, task_rows, result)
+    found += _timers(cid, timer_rows, result)
+    return found
+
+
+def _version_ids(rows) -> set[str]:
+    ids = set()
+    for r in rows:
+        if r.type in ("case_started",) or '"version_id"' in r.payload:
+            vid = json.loads(r.payload).get("version_id")
+            if vid:
+                ids.add(vid)
+    return ids
+
+
+def _chain_column(message: str) -> str:
+    if "verwijzing" in message:
+        return "prev_hash"
+    if "ontbreekt" in message:
+        return "seq"
+    return "payload"
+
+
+def _versions(cid: str, version_rows: dict) -> list[Finding]:
+    from ..definitions import bundle_hash
+
+    found = []
+    for vid, row in version_rows.items():
+        if row is None:
+            found.append(Finding(cid, "process_versions", "id", None, f"versie {vid[:12]} van het model ontbreekt"))
+        elif bundle_hash(json.loads(row.bundle)) != vid:
+            found.append(Finding(cid, "process_versions", "bundle", None,
+                                 f"de modelbestanden van versie {vid[:12]} zijn gewijzigd na het uitrollen"))
+    return found
+
+
+def _facts(cid: str, events: list[Recorded], result) -> list[Finding]:
+    kinds = ("gateway_decision", "timer_fired", "case_completed")
+    recorded = [(e.seq, e.type, e.payload) for e in events if e.type in kinds]
+    replayed = [(f.type, normalise(f.payload)) for _, f in result.facts]
+    for index, (seq, kind, payload) in enumerate(recorded):
+        if index >= len(replayed) or (kind, payload) != replayed[index]:
+            expected = replayed[index] if index < len(replayed) else None
+            return [Finding(cid, "case_events", "payload", seq,
+                            "de vastgelegde beslissing komt niet overeen met het opnieuw afspelen",
+                            {"type": kind, **payload}, expected and {"type": expected[0], **expected[1]})]
+    if len(replayed) > len(recorded):
+        seq = result.facts[len(recorded)][0]
+        return [Finding(cid, "case_events", "type", seq, "een beslissing uit het opnieuw afspelen ontbreekt in de log",
+                        None, {"type": replayed[len(recorded)][0], **replayed[len(recorded)][1]})]
+    return []
+
+
+def _case(cid: str, case, result, stored_state, replayed_state) -> list[Finding]:
+    found = []
+    stored = {
+        "process_id": case.process_id, "version_id": case.version_id, "subject": case.subject or "",
+        "last_seq": case.last_seq, "created_at": case.created_at, "created_by": case.created_by,
+        "updated_at": case.updated_at, "status": case.status, "data": _json(case.data),
+        "active": _json(case.active), "task_counter": case.task_counter,
+    }
+    for column, (expected, seq) in result.case_columns().items():
+        value = stored.get(column)
+        if column == "data":
+            expected = json.loads(canonical_json(expected))
+        if value != expected:
+            found.append(Finding(cid, "cases", column, seq, _differs(value, expected), value, expected))
+    if replayed_state is not None and stored_state != replayed_state:
+        found.append(Finding(cid, "cases", "state", result.last_command,
+                             "de opgeslagen toestand van de workflow wijkt af van het opnieuw afspelen"))
+    return found
+
+
+def _tasks(cid: str, rows, result) -> list[Finding]:
+    found = []
+    stored = {r.id: r for r in rows}
+    for task_id, expected in result.tasks.items():
+        row = stored.pop(task_id, None)
+        set_by = result.task_set_by[task_id]
+        if row is None:
+            found.append(Finding(cid, "tasks", "id", set_by["created_at"],
+                                 f"de rij van taak '{expected['title']}' ({task_id[:8]}) ontbreekt"))
+            continue
+        for column in TASK_COLUMNS:
+            value = getattr(row, column)
+            if value != expected[column]:
+                found.append(Finding(cid, "tasks", column, set_by[column],
+                                     f"taak '{expected['title']}' ({task_id[:8]}): {_differs(value, expected[column])}",
+                                     value, expected[column]))
+    for row in stored.values():
+        found.append(Finding(cid, "tasks", "id", None,
+                             f"de rij van taak '{row.title}' ({row.id[:8]}) volgt niet uit de events", row.id, None))
+    return found
+
+
+def _timers(cid: str, rows, result) -> list[Finding]:
+    found = []
+    waiting = result.timers()
+    seq = result.last_command
+    for row in rows:
+        expected = waiting.pop(row.task_id, None)
+        if expected is None:
+            found.append(Finding(cid, "timers", "task_id", seq,
+                                 f"de timer bij '{row.element}' wacht volgens de events niet (meer)", row.task_id, None))
+            continue
+        if row.element != expected[0]:
+            found.append(Finding(cid, "timers", "element", seq, _differs(row.element, expected[0]), row.element, expected[0]))
+        if row.due_at != expected[1]:
+            found.append(Finding(cid, "timers", "due_at", seq,
+                                 f"timer bij '{row.element}': {_differs(row.due_at, expected[1])}", row.due_at, expected[1]))
+    for task_id, (element, _due) in waiting.items():
+        found.append(Finding(cid, "timers", "task_id", seq, f"de timer bij '{element}' ontbreekt", None, task_id))
+    return found
+
+
+def _json(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text
+
+
+def _differs(stored: Any, expected: Any) -> str:
+    return f"opgeslagen {_show(stored)}, volgens de events {_show(expected)}"
+
+
+def _show(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else canonical_json(value) if not isinstance(value, str) else value
+    text = text if len(text) <= 120 else text[:117] + "..."
+    return f"'{text}'"
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(canonical_json(value)) if value is not None else None
