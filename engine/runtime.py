@@ -598,6 +598,14 @@ class Engine:
             rows = break_glass_rows(tx, self.clock.now() - timedelta(days=days), limit)
             return [access.of(r) for r in rows]
 
+    def audit_cases(self, query, limit: int = 25, offset: int = 0):
+        """The auditor's case search (``engine.store.audit.AuditQuery``): a page of ``AuditCaseRow`` and the
+        number of matches (capped), closed cases included."""
+        from .store.audit import search_cases
+
+        with self.store.read() as tx:
+            return search_cases(tx, query, limit, offset)
+
     def case_at(self, case_id: str, seq: int):
         """The case right after its event ``seq`` (time travel): status, data, active elements, open tasks,
         the elements finished and the sequence flows taken up to then (``engine.audit.travel.CaseAt``)."""
@@ -606,7 +614,7 @@ class Engine:
         travel = self.__dict__.get("_travel")
         if travel is None:
             travel = self.__dict__.setdefault("_travel", TimeTravel(self))
-        return travel.at(case_id, seq)
+        return travel.at(self.resolve_case(case_id), seq)
 
     def access_log(self, case_id: str | None = None, actor: str | None = None, limit: int | None = 100,
                    offset: int = 0) -> list:

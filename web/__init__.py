@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         beheer,
         casemanager,
         cases,
+        controle,
         coordinator,
         errors,
         filters,
@@ -52,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
     for module in (auth, inbox, tasks, cases, casemanager, appointment, coordinator, lists, accountability, modellen,
-                   beheer):
+                   beheer, controle):
         app.register_blueprint(module.bp)
     sso.init_app(app)
 

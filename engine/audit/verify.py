@@ -145,10 +145,9 @@ def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows) -
 def _version_ids(rows) -> set[str]:
     ids = set()
     for r in rows:
-        if r.type in ("case_started",) or '"version_id"' in r.payload:
-            vid = json.loads(r.payload).get("version_id")
-            if vid:
-                ids.add(vid)
+        if '"version_id"' in r.payload or '"to_version"' in r.payload:
+            payload = json.loads(r.payload)
+            ids.update(v for v in (payload.get("version_id"), payload.get("to_version")) if isinstance(v, str))
     return ids
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, or_, select, text
 
 from . import Tx
-from .models import AccessRow, EventRow
+from .models import AccessRow, CaseRow, EventRow
 
 # Any constant: the PostgreSQL advisory lock that serialises appends to the one access-log chain.
 _ACCESS_LOCK = 0x52454749   # "REGI"
@@ -70,8 +74,101 @@ def case_snapshot(tx: Tx, case_id: str) -> tuple[int, tuple]:
     """(last event, (status, data, active, sorted open task ids)) of a case as stored now (tests)."""
     import json
 
-    from .models import CaseRow, TaskRow
+    from .models import TaskRow
 
     case = tx.session.get(CaseRow, case_id)
     open_ids = sorted(tx.session.scalars(select(TaskRow.id).where(TaskRow.case_id == case_id, TaskRow.state == "open")))
     return case.last_seq, (case.status, json.loads(case.data), json.loads(case.active), open_ids)
+
+
+# --- the auditor's case search -----------------------------------------------------------------
+
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """The auditor's case search. ``text``: a case number (or its start), an id prefix, or part of the
+    resident's name. ``since``/``until``: cases that were open at some moment of that period.
+    ``actor``: cases in whose history this user did something. Closed cases are included."""
+
+    text: str = ""
+    process_id: str | None = None
+    version_id: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditCaseRow:
+    id: str
+    number: str | None
+    process_id: str
+    version_id: str
+    subject: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    last_seq: int
+
+
+def search_cases(tx: Tx, query: AuditQuery, limit: int = 25, offset: int = 0) -> tuple[list[AuditCaseRow], int]:
+    """One page of matching cases, most recently changed first, and the number of matches (capped)."""
+    where = _search_conditions(query)
+    rows = tx.session.execute(
+        select(CaseRow.id, CaseRow.number, CaseRow.process_id, CaseRow.version_id, CaseRow.subject, CaseRow.status,
+               CaseRow.created_at, CaseRow.updated_at, CaseRow.last_seq)
+        .where(*where).order_by(CaseRow.updated_at.desc(), CaseRow.id).limit(limit).offset(offset)
+    ).all()
+    found = [AuditCaseRow(*r) for r in rows]
+    if offset == 0 and len(found) < limit:
+        return found, len(found)
+    counted = select(CaseRow.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    return found, int(tx.session.scalar(select(func.count()).select_from(counted)) or 0)
+
+
+def _search_conditions(query: AuditQuery) -> list:
+    where = []
+    text_ = (query.text or "").strip()
+    if text_:
+        matches = [CaseRow.subject.icontains(text_, autoescape=True),
+                   func.upper(CaseRow.number).startswith(text_.upper(), autoescape=True)]
+        if re.fullmatch(r"[0-9a-f-]{4,36}", text_.lower()):
+            matches.append(CaseRow.id.startswith(text_.lower(), autoescape=True))
+        where.append(or_(*matches))
+    if query.process_id:
+        where.append(CaseRow.process_id == query.process_id)
+    if query.version_id:
+        where.append(CaseRow.version_id.startswith(query.version_id.lower(), autoescape=True))
+    if query.status:
+        where.append(CaseRow.status == query.status)
+    if query.since:
+        where.append(CaseRow.updated_at >= query.since)
+    if query.until:
+        where.append(CaseRow.created_at < query.until)
+    if query.actor:
+        where.append(exists().where(EventRow.case_id == CaseRow.id, EventRow.actor == query.actor))
+    return where
+
+
+def submitted_before(tx: Tx, case_id: str, seq: int) -> list[str]:
+    """Payload texts of the case's start and task completions before event ``seq`` (for field diffs)."""
+    return list(tx.session.scalars(
+        select(EventRow.payload).where(EventRow.case_id == case_id, EventRow.seq < seq,
+                                       EventRow.type.in_(("case_started", "task_completed"))).order_by(EventRow.seq)))
+
+
+def events_in_period(tx: Tx, since: datetime, until: datetime, batch: int = 2000):
+    """Every event stored in [since, until), with its case number, oldest first, in batches."""
+    after = 0
+    while True:
+        rows = tx.session.execute(
+            select(EventRow, CaseRow.number, CaseRow.process_id).join(CaseRow, CaseRow.id == EventRow.case_id)
+            .where(EventRow.at >= since, EventRow.at < until, EventRow.id > after).order_by(EventRow.id).limit(batch)
+        ).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1][0].id

@@ -30,7 +30,9 @@ WORK = frozenset({"casemanager", "specialist", "coordinator"})
 CASE_STARTERS = frozenset({"casemanager", "coordinator"})
 ADMIN = frozenset({"admin"})
 TEAM = frozenset({"casemanager", "coordinator"})
-POLICY = frozenset({"policy"})     # the test task is in the casemanager lane
+POLICY = frozenset({"policy"})
+AUDIT = frozenset({"auditor"})
+AUDIT_SEARCH = frozenset({"auditor", "coordinator"})     # the test task is in the casemanager lane
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,17 @@ ROUTES: list[Route] = [
     Route("api.claim", "POST", "/api/v1/tasks/{task}/claim", NOBODY, refused=401, anonymous=401),
     Route("api.complete", "POST", "/api/v1/tasks/{task}/complete", NOBODY, refused=401, anonymous=401),
     Route("api.incidents", "GET", "/api/v1/incidents", NOBODY, refused=401, anonymous=401),
+    # auditors (controle)
+    Route("controle.index", "GET", "/controle/", AUDIT_SEARCH),
+    Route("controle.case", "GET", "/controle/zaken/{case}", AUDIT),
+    Route("controle.verify", "POST", "/controle/zaken/{case}/controleren", AUDIT),
+    Route("controle.show_personal", "POST", "/controle/zaken/{case}/tonen", AUDIT, ok=302,
+          data={"reden": "Onderzoek 2026-1"}),
+    Route("controle.hide_personal", "POST", "/controle/zaken/{case}/afschermen", AUDIT, ok=302),
+    Route("controle.moment", "GET", "/controle/zaken/{case}/moment/1", AUDIT),
+    Route("controle.moment_go", "GET", "/controle/zaken/{case}/moment?event=1", AUDIT, ok=302),
+    Route("controle.diagram", "GET", "/controle/zaken/{case}/versies/{version}/diagram.bpmn", AUDIT),
+    Route("controle.access", "GET", "/controle/inzage", AUDIT),
 ]
 
 
@@ -131,7 +144,7 @@ def world(engine) -> dict[str, str]:
     """The objects the paths name: one case of the test model, waiting at an unassigned casemanager task."""
     case_id = engine.start("aanvraag", {"naam": "Demo Ouder"}, actor="casemanager")
     task = engine.tasks(case_id=case_id)[0]
-    return {"case": case_id, "task": task.id, "process": "aanvraag"}
+    return {"case": case_id, "task": task.id, "process": "aanvraag", "version": engine.state(case_id).version_id}
 
 
 @pytest.fixture

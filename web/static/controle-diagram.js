@@ -1,0 +1,31 @@
+/* The auditor's time-travel diagram: the version the case ran on, with the elements finished so far
+   (green), the sequence flows taken (green arrows) and where the case stood (orange), after one event. */
+(function () {
+  "use strict";
+  var box = document.getElementById("diagram");
+  if (!box || !window.BpmnJS) return;
+  var message = box.querySelector(".diagram-melding");
+  var viewer = new window.BpmnJS({ container: box });
+  function list(name) { try { return JSON.parse(box.dataset[name] || "[]"); } catch (e) { return []; } }
+  fetch(box.dataset.bpmn, { credentials: "same-origin" })
+    .then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.text();
+    })
+    .then(function (xml) { return viewer.importXML(xml); })
+    .then(function () {
+      var canvas = viewer.get("canvas");
+      var registry = viewer.get("elementRegistry");
+      function mark(ids, marker) {
+        ids.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, marker); });
+      }
+      mark(list("finished"), "controle-klaar");
+      mark(list("taken"), "controle-genomen");
+      mark(list("active"), "regie-actief");
+      canvas.zoom("fit-viewport", "auto");
+      box.classList.add("geladen");
+    })
+    .catch(function () {
+      if (message) message.textContent = "Het diagram kan niet worden getoond. Wat er afgerond is staat hierboven in woorden.";
+    });
+})();
