@@ -606,6 +606,21 @@ class Engine:
         with self.store.read() as tx:
             return search_cases(tx, query, limit, offset)
 
+    def anchor(self, private_key, path):
+        """Sign the heads of every chain with ``private_key`` (Ed25519) and append them to the anchor file
+        ``path``; returns the ``Anchor`` (``engine.audit.anchors``)."""
+        from .audit import anchors
+
+        return anchors.write(self.store, path, private_key, self.clock.now())
+
+    def check_anchors(self, path, public_key, case_id: str | None = None):
+        """Every problem between the database and the anchors in ``path`` (signatures, the file's own chain,
+        rewritten or removed events located between two anchors), as ``AnchorProblem``."""
+        from .audit import anchors
+
+        return anchors.check_store(self.store, anchors.read(path), public_key,
+                                   self.resolve_case(case_id) if case_id else None)
+
     def case_at(self, case_id: str, seq: int):
         """The case right after its event ``seq`` (time travel): status, data, active elements, open tasks,
         the elements finished and the sequence flows taken up to then (``engine.audit.travel.CaseAt``)."""

@@ -32,7 +32,9 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 9 * 3600
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     AUDIT_UNMASK_USERS = None              # REGIE_AUDIT_UNMASK_USERS=anna,piet: only they may show personal data
-    AUDIT_TIMELINE_PAGE_SIZE = 50          # events per page of the auditor's timeline
+    AUDIT_TIMELINE_PAGE_SIZE = 50
+    AUDIT_ANCHOR_FILE = "instance/anchors.jsonl"   # written by `regie audit anchor`; checked by the verify button
+    AUDIT_ANCHOR_PUBLIC_KEY = None         # base64 or a file; without it the anchors are not checked on the page          # events per page of the auditor's timeline
     FOUR_EYES = False                      # REGIE_FOUR_EYES=true: a second policy officer approves a new version
     CASEMANAGER_LABEL = "Casemanager"      # what the holder of a case is called; Heerenveen: REGIE_CASEMANAGER_LABEL=Meitinker
 

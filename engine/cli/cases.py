@@ -113,15 +113,44 @@ def state(case_id, as_json, actor, reason) -> None:
     click.echo(f"{current.number or '-'}  {current.id}  {current.process_id}  {current.status}  nu bij: {', '.join(current.active) or '-'}")
 
 
-@main.command(help="Controleer de hash-keten en speel elke zaak opnieuw af. Zonder zaak: alle zaken.")
+@main.command(help="Controleer de hash-keten en speel elke zaak opnieuw af; vergelijk elke opgeslagen kolom (zaak, "
+                   "taken, timers) met het opnieuw afspelen. Zonder zaak: alle zaken en het inzagelog. Met een "
+                   "ankerbestand en publieke sleutel ook tegen de ondertekende ankers.")
 @click.argument("case_id", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON (elk verschil met tabel, kolom en event).")
+@click.option("--anchors", "anchor_path", envvar="REGIE_ANCHOR_FILE", type=click.Path(),
+              help="Ankerbestand om tegen te controleren (standaard REGIE_ANCHOR_FILE).")
+@click.option("--public-key", "public", envvar="REGIE_ANCHOR_PUBLIC_KEY",
+              help="Publieke sleutel van de ankers (standaard REGIE_ANCHOR_PUBLIC_KEY).")
 @handle_errors
-def verify(case_id, as_json) -> None:
-    result = engine_from_env().verify(case_id)
+def verify(case_id, as_json, anchor_path, public) -> None:
+    from pathlib import Path
+
+    eng = engine_from_env()
+    if case_id or as_json or not sys.stderr.isatty():
+        result = eng.verify(case_id)
+    else:
+        with eng.store.read() as tx:
+            total = len(tx.case_ids())
+        with click.progressbar(length=total, label="Zaken controleren", file=sys.stderr) as bar:
+            done = [0]
+
+            def step(n):
+                bar.update(n - done[0])
+                done[0] = n
+
+            result = eng.verify(None, progress=step)
+    anchored = []
+    if anchor_path and public and Path(anchor_path).exists():
+        from ..audit import anchors
+
+        anchored = eng.check_anchors(anchor_path, anchors.load_public(public), case_id)
     if as_json:
-        echo_json({"ok": bool(result), "cases": result.cases, "problems": list(result.problems)})
+        echo_json({**result.to_dict(), "anchors": [str(p) for p in anchored],
+                   "ok": bool(result) and not anchored})
     else:
         click.echo(str(result))
-    if not result:
+        for problem in anchored:
+            click.echo(str(problem))
+    if not result or anchored:
         sys.exit(1)

@@ -172,3 +172,29 @@ def events_in_period(tx: Tx, since: datetime, until: datetime, batch: int = 2000
         if len(rows) < batch:
             return
         after = rows[-1][0].id
+
+
+def chain_heads(tx: Tx) -> tuple[dict[str, list], list]:
+    """The head of every case's chain ({case id: [last seq, last hash]}) and of the access log."""
+    heads = {case_id: [seq, digest] for case_id, seq, digest in
+             tx.session.execute(select(CaseRow.id, CaseRow.last_seq, CaseRow.last_hash).order_by(CaseRow.id))}
+    last = last_access(tx)
+    return heads, ([last.seq, last.hash] if last else [])
+
+
+def event_hashes(tx: Tx, pairs: list[tuple[str, int]], batch: int = 400) -> dict[tuple[str, int], str]:
+    """The stored hash of each (case id, seq) that still exists."""
+    from sqlalchemy import tuple_
+
+    found: dict[tuple[str, int], str] = {}
+    pairs = sorted(set(pairs))
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start:start + batch]
+        rows = tx.session.execute(select(EventRow.case_id, EventRow.seq, EventRow.hash)
+                                  .where(tuple_(EventRow.case_id, EventRow.seq).in_(chunk)))
+        found.update({(c, s): h for c, s, h in rows})
+    return found
+
+
+def access_hashes(tx: Tx, seqs: list[int]) -> dict[int, str]:
+    return {s: h for s, h in tx.session.execute(select(AccessRow.seq, AccessRow.hash).where(AccessRow.seq.in_(set(seqs))))}

@@ -144,3 +144,26 @@ def test_caseworkers_cannot_open_the_auditor_pages(as_user, case_id):
     cas = as_user("cas")
     for url in ("/controle/", f"/controle/zaken/{case_id}", f"/controle/zaken/{case_id}/moment/1", "/controle/inzage"):
         assert cas.get(url).status_code == 403
+
+
+def test_the_bundle_download_checks_offline_and_is_logged(as_user, engine, case_id):
+    from engine.audit import bundle
+
+    response = as_user("aud").client.get(f"/controle/zaken/{case_id}/bundel.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    number = engine.state(case_id).number
+    assert f'filename="auditbundel-{number}.zip"' in response.headers["Content-Disposition"]
+    assert bundle.check(response.data)
+    assert engine.access_log(case_id=case_id)[0].page == "controle-export"
+
+
+def test_export_of_a_period_as_csv(as_user, engine, case_id):
+    aud = as_user("aud")
+    assert "Events van een periode exporteren" in text(aud.get("/controle/export"))
+    wrong = aud.get("/controle/export?van=31-12-2026&tot=01-01-2026")
+    assert wrong.status_code == 422 and "Vul twee datums in" in text(wrong)
+    csv_file = aud.get("/controle/export?van=05-01-2026&tot=05-01-2026")
+    assert csv_file.mimetype == "text/csv"
+    lines = csv_file.text.splitlines()
+    assert lines[0].startswith("zaaknummer,zaak_id,proces") and len(lines) == 1 + 4
+    assert [r.page for r in engine.access_log(actor="aud")][0] == "export"

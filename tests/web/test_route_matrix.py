@@ -137,6 +137,8 @@ ROUTES: list[Route] = [
     Route("controle.moment_go", "GET", "/controle/zaken/{case}/moment?event=1", AUDIT, ok=302),
     Route("controle.diagram", "GET", "/controle/zaken/{case}/versies/{version}/diagram.bpmn", AUDIT),
     Route("controle.access", "GET", "/controle/inzage", AUDIT),
+    Route("controle.bundle", "GET", "/controle/zaken/{case}/bundel.zip", AUDIT),
+    Route("controle.export", "GET", "/controle/export?van=01-01-2026&tot=31-12-2026", AUDIT),
 ]
 
 

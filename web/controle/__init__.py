@@ -56,7 +56,7 @@ def case(case_ref: str):
 def verify(case_ref: str):
     state = engine().state(case_ref)
     log_read(state.id, "controle-controle")
-    return _case_page(state, verification=engine().verify(state.id))
+    return _case_page(state, verification=engine().verify(state.id), anchored=_anchor_problems(state.id))
 
 
 @bp.post("/zaken/<case_ref>/tonen")
@@ -136,6 +136,47 @@ def diagram(case_ref: str, version_id: str):
     return Response(text, mimetype="application/xml", headers={"Cache-Control": "private, max-age=3600"})
 
 
+@bp.get("/zaken/<case_ref>/bundel.zip")
+@roles_required(*AUDITORS)
+def bundle(case_ref: str):
+    """The case's audit bundle (``engine.audit.bundle``), for an outside auditor to check offline."""
+    from flask import Response
+
+    from engine.audit import bundle as bundles
+
+    state = engine().state(case_ref)
+    log_read(state.id, "controle-export")
+    anchors = _anchor_file()
+    data = bundles.build(engine(), state.id, anchors if anchors and anchors.exists() else None)
+    name = bundles.file_name(state.number, state.id)
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.get("/export")
+@roles_required(*AUDITORS)
+def export():
+    """Events of a period as CSV (for the accountant); the form first, the file when a period is given."""
+    from flask import Response
+
+    from engine.audit.export import write_csv
+
+    since, until = _day(request.args.get("van", "").strip()), _day(request.args.get("tot", "").strip(), end=True)
+    if not request.args.get("van") and not request.args.get("tot"):
+        return render_template("controle/export.html", error=None, form=request.args)
+    if since is None or until is None or until <= since:
+        return render_template("controle/export.html", form=request.args,
+                               error="Vul twee datums in als dd-mm-jjjj, de eerste niet na de tweede."), 422
+    import io
+
+    log_read(None, "export", f"events {request.args['van']} tot en met {request.args['tot']}")
+    out = io.StringIO()
+    write_csv(engine(), since, until, out)
+    name = f"events-{since:%Y%m%d}-{(until - timedelta(days=1)):%Y%m%d}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
 @bp.get("/inzage")
 @roles_required(*AUDITORS)
 def access():
@@ -161,7 +202,7 @@ def datumtijd_sec(value: datetime | None) -> str:
 
 # --- helpers -------------------------------------------------------------------------------------
 
-def _case_page(state, verification=None):
+def _case_page(state, verification=None, anchored=()):
     version = engine().version(state.version_id)
     model = model_index(version.bundle)
     size = current_app.config.get("AUDIT_TIMELINE_PAGE_SIZE", 50)
@@ -174,7 +215,8 @@ def _case_page(state, verification=None):
     return render_template(
         "controle/case.html", case=state, process=process_names().get(state.process_id, state.process_id),
         entries=story.entries(events, reader, before), page=page, pages=pages, last=last, first=first,
-        verification=verification, showing=_showing(state.id), may_unmask=_may_unmask(),
+        verification=verification, anchored=list(anchored), anchors_on=bool(_anchor_file()),
+        showing=_showing(state.id), may_unmask=_may_unmask(),
         subject=state.subject if _showing(state.id) else initials(state.subject),
         access=engine().access_log(case_id=state.id, limit=10), people=people(), model=model,
     )
@@ -198,6 +240,23 @@ def _last_seq(case_id: str) -> int:
 def _numbers(case_ids) -> dict[str, str]:
     with engine().store.read() as tx:
         return tx.case_numbers([c for c in case_ids if c])
+
+
+def _anchor_file():
+    from pathlib import Path
+
+    value = current_app.config.get("AUDIT_ANCHOR_FILE")
+    return Path(value) if value else None
+
+
+def _anchor_problems(case_id: str) -> list[str]:
+    """Problems against the signed anchors, when an anchor file and public key are configured."""
+    from engine.audit import anchors
+
+    path, public = _anchor_file(), current_app.config.get("AUDIT_ANCHOR_PUBLIC_KEY")
+    if not path or not public or not path.exists():
+        return []
+    return [str(p) for p in engine().check_anchors(path, anchors.load_public(public), case_id)]
 
 
 def _showing(case_id: str) -> bool:
