@@ -65,6 +65,7 @@ class Replayed:
     live: Live | None = None
     facts: list[tuple[int, Event]] = field(default_factory=list)      # (seq of the command, fact)
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)    # task id -> column -> value
+    open: set[str] = field(default_factory=set)                       # ids of the tasks still open
     task_set_by: dict[str, dict[str, int]] = field(default_factory=dict)   # task id -> column -> seq
     subject: str = ""
     subject_seq: int = 0
@@ -189,17 +190,19 @@ def _subject(out: Replayed, ev: Recorded, version) -> None:
 def _tasks(engine, out: Replayed, ev: Recorded, version) -> None:
     """The task projection after a command: new ready user tasks get a row, gone ones are closed."""
     ready = {str(t.id): t for t in ready_user_tasks(out.live.workflow)}
-    for task_id, row in out.tasks.items():
-        if row["state"] == "open" and task_id not in ready:
-            done = ev.type == "task_completed" and ev.payload.get("task_id") == task_id
-            row.update(state="completed" if done else "cancelled", completed_at=ev.at,
-                       completed_by=ev.actor if done else None)
-            out.task_set_by[task_id].update(state=ev.seq, completed_at=ev.seq, completed_by=ev.seq)
+    for task_id in [t for t in out.open if t not in ready]:     # only the open ones: a long case has many
+        row = out.tasks[task_id]
+        done = ev.type == "task_completed" and ev.payload.get("task_id") == task_id
+        row.update(state="completed" if done else "cancelled", completed_at=ev.at,
+                   completed_by=ev.actor if done else None)
+        out.task_set_by[task_id].update(state=ev.seq, completed_at=ev.seq, completed_by=ev.seq)
+        out.open.discard(task_id)
     for task_id, task in ready.items():
         if task_id in out.tasks:
             continue
         out.tasks[task_id] = _new_task(engine, out, task, version, ev.at)
         out.task_set_by[task_id] = dict.fromkeys(TASK_COLUMNS, ev.seq)
+        out.open.add(task_id)
 
 
 def _new_task(engine, out: Replayed, task, version, at: datetime) -> dict[str, Any]:

@@ -111,7 +111,7 @@ class TimeTravel:
     def _describe(self, case_id: str, last: int, ev: Recorded, r: Replayed) -> CaseAt:
         workflow = r.live.workflow
         model = index(self.engine.version(r.version_id).bundle)
-        open_tasks = [dict(t) for t in r.tasks.values() if t["state"] == "open"]
+        open_tasks = [dict(r.tasks[t]) for t in sorted(r.open, key=lambda t: (r.tasks[t]["created_at"], t))]
         return CaseAt(case_id, ev.seq, last, ev, r.process_id, r.version_id, status(workflow), r.subject,
                       normalise(case_data(workflow)), active_elements(workflow), list(dict.fromkeys(r.finished)),
                       model.flow_ids(r.taken), open_tasks)
@@ -128,10 +128,12 @@ class TimeTravel:
                     return
             snapshot = copy.copy(out)
             snapshot.live, snapshot._seen, snapshot._arrived = None, set(), set()
-            snapshot.tasks = copy.deepcopy(out.tasks)
-            snapshot.task_set_by = copy.deepcopy(out.task_set_by)
+            # time travel shows only the open tasks: keep just those, so a checkpoint stays small
+            snapshot.tasks = {t: dict(out.tasks[t]) for t in out.open}
+            snapshot.open = set(out.open)
+            snapshot.task_set_by = {t: dict(out.task_set_by[t]) for t in out.open}
             snapshot.finished, snapshot.taken = list(out.finished), list(out.taken)
-            snapshot.facts, snapshot.versions = list(out.facts), set(out.versions)
+            snapshot.facts, snapshot.versions = [], set(out.versions)
             point = _Checkpoint(ev.seq, ev.hash, dump_instance(out.live.workflow), out.live.ids.counter, snapshot)
             with self._lock:
                 points.append(point)
@@ -156,8 +158,9 @@ class TimeTravel:
         workflow = load_instance(copy.deepcopy(point.state), version.spec, version.subprocess_specs,
                                  self.engine.script_engine)
         out = copy.copy(point.replayed)
-        out.tasks = copy.deepcopy(point.replayed.tasks)
-        out.task_set_by = copy.deepcopy(point.replayed.task_set_by)
+        out.tasks = {t: dict(v) for t, v in point.replayed.tasks.items()}
+        out.open = set(point.replayed.open)
+        out.task_set_by = {t: dict(v) for t, v in point.replayed.task_set_by.items()}
         out.finished, out.taken = list(point.replayed.finished), list(point.replayed.taken)
         out.facts, out.versions = list(point.replayed.facts), set(point.replayed.versions)
         out.live = Live(workflow, TaskIdSequence(case_id, point.counter))
