@@ -23,6 +23,15 @@
       mark(list("taken"), "controle-genomen");
       mark(list("active"), "regie-actief");
       canvas.zoom("fit-viewport", "auto");
+      var active = list("active").map(function (id) { return registry.get(id); })
+        .filter(function (element) { return element && !element.waypoints; });
+      if (canvas.zoom() < 0.7 && active.length) {
+        // A large model drawn whole is unreadable: show where the case stood at a readable size.
+        var first = active[0], outer = canvas.viewbox().outer, scale = 0.8;
+        var width = outer.width / scale, height = outer.height / scale;
+        canvas.viewbox({ x: first.x + first.width / 2 - width / 2, y: first.y + first.height / 2 - height / 2,
+                         width: width, height: height });
+      }
       box.classList.add("geladen");
     })
     .catch(function () {

@@ -1,0 +1,153 @@
+"""Issue 11 benchmark: verify of a 1,000-event case, verify over many cases, time travel to event 1,000.
+
+- ``verify(case)`` of one case of the loop model with 1,000 events: hash chain, full replay and the
+  comparison of every stored column, task row and timer row (median of 5).
+- ``verify()`` over ``--cases`` short cases (start + two steps, 4 events each): cases per second.
+- Time travel: ``Engine.case_at(case, 1000)`` cold (no checkpoint yet: a full replay) and warm (from the
+  nearest checkpoint), and the auditor's page ``/controle/zaken/<id>/moment/1000`` through the Flask app.
+- Baseline, in the same run: stock SpiffWorkflow replaying the same inputs in memory (start, then one
+  ``run`` + ``do_engine_steps`` per round, no store, no checks). The loop stalls in stock SpiffWorkflow
+  after round 333 (tree depth), so the baseline runs ``--raw-rounds`` rounds and is scaled per round.
+
+    .venv/bin/python bench/bench_audit.py [--events 1000] [--cases 1000] [--raw-rounds 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import MODELS, RawSpiff  # noqa: E402
+from engine import Engine, ManualClock, SequentialIds  # noqa: E402
+
+DATA = {"verslag": "Gebeld, gaat goed."}
+
+
+def long_case(eng: Engine, events: int) -> tuple[str, int]:
+    """A loop case with at least ``events`` events; returns its id and the rounds it took."""
+    case_id = eng.start("loop", {"limit": 100_000})
+    rounds = 0
+    while True:
+        with eng.store.read() as tx:
+            if tx.case(case_id).last_seq >= events:
+                return case_id, rounds
+        eng.complete(eng.tasks(case_id=case_id)[0].id, DATA, actor="bench")
+        rounds += 1
+
+
+def median_s(func, repeat: int = 5) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def raw_replay(rounds: int) -> float:
+    """Seconds for stock SpiffWorkflow replaying ``rounds`` rounds of the loop's inputs in memory."""
+    raw = RawSpiff(MODELS / "loop.bpmn", "loop")
+    from SpiffWorkflow.util.task import TaskState
+
+    def run():
+        wf = raw.start({"limit": 100_000})
+        for _ in range(rounds):
+            task = next(t for t in wf.tasks.values() if t.state == TaskState.READY and t.task_spec.manual)
+            task.data.update(DATA)
+            task.run()
+            wf.do_engine_steps()
+
+    return median_s(run, 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--raw-rounds", type=int, default=300)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="regie-bench-audit-"))
+    url = f"sqlite:///{folder / 'regie.db'}"
+    eng = Engine.from_url(url, clock=ManualClock(), ids=SequentialIds())
+    eng.deploy([MODELS / "loop.bpmn", MODELS / "contactmoment.yaml"])
+    case_id, rounds = long_case(eng, args.events)
+    with eng.store.read() as tx:
+        last = tx.case(case_id).last_seq
+    assert eng.verify(case_id), "the benchmark case must verify"
+    verify_s = median_s(lambda: eng.verify(case_id))
+    raw_rounds = min(args.raw_rounds, 330)
+    same = eng.start("loop", {"limit": 100_000})
+    for _ in range(raw_rounds):
+        eng.complete(eng.tasks(case_id=same)[0].id, DATA, actor="bench")
+    with eng.store.read() as tx:
+        same_events = tx.case(same).last_seq
+    same_s = median_s(lambda: eng.verify(same), 3)
+    raw_s = raw_replay(raw_rounds)
+    raw_small = raw_replay(2)
+
+    from engine.audit.travel import TimeTravel
+
+    cold = median_s(lambda: TimeTravel(eng).at(case_id, last), 3)
+    travel = TimeTravel(eng)
+    travel.at(case_id, last)
+    warm = median_s(lambda: travel.at(case_id, last))
+    page_cold, page_warm = time_page(url, case_id, last)
+
+    many = Engine.from_url(f"sqlite:///{folder / 'many.db'}", clock=ManualClock(), ids=SequentialIds())
+    many.deploy([MODELS / "loop.bpmn", MODELS / "contactmoment.yaml"])
+    for _ in range(args.cases):
+        cid = many.start("loop", {"limit": 10})
+        for _ in range(2):
+            many.complete(many.tasks(case_id=cid)[0].id, DATA, actor="bench")
+    start = time.perf_counter()
+    result = many.verify()
+    many_s = time.perf_counter() - start
+    assert result, str(result)
+
+    print(f"loop model, SQLite; long case: {last} events ({rounds} rounds)")
+    print("| | time | vs raw SpiffWorkflow |")
+    print("|---|---:|---:|")
+    print(f"| raw SpiffWorkflow replaying {raw_rounds} rounds in memory (no store, no checks) | {raw_s * 1000:.0f} ms "
+          "| 1.00x |")
+    print(f"| `verify(case)` of the same {raw_rounds} rounds ({same_events} events) | {same_s * 1000:.0f} ms "
+          f"| {same_s / raw_s:.2f}x |")
+    print(f"| `verify(case)` of {last} events: chain + replay + every column, task and timer row "
+          f"| {verify_s * 1000:.0f} ms | |")
+    print(f"| `case_at(case, {last})` cold (full replay, builds checkpoints) | {cold * 1000:.0f} ms | |")
+    print(f"| `case_at(case, {last})` warm (from the nearest checkpoint) | {warm * 1000:.1f} ms | |")
+    print(f"| page `/controle/zaken/<id>/moment/{last}` cold | {page_cold * 1000:.0f} ms | |")
+    print(f"| page `/controle/zaken/<id>/moment/{last}` warm | {page_warm * 1000:.0f} ms | |")
+    print(f"| `verify()` over {args.cases} cases of 4 events | {many_s:.1f} s = {args.cases / many_s:.0f} cases/s "
+          f"| {many_s / args.cases / raw_small:.2f}x per case (raw: start + 2 rounds) |")
+
+
+def time_page(url: str, case_id: str, seq: int) -> tuple[float, float]:
+    """Server time of the time-travel page: the first view (cold) and the median of the next five."""
+    from argon2 import PasswordHasher
+
+    from engine.store import UserRow
+    from web import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench", "DEMO": False,
+                      "WTF_CSRF_ENABLED": False})
+    eng = app.extensions["regie.engine"]
+    with eng.store.write() as tx:
+        tx.save_user(UserRow(username="aud", name="Aud", password_hash=PasswordHasher().hash("bench-123"),
+                             roles="auditor", active=True))
+    client = app.test_client()
+    client.post("/login", data={"gebruikersnaam": "aud", "wachtwoord": "bench-123"})
+    path = f"/controle/zaken/{case_id}/moment/{seq}"
+    start = time.perf_counter()
+    assert client.get(path).status_code == 200
+    cold = time.perf_counter() - start
+    return cold, median_s(lambda: client.get(path))
+
+
+if __name__ == "__main__":
+    main()
