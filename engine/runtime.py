@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import casemanagers, referrals
@@ -34,7 +33,6 @@ from .errors import (
     InvalidData,
     ModelError,
     ModelProblem,
-    RegieError,
     TaskNotReady,
     UnknownCase,
     UnknownProcess,
@@ -45,7 +43,7 @@ from .forms import Form, load_form, local_date
 from .limits import check_input
 from .providers import Clock, IdSource, RandomIds, SystemClock
 from .queries import Colleague, Draft, InboxQuery, InboxRow, OpenIncident, Overview
-from .spiff import RegieScriptEngine, canonical_state, dump_instance
+from .spiff import RegieScriptEngine
 from .store import CaseRow, IncidentRow, Store, TaskRow, VersionRow
 from .store.drafts import delete_draft
 
