@@ -113,7 +113,8 @@ def test_users_list(regie):
 def test_verify_and_timers_have_json(regie):
     regie("deploy", MODELS)
     case_id = regie("start", "aanvraag", "--data", '{"naam": "Demo"}').output.strip()
-    assert json.loads(regie("verify", case_id, "--json").output) == {"ok": True, "cases": 1, "problems": []}
+    assert json.loads(regie("verify", case_id, "--json").output) == {
+        "ok": True, "cases": 1, "problems": [], "findings": [], "anchors": []}
     out = json.loads(regie("timers", "run-due", "--now", "2030-01-01T00:00:00+00:00", "--json").output)
     assert out == {"fired": 0, "open_incidents": 0}
 

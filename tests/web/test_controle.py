@@ -92,7 +92,8 @@ def test_showing_can_be_limited_to_granted_accounts(app, as_user, case_id):
                                            follow_redirects=True))
 
 
-def test_time_travel_shows_the_case_after_an_event_with_steps(as_user, case_id):
+def test_time_travel_shows_the_case_after_an_event_with_steps(app, as_user, case_id):
+    app.jinja_env.globals["HAS_VIEWER"] = True      # as after `make install`
     aud = as_user("aud")
     page = aud.get(f"/controle/zaken/{case_id}/moment/1")
     body = text(page)
