@@ -34,7 +34,7 @@ from .chain import canonical_json
 TASK_FIELDS = ("id", "case_id", "process_id", "name", "title", "role", "candidate_users", "assignee", "form", "state",
                "due_at", "follow_up_at", "created_at", "completed_at", "completed_by")
 CASE_FIELDS = ("id", "number", "process_id", "version_id", "status", "subject", "data", "active", "state",
-               "task_counter", "last_seq", "last_hash", "created_at", "created_by", "updated_at")
+               "task_counter", "last_seq", "last_hash", "created_at", "created_by", "updated_at", "casemanager")
 TIMER_FIELDS = ("task_id", "element", "due_at", "status")
 _DATES = {"due_at", "follow_up_at", "created_at", "completed_at", "updated_at"}
 

@@ -36,6 +36,7 @@ TASK_COLUMNS = ("case_id", "process_id", "name", "title", "role", "candidate_use
                 "due_at", "follow_up_at", "created_at", "completed_at", "completed_by")
 ASSIGNING = ("task_claimed", "task_assigned", "task_unclaimed")
 MIGRATED = "case_migrated"
+HANDED_OVER = "case_handed_over"
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Replayed:
     task_set_by: dict[str, dict[str, int]] = field(default_factory=dict)   # task id -> column -> seq
     subject: str = ""
     subject_seq: int = 0
+    casemanager: str | None = None                                    # who holds the case (engine.casemanagers)
+    casemanager_seq: int = 0
     last_command: int = 0
     last_seq: int = 0
     created: tuple[datetime, str] | None = None
@@ -90,6 +93,7 @@ class Replayed:
             "version_id": (self.version_id, last),
             "subject": (self.subject, self.subject_seq or 1),
             "last_seq": (self.last_seq, self.last_seq),
+            "casemanager": (self.casemanager, self.casemanager_seq or 1),
         }
         if self.created:
             columns["created_at"] = (self.created[0], 1)
@@ -127,6 +131,12 @@ def replay(engine, case_id: str, default_version: str, events: Iterable[Recorded
             _command(engine, out, ev, observe)
         elif ev.type == MIGRATED:
             _migrated(engine, out, ev, before)
+        elif ev.type == HANDED_OVER:
+            out.casemanager, out.casemanager_seq = ev.payload.get("to"), ev.seq
+            for task_id in ev.payload.get("tasks") or []:
+                if task_id in out.tasks:
+                    out.tasks[task_id]["assignee"] = ev.payload.get("to")
+                    out.task_set_by[task_id]["assignee"] = ev.seq
         elif ev.type in ASSIGNING:
             task = out.tasks.get(ev.payload.get("task_id", ""))
             if task is not None:
@@ -163,6 +173,8 @@ def _command(engine, out: Replayed, ev: Recorded, observe) -> None:
     out.version_id = payload.get("version_id", out.version_id)
     out.versions.add(out.version_id)
     version = engine.version(out.version_id)
+    if ev.type == "task_completed" and ev.payload.get("casemanager"):    # the first contact takes the case
+        out.casemanager, out.casemanager_seq = ev.payload["casemanager"], ev.seq
     out.live, facts = apply_event(out.live, Event(ev.type, payload), ev.at, out.case_id, version,
                                   engine.script_engine, observe)
     out.facts.extend((ev.seq, f) for f in facts)
@@ -215,7 +227,8 @@ def _new_task(engine, out: Replayed, task, version, at: datetime) -> dict[str, A
         "title": info.title if info else (spec.bpmn_name or spec.bpmn_id),
         "role": info.role if info else spec.lane,
         "candidate_users": ",".join(info.candidate_users) if info else "",
-        "assignee": _assignee(engine, info, names), "form": info.form if info else None, "state": "open",
+        "assignee": _holder(out, info.role if info else spec.lane, _assignee(engine, info, names)),
+        "form": info.form if info else None, "state": "open",
         "due_at": resolve_date(info.due if info else None, at, names, engine.evaluator),
         "follow_up_at": resolve_date(info.follow_up if info else None, at, names, engine.evaluator),
         "created_at": at, "completed_at": None, "completed_by": None,
@@ -223,6 +236,13 @@ def _new_task(engine, out: Replayed, task, version, at: datetime) -> dict[str, A
 
 
 ARRIVED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED
+
+
+def _holder(out: Replayed, role: str | None, default: str | None) -> str | None:
+    """``engine.casemanagers.assignee_for``: the case's casemanager gets its casemanager tasks."""
+    from ..casemanagers import ROLE
+
+    return out.casemanager if role == ROLE and out.casemanager else default
 
 
 def _assignee(engine, info, names) -> str | None:

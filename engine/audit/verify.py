@@ -196,6 +196,7 @@ def _case(cid: str, case, result, stored_state, replayed_state) -> list[Finding]
         "last_seq": case.last_seq, "created_at": case.created_at, "created_by": case.created_by,
         "updated_at": case.updated_at, "status": case.status, "data": _json(case.data),
         "active": _json(case.active), "task_counter": case.task_counter,
+        "casemanager": getattr(case, "casemanager", None),
     }
     for column, (expected, seq) in result.case_columns().items():
         value = stored.get(column)

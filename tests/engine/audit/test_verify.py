@@ -147,3 +147,9 @@ def test_the_deleted_last_event_is_found(sqlite_engine, sqlite_cases):
     _change(sqlite_engine, delete(EventRow).where(EventRow.case_id == aanvraag, EventRow.seq == 4))
     assert "tabel cases, kolom last_hash, event 3: het laatste event is 3, maar de zaak verwijst naar event 4" in \
         str(sqlite_engine.verify(aanvraag))
+
+
+def test_the_casemanager_column_and_handed_over_tasks_are_replayed(sqlite_engine, sqlite_cases):
+    aanvraag, _ = sqlite_cases
+    _change(sqlite_engine, update(CaseRow).where(CaseRow.id == aanvraag).values(casemanager="mallory"))
+    assert "tabel cases, kolom casemanager" in str(sqlite_engine.verify(aanvraag))
