@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .store import Store
-from .store.accounts import clear_throttle, throttle_row, throttle_rows
+from .store.accounts import clear_throttle, prune_throttle, throttle_row, throttle_rows
 
 FREE = {"account": 5, "address": 20}         # failures before the wait starts, per kind of key
 BASE_DELAY = timedelta(seconds=30)
@@ -44,6 +44,8 @@ def record_failure(store: Store, login_keys: list[str], now: datetime) -> None:
                 row.blocked_until = now + min(BASE_DELAY * (2 ** min(over - 1, 20)), MAX_DELAY)
 
 
-def record_success(store: Store, account_key: str) -> None:
+def record_success(store: Store, account_key: str, now: datetime) -> None:
+    """Clear the account's count, and forget quiet keys (so guessed usernames do not pile up)."""
     with store.write() as tx:
         clear_throttle(tx, account_key)
+        prune_throttle(tx, now - FORGET_AFTER)

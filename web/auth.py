@@ -187,7 +187,7 @@ def login():
             known = get_user(store, username) is not None
             log.warning("login_failed account=%s address=%s", username if known else "(unknown)", address)
             return _login_page("Gebruikersnaam of wachtwoord klopt niet. Probeer het opnieuw.", username, target, 401)
-        throttle.record_success(store, keys[0])
+        throttle.record_success(store, keys[0], moment)
         start_session(user.username, "password")
         log.info("login account=%s address=%s via=password", user.username, address)
         g.user = CurrentUser(user.username, user.name, frozenset(r for r in user.roles.split(",") if r))

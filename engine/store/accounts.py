@@ -10,7 +10,7 @@ from . import Tx
 from .models import AccountEventRow, LoginThrottleRow, SessionRow, UserRow
 
 __all__ = ["add_user", "session_with_user", "add_session", "revoke_session", "revoke_user_sessions", "prune_sessions",
-           "throttle_rows", "throttle_row", "clear_throttle", "add_account_event", "account_events"]
+           "throttle_rows", "throttle_row", "clear_throttle", "prune_throttle", "add_account_event", "account_events"]
 
 
 def session_with_user(tx: Tx, session_id: str) -> tuple[SessionRow, UserRow] | None:
@@ -64,6 +64,13 @@ def throttle_row(tx: Tx, key: str, now: datetime) -> LoginThrottleRow:
 
 def clear_throttle(tx: Tx, key: str) -> None:
     tx.session.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key == key))
+
+
+def prune_throttle(tx: Tx, before: datetime) -> None:
+    """Forget counts of keys that failed last before ``before`` and are not blocked now."""
+    tx.session.execute(delete(LoginThrottleRow).where(
+        LoginThrottleRow.last_failure_at < before,
+        (LoginThrottleRow.blocked_until.is_(None)) | (LoginThrottleRow.blocked_until < before)))
 
 
 def add_account_event(tx: Tx, row: AccountEventRow) -> None:

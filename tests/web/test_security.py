@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import select
 
 from engine.accounts import load_demo_users
+from engine.store.accounts import throttle_rows
 from engine.store.drafts import draft
+from engine.store.models import LoginThrottleRow
 from web import create_app
 
 from .conftest import PASSWORD, Browser, flashes, text
@@ -149,6 +152,15 @@ def test_wrong_passwords_block_the_account_with_a_growing_wait(browser, session_
     assert _try(browser, "cas", PASSWORD).status_code == 429       # twice as long now: 60 s
     clock.advance(seconds=61)
     assert _try(browser, "cas", PASSWORD).status_code == 302
+    engine = browser.client.application.extensions["regie.engine"]
+    with engine.store.read() as tx:
+        assert [r.key for r in throttle_rows(tx, ["account:cas"])] == []      # a good login clears the count
+    clock.advance(hours=2)
+    browser.token = ""                         # the login started a new session (and CSRF token)
+    _try(browser, "niemand", "fout-wachtwoord")
+    browser.login("cas")
+    with engine.store.read() as tx:                                          # quiet keys are forgotten
+        assert len(tx.session.scalars(select(LoginThrottleRow)).all()) == 2  # niemand's and the address's
 
 
 def test_one_address_trying_many_accounts_is_blocked(browser):
