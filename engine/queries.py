@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from .store.audit import AuditQuery
 from .store.caselist import COUNT_CAP as CASE_COUNT_CAP
 from .store.caselist import CaseListRow, CaseQuery
 from .store.inbox import COUNT_CAP, InboxQuery, InboxRow
@@ -59,5 +60,5 @@ class Overview:
     incidents_total: int
 
 
-__all__ = ["Colleague", "Draft", "OpenIncident", "Overview", "InboxQuery", "InboxRow", "COUNT_CAP", "CaseQuery",
+__all__ = ["AuditQuery", "Colleague", "Draft", "OpenIncident", "Overview", "InboxQuery", "InboxRow", "COUNT_CAP", "CaseQuery",
            "CaseListRow", "CASE_COUNT_CAP"]

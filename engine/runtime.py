@@ -596,6 +596,28 @@ class Engine:
             rows = break_glass_rows(tx, self.clock.now() - timedelta(days=days), limit)
             return [access.of(r) for r in rows]
 
+    def event_window(self, case_id: str, page: int, size: int) -> tuple[list, list[str], int, int]:
+        """A page of a case's events for the auditor's timeline, in one transaction: the events of page ``page``
+        (clamped to the last page) as ``Recorded``, the payload texts of the form submissions before it (to show
+        what each later one changed), the case's last event number, and the page actually shown."""
+        import math
+
+        from .audit.replay import Recorded
+        from .store.audit import events_between, submitted_before
+
+        with self.store.read() as tx:
+            case = tx.case(_resolve_case(tx, case_id))
+            last = case.last_seq
+            page = max(1, min(page, math.ceil(last / size) or 1))
+            first, final = (page - 1) * size + 1, min(page * size, last)
+            rows = events_between(tx, case.id, first, final)
+            return [Recorded.of(r) for r in rows], submitted_before(tx, case.id, first), last, page
+
+    def case_numbers(self, case_ids) -> dict[str, str]:
+        """Case id -> case number for the given cases."""
+        with self.store.read() as tx:
+            return tx.case_numbers([c for c in case_ids if c])
+
     def audit_cases(self, query, limit: int = 25, offset: int = 0):
         """The auditor's case search (``engine.store.audit.AuditQuery``): a page of ``AuditCaseRow`` and the
         number of matches (capped), closed cases included."""

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from engine.audit.masking import initials
 from engine.audit.model_index import index as model_index
-from engine.store.audit import AuditQuery
+from engine.queries import AuditQuery
 
 from ..access import log_read
 from ..auth import roles_required
@@ -186,7 +186,7 @@ def access():
     page = _page()
     rows = engine().access_log(case_id=case_id, actor=user, limit=50, offset=(page - 1) * 50)
     return render_template("controle/access.html", rows=rows, case_ref=case_ref, user=user or "", page=page,
-                           more=len(rows) == 50, people=people(), numbers=_numbers({r.case_id for r in rows}))
+                           more=len(rows) == 50, people=people(), numbers=engine().case_numbers({r.case_id for r in rows}))
 
 
 @bp.app_template_filter("datumtijd_sec")
@@ -206,11 +206,10 @@ def _case_page(state, verification=None, anchored=()):
     version = engine().version(state.version_id)
     model = model_index(version.bundle)
     size = current_app.config.get("AUDIT_TIMELINE_PAGE_SIZE", 50)
-    last = _last_seq(state.id)
+    events, submitted, last, page = engine().event_window(state.id, _page(), size)
     pages = max(1, math.ceil(last / size))
-    page = min(_page(), pages)
-    first, final = (page - 1) * size + 1, min(page * size, last)
-    events, before = _events(state.id, first, final)
+    first = (page - 1) * size + 1
+    before = story.entered_before(submitted)
     reader = story.Reader(version, model, people(), _showing(state.id))
     return render_template(
         "controle/case.html", case=state, process=process_names().get(state.process_id, state.process_id),
@@ -220,26 +219,6 @@ def _case_page(state, verification=None, anchored=()):
         subject=state.subject if _showing(state.id) else initials(state.subject),
         access=engine().access_log(case_id=state.id, limit=10), people=people(), model=model,
     )
-
-
-def _events(case_id: str, first: int, last: int):
-    from engine.audit.replay import Recorded
-    from engine.store.audit import events_between, submitted_before
-
-    with engine().store.read() as tx:
-        rows = events_between(tx, case_id, first, last)
-        before = story.entered_before(submitted_before(tx, case_id, first))
-    return [Recorded.of(r) for r in rows], before
-
-
-def _last_seq(case_id: str) -> int:
-    with engine().store.read() as tx:
-        return tx.case(case_id).last_seq
-
-
-def _numbers(case_ids) -> dict[str, str]:
-    with engine().store.read() as tx:
-        return tx.case_numbers([c for c in case_ids if c])
 
 
 def _anchor_file():
