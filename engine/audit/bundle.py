@@ -30,6 +30,7 @@ from typing import Any
 
 from ..errors import RegieError
 from .chain import canonical_json
+from .verify import version_ids as versions_named
 
 TASK_FIELDS = ("id", "case_id", "process_id", "name", "title", "role", "candidate_users", "assignee", "form", "state",
                "due_at", "follow_up_at", "created_at", "completed_at", "completed_by")
@@ -69,7 +70,7 @@ def build(engine, case_id: str, anchor_file: str | Path | None = None, now: date
         events = tx.events(case_id)
         tasks = tx.case_tasks(case_id)
         timers = tx.case_timers(case_id)
-        version_ids = {case.version_id} | _version_ids(events)
+        version_ids = {case.version_id} | versions_named(events)
         versions = {vid: tx.version(vid) for vid in sorted(version_ids)}
     files: dict[str, bytes] = {}
     files["events.jsonl"] = "".join(canonical_json({
@@ -251,7 +252,7 @@ def _replay(files, stored, rows, report: BundleReport) -> None:
     case.state = case.state if isinstance(case.state, str) else json.dumps(case.state)
     tasks = [SimpleNamespace(**{f: _typed(f, v) for f, v in t.items()}) for t in stored.get("tasks", [])]
     timers = [SimpleNamespace(**{f: _typed(f, v) for f, v in t.items()}) for t in stored.get("timers", [])]
-    needed = {case.version_id} | _version_ids(rows)
+    needed = {case.version_id} | versions_named(rows)
     version_rows = {vid: versions.get(vid) for vid in needed}
     findings = check_case(engine, case, rows, json.loads(case.state), tasks, timers, version_rows)
     for f in findings:
@@ -286,15 +287,6 @@ def _anchor(files, case_id: str, rows, public_key, report: BundleReport) -> None
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-def _version_ids(rows) -> set[str]:
-    ids = set()
-    for r in rows:
-        if '"version_id"' in r.payload or '"to_version"' in r.payload:
-            payload = json.loads(r.payload)
-            ids.update(v for v in (payload.get("version_id"), payload.get("to_version")) if isinstance(v, str))
-    return ids
-
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value

@@ -111,7 +111,7 @@ def verify_case(engine, case_id: str) -> list[Finding]:
         task_rows = tx.case_tasks(case_id)
         timer_rows = tx.case_timers(case_id)
         version_rows = {}
-        for vid in {case.version_id, *(_version_ids(rows))}:
+        for vid in {case.version_id, *(version_ids(rows))}:
             version_rows[vid] = tx.version(vid)
     return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows)
 
@@ -142,7 +142,8 @@ def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows) -
     return found
 
 
-def _version_ids(rows) -> set[str]:
+def version_ids(rows) -> set[str]:
+    """Every version a case's events name: the one it started on and any it was migrated to."""
     ids = set()
     for r in rows:
         if '"version_id"' in r.payload or '"to_version"' in r.payload:
