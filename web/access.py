@@ -61,8 +61,13 @@ def require_case_access(case_ref: str) -> str:
     page that explains why and offers to break the glass with a reason. Shows nothing of the resident."""
     case_id = engine().resolve_case(case_ref)
     if engine().case_access(case_id, g.user.username, sorted(g.user.roles)) is None:
-        abort(make_response(no_access_page(case_id, case_ref), 403))
+        abort(make_response(no_access_page(case_id, case_label(case_id)), 403))
     return case_id
+
+
+def case_label(case_id: str) -> str:
+    """How a page names a case without showing anything of the resident: its case number (or short id)."""
+    return engine().case_numbers([case_id]).get(case_id, case_id[:8])
 
 
 def no_access_page(case_id: str, label: str, problem: str = "", reason: str = "") -> str:

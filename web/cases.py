@@ -9,7 +9,7 @@ from engine.queries import CASE_COUNT_CAP as COUNT_CAP
 from engine.queries import CaseQuery
 from engine.runtime import BREAK_GLASS_HOURS
 
-from .access import CASE_READERS, CASE_STARTERS, log_read, no_access_page, require_case_access
+from .access import CASE_READERS, CASE_STARTERS, case_label, log_read, no_access_page, require_case_access
 from .auth import WORK_ROLES, roles_required
 from .diagram import current_steps, dutch_lanes
 from .history import before_arg, read_limit, timeline_page
@@ -90,7 +90,7 @@ def break_glass(case_id: str):
     try:
         engine().break_glass(case_id, g.user.username, reason)
     except InvalidData as err:
-        return no_access_page(case_id, case_id[:8], err.problems[0].message, reason), 400
+        return no_access_page(case_id, case_label(case_id), err.problems[0].message, reason), 400
     flash(f"U kunt deze zaak {BREAK_GLASS_HOURS} uur inzien. Uw reden staat in het inzagelog.", "success")
     return redirect(url_for("cases.show", case_id=case_id))
 
