@@ -50,11 +50,12 @@ class InboxRow:
     follow_up_at: datetime | None
     created_at: datetime
     case_number: str | None = None          # HO-2026-000123, for the lists people read
+    casemanager: str | None = None          # who holds the case (004 §3), shown on every task of it
 
 
 _COLUMNS = (TaskRow.id, TaskRow.case_id, CaseRow.subject, TaskRow.title, TaskRow.name, TaskRow.process_id,
             TaskRow.role, TaskRow.assignee, TaskRow.due_at, TaskRow.follow_up_at, TaskRow.created_at,
-            CaseRow.number)
+            CaseRow.number, CaseRow.casemanager)
 
 
 def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limit: int = 25,

@@ -42,3 +42,14 @@ def test_handing_over_to_someone_who_cannot_hold_it_is_refused(engine, case, as_
 def test_only_the_coordinator_hands_a_case_over(engine, case, as_user, user):
     assert as_user(user).post(f"/zaken/{case}/overdragen", {"collega": "carla"}).status_code == 403
     assert engine.casemanager(case) is None
+
+
+def test_the_inbox_names_the_casemanager_on_every_task_of_the_case_also_the_specialists(engine, case, as_user):
+    """004 §3: the specialist sees whom the household's contact runs through, next to their own task."""
+    intake = engine.tasks(case_id=case)[0]
+    engine.complete(intake.id, {"akkoord": True, "bedrag": 10}, actor="carla")     # the first contact holds it
+    sam = as_user("sam")
+    page = sam.get("/taken?weergave=team").text
+    assert "Plan maken" in page and '<td data-kop="Casemanager">Carla Casemanager</td>' in page
+    engine.hand_over(case, "cas", actor="coby")
+    assert '<td data-kop="Casemanager">Cas Casemanager</td>' in sam.get("/taken?weergave=team").text
