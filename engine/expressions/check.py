@@ -100,7 +100,7 @@ def _check_dict(node: ast.Dict) -> None:
 
 
 def _check_loop_target(target: ast.expr) -> None:
-    if type(target) in (ast.Tuple, ast.List):
+    if isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:
             _check_loop_target(element)
     elif type(target) is not ast.Name:
@@ -115,17 +115,17 @@ def _check_comprehension(node: ast.comprehension) -> None:
 
 def _store_root(target: ast.expr) -> str:
     """Name of the variable an assignment changes: ``x`` for ``x``, ``x['a'][0]``."""
-    while type(target) is ast.Subscript:
+    while isinstance(target, ast.Subscript):
         target = target.value
-    if type(target) is ast.Name:
+    if isinstance(target, ast.Name):
         return target.id
-    if type(target) is ast.Attribute:
+    if isinstance(target, ast.Attribute):
         raise Refusal("een veld veranderen met een punt kan niet. Schrijf x['veld'] = ...")
     raise Refusal("links van '=' mag alleen een naam staan, of een naam met [sleutel].")
 
 
 def _check_assign_target(target: ast.expr) -> None:
-    if type(target) in (ast.Tuple, ast.List):
+    if isinstance(target, (ast.Tuple, ast.List)):
         for element in target.elts:
             _check_assign_target(element)
     else:
@@ -224,13 +224,14 @@ def _compile(text: str, mode: str) -> Any:
     tree = _parse(text, mode)
     allowed = _EXPRESSION_NODES if mode == "eval" else _SCRIPT_NODES
     _check_tree(tree, allowed, {}, 0)
-    if mode == "eval":
+    if isinstance(tree, ast.Expression):
         return tree.body
+    assert isinstance(tree, ast.Module)
     roots: set[str] = set()
     changes_containers = False
     for node in ast.walk(tree):
-        targets = node.targets if type(node) is ast.Assign else (
-            [node.target] if type(node) is ast.AugAssign else []
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AugAssign) else []
         )
         for target in targets:
             for part in ast.walk(target):
@@ -241,7 +242,7 @@ def _compile(text: str, mode: str) -> Any:
 
 
 def _target_roots(target: ast.expr) -> list[str]:
-    if type(target) in (ast.Tuple, ast.List):
+    if isinstance(target, (ast.Tuple, ast.List)):
         return [root for element in target.elts for root in _target_roots(element)]
     return [_store_root(target)]
 
@@ -260,14 +261,13 @@ def _compiled(text: str, mode: str) -> Any:
 
 
 def _free_names(node: ast.AST, bound: frozenset[str], found: set[str]) -> None:
-    kind = type(node)
-    if kind is ast.Name:
+    if isinstance(node, ast.Name):
         if node.id not in bound:
             found.add(node.id)
-    elif kind is ast.Call and type(node.func) is ast.Name:
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         for child in [*node.args, *node.keywords]:
             _free_names(child, bound, found)
-    elif kind in (ast.ListComp, ast.GeneratorExp, ast.DictComp):
+    elif isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.DictComp)):
         inner = bound
         for index, generator in enumerate(node.generators):
             # The first `in` is read outside the comprehension; later parts see its variables.
@@ -275,7 +275,7 @@ def _free_names(node: ast.AST, bound: frozenset[str], found: set[str]) -> None:
             inner = inner | {part.id for part in ast.walk(generator.target) if type(part) is ast.Name}
             for condition in generator.ifs:
                 _free_names(condition, inner, found)
-        results = [node.key, node.value] if kind is ast.DictComp else [node.elt]
+        results = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
         for result in results:
             _free_names(result, inner, found)
     else:

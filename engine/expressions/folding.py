@@ -46,9 +46,12 @@ def _fold_unaryop(node: ast.UnaryOp, values: dict[int, Any]) -> Any:
     operand = values.get(id(node.operand), _UNKNOWN)
     if type(operand) not in (int, float, bool):
         return _UNKNOWN
-    return {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}[type(node.op)](
-        operand
-    )
+    return _STATIC_UNARY[type(node.op)](operand)
+
+
+_STATIC_UNARY: dict[type, Callable[[Any], Any]] = {
+    ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
+}
 
 
 def _fold_sequence(node: ast.List | ast.Tuple, values: dict[int, Any]) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import operator
 from collections import ChainMap
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, cast
 
 from simpleeval import EvalWithCompoundTypes
 
@@ -34,12 +34,12 @@ class _Interpreter(EvalWithCompoundTypes):
     def __init__(self, functions: dict[str, Callable[..., Any]]):
         super().__init__(operators={}, functions=dict(functions), names={})
         self.functions = dict(functions)  # drop the `tuple` that EvalWithCompoundTypes adds
-        self.operators = {
+        self.operators: dict[type, Callable[..., Any]] = {
             ast.Add: self._add, ast.Sub: operator.sub, ast.Mult: self._mul,
             ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: _mod,
             ast.Pow: _power, ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos,
         }
-        self.nodes = {
+        self.nodes: dict[type, Callable[[Any], Any]] = {
             ast.Constant: _constant_value,
             ast.Name: self._eval_name, ast.Attribute: self._eval_attribute,
             ast.BinOp: self._eval_binop, ast.UnaryOp: self._eval_unaryop,
@@ -52,14 +52,16 @@ class _Interpreter(EvalWithCompoundTypes):
             ast.DictComp: self._eval_comprehension,
             ast.JoinedStr: self._eval_joinedstr, ast.FormattedValue: self._eval_formattedvalue,
         }
-        self.statements = {
+        self.statements: dict[type, Callable[[Any], None]] = {
             ast.Assign: self._exec_assign, ast.AugAssign: self._exec_augassign,
             ast.Expr: self._exec_expr, ast.If: self._exec_if, ast.Pass: lambda node: None,
         }
         self.begin({})
 
     def begin(self, names: Mapping[str, Any]) -> None:
-        self.names = names
+        # Only scripts assign, and they run on a dict of their own; an expression's comprehension
+        # binds its loop variables in a ChainMap layer above these names.
+        self.names = cast(MutableMapping[str, Any], names)
         self._steps = MAX_STEPS
         self._rounds = MAX_ROUNDS
         self._sizes: dict[int, tuple[Any, int]] = {}
@@ -175,15 +177,17 @@ class _Interpreter(EvalWithCompoundTypes):
 
     def _eval_call(self, node: ast.Call) -> Any:
         func = node.func
-        if type(func) is ast.Attribute:
+        if isinstance(func, ast.Attribute):
             receiver = self._eval(func.value)
             function = _method(receiver, func.attr)
             self._charge(self._cost(receiver))
-        else:
+        elif isinstance(func, ast.Name):
             function = self.functions[func.id]
+        else:  # the checker lets only names and methods be called
+            raise Refusal("alleen functies en methodes kun je aanroepen.")
         self._charge(2)  # a call costs a few nodes' worth
         args = [self._eval(arg) for arg in node.args]
-        kwargs = {item.arg: self._eval(item.value) for item in node.keywords}
+        kwargs = {str(item.arg): self._eval(item.value) for item in node.keywords}  # `**x` is refused
         for value in (*args, *kwargs.values()):
             if type(value) in _CONTAINERS or type(value) is str:
                 self._charge(self._cost(value))
@@ -209,6 +213,8 @@ class _Interpreter(EvalWithCompoundTypes):
     def _eval_dict(self, node: ast.Dict) -> dict[Any, Any]:
         result = {}
         for key_node, value_node in zip(node.keys, node.values, strict=True):
+            if key_node is None:  # `{**x}`: refused by the checker already
+                raise Refusal("'**' in een woordenboek kan niet.")
             key = self._eval(key_node)
             self._charge(self._cost(key))
             result[key] = self._eval(value_node)
@@ -280,10 +286,12 @@ class _Interpreter(EvalWithCompoundTypes):
 
     def _exec_augassign(self, node: ast.AugAssign) -> None:
         target, kind = node.target, type(node.op)
-        if type(target) is ast.Name:
+        if isinstance(target, ast.Name):
             # Always a new value: `lijst += [x]` must not change a list the case still holds.
             self.names[target.id] = self._binary(kind, self._eval(target), self._eval(node.value))
             return
+        if not isinstance(target, ast.Subscript):  # `x.a += 1`: refused by the checker already
+            raise Refusal("een veld veranderen met een punt kan niet. Schrijf x['veld'] = ...")
         container = self._container(target.value)
         key = self._eval(target.slice)
         self._store(container, key, self._binary(kind, container[key], self._eval(node.value)))
@@ -295,12 +303,11 @@ class _Interpreter(EvalWithCompoundTypes):
         self.run(node.body if self._eval(node.test) else node.orelse)
 
     def _assign(self, target: ast.expr, value: Any) -> None:
-        kind = type(target)
-        if kind is ast.Name:
+        if isinstance(target, ast.Name):
             self.names[target.id] = value
-        elif kind is ast.Subscript:
+        elif isinstance(target, ast.Subscript):
             self._store(self._container(target.value), self._eval(target.slice), value)
-        else:
+        elif isinstance(target, (ast.Tuple, ast.List)):
             self._charge(self._cost(value))
             items = list(value)
             if len(items) != len(target.elts):
@@ -308,6 +315,8 @@ class _Interpreter(EvalWithCompoundTypes):
                                f"{len(items)} waarden.")
             for element, item in zip(target.elts, items, strict=True):
                 self._assign(element, item)
+        else:  # the checker allows no other target
+            raise Refusal("links van '=' mag alleen een naam staan, of een naam met [sleutel].")
 
     def _store(self, container: Any, key: Any, value: Any) -> None:
         self._charge(self._cost(key) + self._cost(value))
