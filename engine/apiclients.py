@@ -8,6 +8,7 @@ provider is deterministic in tests and replays, and a key must never be predicta
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import re
@@ -136,7 +137,7 @@ class ApiClients:
             sql.add_call(tx, ApiCallRow(client_id=client_id, at=self.clock.now(), method=method[:10],
                                         path=path[:300], status=status))
 
-    def calls(self, client_id: str | None = None, limit: int = 100) -> list[tuple]:
+    def calls(self, client_id: str | None = None, limit: int = 100) -> builtins.list[tuple]:
         """The latest calls, newest first: (client id, time, method, path, status)."""
         from .store import apiclients as sql
 

@@ -272,9 +272,9 @@ def _unprovided_names(specs, where, forms, evaluator) -> list[ModelProblem]:
                     provided |= {o.name for o in engine.decision_table.outputs if o.name}
                 provided.add(getattr(ts, "result_variable", None) or "")
             for attr in ("input_item", "output_item", "data_output"):
-                item = getattr(ts, attr, None)
-                if getattr(item, "bpmn_id", None):
-                    provided.add(item.bpmn_id)
+                item_id = getattr(getattr(ts, attr, None), "bpmn_id", None)
+                if item_id:
+                    provided.add(item_id)
     problems = []
     for spec in specs:
         for ts in spec.task_specs.values():
@@ -382,7 +382,7 @@ def _parse(sources: list[SourceFile]):
 
 
 def _problem_from(err: Exception, filename: str, synthetic: dict[str, str] | None = None) -> ModelProblem:
-    element = getattr(err, "id", "") or getattr(err, "task_spec", None) and err.task_spec.bpmn_id or ""
+    element = getattr(err, "id", "") or getattr(getattr(err, "task_spec", None), "bpmn_id", "") or ""
     message = str(err.args[0]) if err.args else err.__class__.__name__
     return ModelProblem(getattr(err, "file_name", "") or filename, _origin(element, synthetic or {}),
                         _in_dutch(message))
@@ -480,7 +480,7 @@ def _start_form(spec) -> str | None:
 
 def _foreign(raw: str | None) -> bool:
     """A form key of another system (``app:x.jsf``, ``embedded:app:x.html``, ``camunda-forms:...``)."""
-    return bool(raw) and (":" in raw or raw.lower().endswith(FOREIGN_FORM_SUFFIXES))
+    return raw is not None and (":" in raw or raw.lower().endswith(FOREIGN_FORM_SUFFIXES))
 
 
 def _user_tasks(specs, where, forms, broken, generated):
@@ -551,8 +551,9 @@ def _expressions(spec) -> Iterator[tuple[str, ...]]:
         if getattr(ts, "condition", None) and isinstance(ts.condition, str):
             yield element, "condition", ts.condition
         event = getattr(ts, "event_definition", None)
-        if not isinstance(event, TimerEventDefinition) and isinstance(getattr(event, "expression", None), str):
-            yield element, "condition", event.expression   # a conditional event, or a thrown message's payload
+        payload = getattr(event, "expression", None)
+        if not isinstance(event, TimerEventDefinition) and isinstance(payload, str):
+            yield element, "condition", payload   # a conditional event, or a thrown message's payload
         timers = (event, getattr(ts, "timer_definition", None))
         for event in (t for t in timers if isinstance(t, TimerEventDefinition) and not _is_iso_literal(t.expression)):
             yield element, "timer", event.expression

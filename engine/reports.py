@@ -48,7 +48,7 @@ def startscan_report(case_data: Mapping[str, Any], forms: Mapping[str, Form]) ->
     """
     chapters: list[Chapter] = []
     respondents = [r for r in STAP1_ROLES if r in (case_data.get("respondenten") or STAP1_ROLES)]
-    stap1 = []
+    stap1: list[Any] = []
     for role in respondents:
         form = forms.get(f"startscan-stap1-{role}")
         if form is None:

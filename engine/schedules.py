@@ -181,10 +181,11 @@ def next_occurrence(engine, row: StartScheduleRow) -> tuple[datetime | None, int
     """The schedule after the occurrence ``row.due_at`` has started its case: (next time or None, starts left)."""
     value = _timer_value(engine, row.expression)
     cycles = row.cycles_left - 1 if row.cycles_left > 0 else row.cycles_left
-    if cycles == 0 or not value.upper().startswith("R"):
+    due = row.due_at
+    if cycles == 0 or not value.upper().startswith("R") or due is None:
         return None, 0
     _, _, duration = _parse_cycle(value)
-    return row.due_at + _period(duration, row.due_at), cycles
+    return due + _period(duration, due), cycles
 
 
 def start_due(engine, now: datetime, failed: bool = False, limit: int = 1000) -> int:
@@ -193,7 +194,7 @@ def start_due(engine, now: datetime, failed: bool = False, limit: int = 1000) ->
     ``failed``: retry the schedules whose start failed before instead.
     """
     sync_schedules(engine)
-    started, skip = 0, set()
+    started, skip = 0, set[int]()
     while started + len(skip) < limit:
         try:
             outcome = _start_one(engine, now, failed, skip)
@@ -221,7 +222,7 @@ def _start_one(engine, now: datetime, failed: bool, skip: set[int]):
     try:
         with engine.commands.step("timer") as step:
             row = sql.lock_due_schedule(step.tx, now, failed, skip)
-            if row is None:
+            if row is None or row.due_at is None:  # the query selects due rows only
                 return None
             row_id, at = row.id, min(now, row.due_at + TICK)
             version = engine.version(row.version_id)

@@ -81,9 +81,9 @@ def install() -> None:
     for name in MODULES:
         module = importlib.import_module(f"click.{name}")
         if hasattr(module, "_"):
-            module._ = gettext
+            setattr(module, "_", gettext)  # noqa: B010 - click's modules bind their own `_`
         if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+            setattr(module, "ngettext", ngettext)  # noqa: B010
 
 
 def relabel(command) -> None:

@@ -92,9 +92,10 @@ def diff_bundles(old: dict, new: dict) -> VersionDiff:
 
 def _compare(old: dict[str, dict], new: dict[str, dict], area: str) -> list[Change]:
     changes = []
-    for key in sorted(set(old) | set(new), key=lambda k: (_order(new.get(k) or old.get(k)), k)):
+    for key in sorted(set(old) | set(new), key=lambda k: (_order(new.get(k) or old[k]), k)):
         a, b = old.get(key), new.get(key)
         if a is None:
+            assert b is not None  # the key is in one of the two
             changes.append(Change("added", area, key, b["label"], b["type"], _summary(b)))
         elif b is None:
             changes.append(Change("removed", area, key, a["label"], a["type"]))

@@ -109,9 +109,10 @@ def rebuild(engine, case_id: str, events, migration: dict[str, Any]) -> Live:
     """The workflow a ``case_migrated`` event made: the replay of ``events`` (all before it) on its target."""
     outcome = replay_events(engine, case_id, events, engine.version(migration["to_version"]),
                             migration.get("mapping") or {}, migration.get("counter", 0))
-    if not outcome.ok:
+    if outcome.divergence is not None or outcome.live is None:
+        reason = outcome.divergence.reason if outcome.divergence else "geen stand"
         raise RegieError(f"de migratie naar versie {migration['to_version'][:12]} is niet opnieuw af te spelen: "
-                         f"{outcome.divergence.reason}")
+                         f"{reason}")
     return outcome.live
 
 
@@ -206,8 +207,8 @@ def _failed(err: Exception) -> str:
 
 def summarise(outcomes: list[ReplayOutcome]) -> tuple[int, int, list[tuple[str, int]]]:
     """(cases that can move, cases that cannot, [(reason kind in Dutch, how many)]), most common first."""
-    blocked = [o for o in outcomes if not o.ok]
-    reasons = Counter(_KIND_WORDS.get(o.divergence.kind, o.divergence.kind) + _where(o.divergence) for o in blocked)
+    blocked = [o.divergence for o in outcomes if o.divergence is not None]
+    reasons = Counter(_KIND_WORDS.get(d.kind, d.kind) + _where(d) for d in blocked)
     return len(outcomes) - len(blocked), len(blocked), reasons.most_common()
 
 

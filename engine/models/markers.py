@@ -96,7 +96,8 @@ def _load_cached(key: str, digest: str, text: str) -> Form | None:
 def _markers(problem: ModelProblem, flows: _Flows) -> list[Marker]:
     message, element, file = problem.message, problem.element_id, problem.file
     kind = _kind(message, file)
-    line = int(_LINE.search(message).group(1)) if _LINE.search(message) else None
+    found = _LINE.search(message)
+    line = int(found.group(1)) if found else None
     if file.endswith((".yaml", ".yml")):
         users = flows.tasks_with_form(element or file.rsplit(".", 1)[0])
         if users:
@@ -139,11 +140,12 @@ class _Flows:
             self.roots.append((src.name, root))
             for flow in root.iter(f"{{{BPMN}}}sequenceFlow"):
                 condition = flow.find(f"{{{BPMN}}}conditionExpression")
-                if condition is not None and (condition.text or "").strip():
+                text = (condition.text or "").strip() if condition is not None else ""
+                if text:
                     self.conditions.setdefault((src.name, flow.get("sourceRef", "")), []).append(
-                        (flow.get("id", ""), condition.text.strip()))
+                        (flow.get("id", ""), text))
             for node in _WITH_FORM(root):
-                self.forms.setdefault(form_key(node.get(f"{{{CAMUNDA}}}formKey")), []).append(
+                self.forms.setdefault(form_key(node.get(f"{{{CAMUNDA}}}formKey")) or "", []).append(
                     (src.name, node.get("id", "")))
 
     def flow_for(self, file: str, element: str, message: str) -> tuple[str, str] | None:

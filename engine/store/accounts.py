@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from . import Tx
 from .models import AccountEventRow, LoginThrottleRow, SessionRow, UserRow
@@ -41,7 +42,7 @@ def revoke_user_sessions(tx: Tx, username: str, at: datetime) -> int:
     result = tx.session.execute(update(SessionRow)
                                 .where(SessionRow.username == username, SessionRow.revoked_at.is_(None))
                                 .values(revoked_at=at))
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 def prune_sessions(tx: Tx, created_before: datetime) -> None:

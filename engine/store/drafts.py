@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 
 from . import Tx
 from .models import DraftRow
@@ -39,5 +39,5 @@ def save_draft(tx: Tx, task_id: str, values: dict[str, Any], user: str, at: date
 
 def delete_draft(tx: Tx, task_id: str) -> None:
     """Forget the task's draft (after the task was completed)."""
-    table = DraftRow.__table__     # a Core DELETE: the ORM's bulk-delete machinery costs more than the statement
+    table = cast(Table, DraftRow.__table__)  # a Core DELETE: the ORM's bulk-delete machinery costs more
     tx.session.execute(delete(table).where(table.c.task_id == task_id))
