@@ -179,3 +179,8 @@ class IncidentError(RegieError):
         self.case_id = case_id
         self.element_id = element_id
         self.reason = reason
+
+
+class PrivacyError(RegieError):
+    """A privacy setting or request cannot be carried out (register config, retention, key material,
+    data-subject request); the message says what to fix. Nothing is written."""

@@ -47,6 +47,18 @@ TYPE_MESSAGES = {
     "phone": "Vul een telefoonnummer in, alleen cijfers, spaties, + of -.",
 }
 
+# Personal-data categories a form field can carry (``category:``); the processing register
+# (``engine.privacy.register``) and the data-subject export name them. ``health`` is a special
+# category in the sense of art. 9 AVG; ``financial`` is not, but is treated as sensitive here.
+CATEGORIES: dict[str, str] = {
+    "identifying": "identificerend (naam, geboortedatum)",
+    "contact": "contactgegevens (adres, telefoon, e-mail)",
+    "health": "gezondheid (bijzonder persoonsgegeven)",
+    "financial": "financiële gegevens (schulden, inkomen)",
+    "free_text": "vrije tekst (kan persoonsgegevens bevatten)",
+    "none": "geen persoonsgegeven",
+}
+
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # A date field's ``earliest``/``latest``: 'today' (the local date when the form is sent) or a fixed date.
 DATE_LIMIT = r"^(today|\d{4}-\d{2}-\d{2})$"
@@ -75,6 +87,7 @@ FORM_SCHEMA = {
                     "placeholder": {"type": "string"},
                     "default": {},
                     "subject": {"type": "boolean"},
+                    "category": {"enum": list(CATEGORIES)},
                     "section": {"type": "string"},
                     "min": {"type": "number"},
                     "max": {"type": "number"},
@@ -120,6 +133,7 @@ class FormField:
     placeholder: str = ""
     default: Any = None
     subject: bool = False
+    category: str | None = None      # a key of CATEGORIES; None: not marked (a test keeps shipped forms marked)
     section: str = ""
     min: float | None = None
     max: float | None = None
@@ -141,6 +155,11 @@ class FormField:
         if "contains" in self.when:
             return isinstance(other, list) and self.when["contains"] in other
         return other not in (None, "", [], False)
+
+    @property
+    def personal(self) -> bool:
+        """Whether the field holds personal data (unmarked fields count as personal: the safe side)."""
+        return self.category != "none"
 
     def choice_label(self, value: Any) -> str:
         return dict(self.choices).get(value, str(value))

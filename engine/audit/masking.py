@@ -24,7 +24,7 @@ _PERSONAL_NAME = re.compile(
 def is_personal(name: str, spec: FormField | None = None) -> bool:
     """Whether a data field holds personal data (see the module docstring)."""
     if spec is not None:
-        if spec.subject or spec.type in PERSONAL_TYPES:
+        if spec.subject or spec.type in PERSONAL_TYPES or spec.category not in (None, "none"):
             return True
         if _PERSONAL_NAME.search(spec.label or ""):
             return True
