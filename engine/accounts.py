@@ -16,6 +16,7 @@ from .passwords import check_policy
 from .store import Store, UserRow
 from .store.accounts import add_account_event, add_user, revoke_user_sessions
 from .store.models import AccountEventRow
+from .store.teams import team_name, work_scope
 
 ROLES = {
     "casemanager": "Casemanager",
@@ -30,6 +31,8 @@ WORK_ROLES = ("casemanager", "specialist", "coordinator")   # roles that have an
 # Obviously fictional people; the passwords are printed in the README and work only in demo mode.
 DEMO_USERS = [
     ("casemanager", "Cas Demo", ["casemanager"]),
+    ("loket", "Lot Demo", ["casemanager"]),
+    ("tsp", "Tess Demo", ["casemanager"]),
     ("specialist", "Sam Demo", ["specialist"]),
     ("coordinator", "Coby Demo", ["coordinator", "casemanager"]),
     ("policy", "Pim Demo", ["policy"]),
@@ -104,12 +107,17 @@ def check_password(store: Store, username: str, password: str, demo: bool | None
 
 
 def load_demo_users(store: Store) -> list[str]:
-    """Load one demo account per role. Refused outside demo mode (REGIE_DEMO=1)."""
+    """Load one demo account per role (a casemanager per team) and the demo's three teams
+    (``engine.teams.DEMO_TEAMS``). Refused outside demo mode (REGIE_DEMO=1)."""
+    from .providers import SystemClock
+    from .teams import Teams, load_demo_teams
+
     if not demo_mode():
         raise PermissionDenied("Demo-accounts mogen alleen in demomodus. Zet REGIE_DEMO=1 (nooit in productie).")
     for username, name, roles in DEMO_USERS:
         save_user(store, username, name, roles, username + DEMO_PASSWORD_SUFFIX, policy=False, source="demo",
                   actor="regie users demo")
+    load_demo_teams(Teams(store, SystemClock()))
     return [u for u, _, _ in DEMO_USERS]
 
 
@@ -138,6 +146,8 @@ def check_assignee(tx, task, username: str, claiming: bool) -> None:
     or is a coordinator. ``assign`` may also give it to a caseworker outside the team (the page asks the
     coordinator to confirm), but never to an account without a work role (policy, auditor, admin: they
     have no inbox and must not read a task's personal data that way) or to a deactivated account.
+    A task of a process (lane) that a team works (``engine.teams``) goes only to that team's members with
+    the task's role, or its coordinators (or a candidate user the model names).
     With no accounts at all (the engine embedded without users) anyone may.
     """
     if claiming and task.assignee and task.assignee != username:
@@ -151,6 +161,13 @@ def check_assignee(tx, task, username: str, claiming: bool) -> None:
         raise PermissionDenied(f"{user.name} ({username}) kan geen taken krijgen: dit account staat uit.")
     roles = set(roles_of(user))
     candidates = [u for u in task.candidate_users.split(",") if u]
+    scope = work_scope(tx, username, roles)
+    team = scope.team_of(task.process_id, task.role)
+    if team is not None:        # a team works this task: only its members (with the task's role, or coordinators)
+        if username in candidates or scope.works_on(task.process_id, task.role):
+            return
+        raise PermissionDenied(f"{user.name} ({username}) zit niet in het team dat de taak '{task.title}' doet "
+                               f"({team_name(tx, team)}), of heeft daar een andere rol. Kies een collega uit dat team.")
     if "coordinator" in roles or username in candidates or (task.role in roles if task.role else roles & set(WORK_ROLES)):
         return
     if not claiming and roles & set(WORK_ROLES):

@@ -161,6 +161,13 @@ class Engine:
 
         return ApiClients(self.store, self.clock)
 
+    @property
+    def teams(self):
+        """Teams, their members and the processes they work (``engine.teams.Teams``)."""
+        from .teams import Teams
+
+        return Teams(self.store, self.clock)
+
     @classmethod
     def from_url(cls, url: str | None = None, **kwargs) -> Engine:
         """An engine on ``url`` (else ``REGIE_DATABASE_URL``, else the local SQLite file), schema upgraded."""
@@ -561,8 +568,9 @@ class Engine:
     def case_access(self, case_id: str, user: str, roles: list[str] | tuple[str, ...]) -> str | None:
         """Need-to-know (AVG): why ``user`` may read the case's personal data, or None when they may not.
 
-        ``coordinator`` — coordinators oversee every case; ``team`` — an open task of the case is for one of
-        their roles (or names them); ``eigen`` — they started the case or have or had one of its tasks;
+        ``coordinator`` — they coordinate a team that works the case's process (without teams: the
+        coordinator role); ``team`` — an open task of the case is their team's work (or names them);
+        ``eigen`` — they are the case's casemanager, started it, or have or had one of its tasks;
         ``doorbraak`` — they broke the glass with a reason (``break_glass``) in the last
         ``BREAK_GLASS_HOURS`` hours. ``case_id`` may also be a case number. Raises ``UnknownCase``.
         """
@@ -570,8 +578,6 @@ class Engine:
 
         with self.store.read() as tx:
             case_id = _resolve_case(tx, case_id)
-            if "coordinator" in roles:
-                return "coordinator"
             return case_link(tx, case_id, user, list(roles), self.clock.now() - BREAK_GLASS_PERIOD)
 
     def break_glass(self, case_id: str, user: str, reason: str):

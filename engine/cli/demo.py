@@ -41,18 +41,39 @@ def demo(per_process: int, seed: int) -> None:
         return
     rng = random.Random(seed)
     total = 0
+    workers = team_workers(eng)
     for process in eng.processes():
-        started = walk_process(eng, clock, process["id"], per_process, rng, real_now)
+        started = walk_process(eng, clock, process["id"], per_process, rng, real_now, workers)
         click.echo(f"{process['id']}: {started} demo-zaken")
         total += started
     clock.set(real_now)
     eng.fire_due_timers(real_now)
-    claim_some(eng, rng)
+    claim_some(eng, rng, workers)
     click.echo(f"Klaar: {total} demo-zaken.")
 
 
-def walk_process(eng, clock, process_id: str, count: int, rng: random.Random, real_now: datetime) -> int:
-    """Start ``count`` cases of the process and walk case *i* ``STEPS[i]`` tasks forward."""
+def team_workers(eng) -> dict[tuple[str, str], list[str]]:
+    """(process, role) -> the demo users who do that work: the members with that role of the team that works
+    the process (``regie users demo`` loads three teams); empty without teams."""
+    workers: dict[tuple[str, str], list[str]] = {}
+    for team in eng.teams.list():
+        for process_id, lane in team.processes:
+            for member in team.members:
+                if not lane or member.role == lane:
+                    workers.setdefault((process_id, member.role), []).append(member.username)
+    return workers
+
+
+def _worker(workers, process_id: str, role: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(workers.get((process_id, role or ""), ())) or default
+
+
+def walk_process(eng, clock, process_id: str, count: int, rng: random.Random, real_now: datetime,
+                 workers: dict | None = None) -> int:
+    """Start ``count`` cases of the process and walk case *i* ``STEPS[i]`` tasks forward, each step done by
+    someone of the team that works it."""
+    workers = workers or {}
+    starter = _worker(workers, process_id, "casemanager", ("casemanager",))[0]
     form = eng.current_version(process_id).start_form()
     who = "Ouder" if "herstel" in process_id else "Bewoner"
     started = 0
@@ -60,7 +81,7 @@ def walk_process(eng, clock, process_id: str, count: int, rng: random.Random, re
         clock.set(real_now - timedelta(days=27) + timedelta(days=24 * i / max(count, 1), hours=rng.randint(0, 8)))
         data = sample_data(form, rng, f"Demo {who} {i + 1}", clock.now(), keep_going=0.0) if form else {}
         try:
-            case_id = eng.start(process_id, data, actor="casemanager")
+            case_id = eng.start(process_id, data, actor=starter)
         except RegieError as err:
             click.echo(f"{process_id}: demo-zaak niet gestart: {err}", err=True)
             return started
@@ -74,8 +95,9 @@ def walk_process(eng, clock, process_id: str, count: int, rng: random.Random, re
             task = rng.choice(tasks)
             task_form = eng.form(task.id)
             try:
+                by = task.role if task.role in ("casemanager", "specialist", "coordinator") else "casemanager"
                 eng.complete(task.id, sample_data(task_form, rng, "", clock.now()) if task_form else {},
-                             actor=task.role if task.role in ("casemanager", "specialist", "coordinator") else "casemanager")
+                             actor=_worker(workers, process_id, task.role, (by,))[0])
             except RegieError as err:
                 click.echo(f"{process_id}: demo-zaak {case_id[:8]} blijft staan bij '{task.title}': {err}", err=True)
                 break
@@ -116,10 +138,11 @@ def _value(field: FormField, rng: random.Random, now: datetime, keep_going: floa
     return value
 
 
-def claim_some(eng, rng: random.Random) -> None:
-    """Put every other open task in a demo user's own inbox, so 'Mijn taken' is not empty."""
+def claim_some(eng, rng: random.Random, workers: dict | None = None) -> None:
+    """Put every other open task in a demo user's own inbox (of the team that works it), so 'Mijn taken' is
+    not empty."""
     for n, task in enumerate(eng.tasks()):
-        users = CLAIMERS.get(task.role or "")
+        users = _worker(workers or {}, task.process_id, task.role, CLAIMERS.get(task.role or "", ()))
         if task.assignee or not users or n % 2:
             continue
         try:

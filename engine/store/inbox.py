@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, union_all
 
 from . import Tx
 from .models import CaseRow, IncidentRow, TaskRow, UserRow
+from .teams import process_ids, work_scope
 
 __all__ = ["InboxQuery", "InboxRow", "inbox_page", "overview", "colleagues", "COUNT_CAP"]
 
@@ -23,8 +24,8 @@ _CASE_NUMBER = re.compile(r"^[0-9a-f-]{4,36}$")
 
 @dataclass(frozen=True)
 class InboxQuery:
-    """Which open tasks to list. ``view``: ``mine`` (assigned to ``user``), ``team`` (a role of the
-    user) or ``all``. ``due``: ``overdue``, ``today``, ``week`` or ``none`` (no due date)."""
+    """Which open tasks to list. ``view``: ``mine`` (assigned to ``user``), ``team`` (the work of the user's
+    teams; without teams: a role of the user) or ``all`` (a coordinator: what their teams work). ``due``: ``overdue``, ``today``, ``week`` or ``none`` (no due date)."""
 
     view: str = "mine"
     user: str = ""
@@ -65,10 +66,20 @@ def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limi
 
     The page's task ids come first, from an index walk alone (no join, however deep the page); only
     those rows are then joined with their case for the resident's name."""
-    if query.view == "team" and len(query.roles) > 1:
-        # One ordered index walk per role (offset + limit rows each), merged; an IN over several
-        # roles would sort every open task of those roles instead.
+    walks = _scoped_walks(tx, query)
+    if walks is not None:
+        base = _conditions(replace(query, view="scoped"), now, day_end)
+        parts = [[*base, TaskRow.process_id == process, *([TaskRow.role == role] if role else [])]
+                 for process, role in walks if not query.process_id or process == query.process_id]
+        if not parts:
+            return [], 0
+    elif query.view == "team" and len(query.roles) > 1:
         parts = [_conditions(replace(query, roles=(role,)), now, day_end) for role in query.roles]
+    else:
+        parts = [_conditions(query, now, day_end)]
+    if len(parts) > 1:
+        # One ordered index walk per role (or per team's process and lane; offset + limit rows each),
+        # merged; an IN over several would sort every open task of those roles instead.
         merged = union_all(*(select(walk) for walk in (
             select(*_ORDERED).where(*w).order_by(*_URGENT).limit(offset + limit).subquery() for w in parts
         ))).subquery()
@@ -78,9 +89,8 @@ def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limi
             select(TaskRow.id).where(*w).limit(COUNT_CAP + 1).subquery() for w in parts
         ))).subquery()
     else:
-        where = _conditions(query, now, day_end)
-        ids = select(TaskRow.id).where(*where).order_by(*_URGENT).limit(limit).offset(offset)
-        counted = select(TaskRow.id).where(*where).limit(COUNT_CAP + 1).subquery()
+        ids = select(TaskRow.id).where(*parts[0]).order_by(*_URGENT).limit(limit).offset(offset)
+        counted = select(TaskRow.id).where(*parts[0]).limit(COUNT_CAP + 1).subquery()
     page = (select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
             .where(TaskRow.id.in_(ids.scalar_subquery())).order_by(*_URGENT))
     rows = [InboxRow(*r) for r in tx.session.execute(page)]
@@ -88,6 +98,18 @@ def inbox_page(tx: Tx, query: InboxQuery, now: datetime, day_end: datetime, limi
         return rows, len(rows)
     total = tx.session.scalar(select(func.count()).select_from(counted))
     return rows, int(total or 0)
+
+
+def _scoped_walks(tx: Tx, query: InboxQuery) -> list[tuple[str, str | None]] | None:
+    """The (process, role) index walks of the team tab and of "all tasks" when teams are set up (role None:
+    the whole process); None without teams (the role is the team) and for "my tasks"."""
+    if query.view not in ("team", "all"):
+        return None
+    scope = work_scope(tx, query.user, query.roles)
+    if not scope.configured:
+        return None
+    processes = process_ids(tx)
+    return scope.team_walks(processes) if query.view == "team" else scope.all_walks(processes)
 
 
 _URGENT = (TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)

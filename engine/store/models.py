@@ -338,3 +338,38 @@ def include_for(dialect: str):
         return reflected or condition is None or condition.dialect in (None, dialect)
 
     return include
+
+
+# Teams (engine/teams.py, issue #14): organisational units with members, each with a role in the team, and
+# the processes (or lanes of a process) each team works. Inboxes, case access and assignment follow them.
+# Migration 0033_teams.
+class TeamRow(Base):
+    __tablename__ = "teams"
+    id: Mapped[str] = mapped_column(String(50), primary_key=True)          # loket, tsp, steunpunt
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class TeamMemberRow(Base):
+    """``username`` is in team ``team_id`` with ``role`` (casemanager, specialist or coordinator)."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (Index("ix_team_members_username", "username"),)
+    team_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class TeamProcessRow(Base):
+    """Team ``team_id`` works ``process_id``: the whole process (``lane`` "") or the tasks of one lane (role).
+    One team per process lane."""
+
+    __tablename__ = "team_processes"
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lane: Mapped[str] = mapped_column(String(100), primary_key=True, default="", server_default="")
+    team_id: Mapped[str] = mapped_column(String(50), index=True)
+
+
+# A team's inbox walks the open tasks of one process and lane in the order shown (team tab), a team
+# coordinator's "all tasks" those of one process: each an index seek, however many tasks other teams have.
+Index("ix_tasks_inbox_process_role", TaskRow.state, TaskRow.process_id, TaskRow.role, *_URGENT)
+Index("ix_tasks_inbox_process", TaskRow.state, TaskRow.process_id, *_URGENT)

@@ -34,3 +34,28 @@ def test_demo_cases_only_in_demo_mode_and_only_once(tmp_path):
     again = run("demo", env=env)
     assert "Er staan al zaken in de database: geen demo-zaken toegevoegd." in again.output
     eng.store.dispose()
+
+
+def test_the_demo_has_three_teams_each_with_its_own_work(tmp_path):
+    """``regie users demo`` loads three teams; ``regie demo`` has each team's own people do its work, so every
+    team tab holds tasks and a casemanager of one team cannot open another team's case."""
+    from engine.queries import InboxQuery
+
+    env = {"REGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "REGIE_DEMO": "1"}
+    assert run("deploy", env=env).exit_code == 0                             # the catalogue's processes
+    assert run("users", "demo", env=env).exit_code == 0
+    result = run("demo", "--per-proces", "3", env=env)
+    assert result.exit_code == 0, result.output
+    eng = Engine.from_url(env["REGIE_DATABASE_URL"])
+    assert [(t.id, len(t.members)) for t in eng.teams.list()] == [("loket", 3), ("steunpunt", 3), ("tsp", 2)]
+    for user in ("casemanager", "loket", "tsp"):
+        rows, _ = eng.inbox(InboxQuery(view="team", user=user, roles=("casemanager",)), eng.clock.now())
+        processes_seen = {r.process_id for r in rows}
+        team = {t.id: t for t in eng.teams.list() if any(m.username == user for m in t.members)}
+        [(_, own)] = team.items()
+        assert rows and processes_seen <= {p for p, _ in own.processes}, (user, processes_seen)
+    [tsp_case] = [c for c in eng.cases() if c.process_id == "tsp"][:1]
+    assert eng.case_access(tsp_case.id, "loket", ["casemanager"]) is None
+    assert eng.case_access(tsp_case.id, "tsp", ["casemanager"]) is not None
+    assert eng.verify()
+    eng.store.dispose()
