@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinition, TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -30,7 +33,7 @@ from .errors import FieldProblem, InvalidData, RegieError
 from .spiff import RegieScriptEngine, TaskIdSequence, step_context
 
 # Events that change the workflow; every other event type records a fact (decision, claim, …).
-COMMANDS = ("case_started", "task_completed", "timers_due")
+COMMANDS = ("case_started", "task_completed", "timers_due", "message_received", "signal_received")
 
 
 @dataclass
@@ -114,11 +117,51 @@ def _timers_due(live: Live, payload, version, script_engine) -> None:
     live.workflow.refresh_timers()
 
 
+def _message(live: Live, payload, version, script_engine) -> None:
+    deliver(live.workflow, MessageEventDefinition, payload["name"], payload.get("variables") or {})
+
+
+def _signal(live: Live, payload, version, script_engine) -> None:
+    deliver(live.workflow, SignalEventDefinition, payload["name"], None)
+
+
 _HANDLERS: dict[str, Callable] = {
     "case_started": _start,
     "task_completed": _complete,
     "timers_due": _timers_due,
+    "message_received": _message,
+    "signal_received": _signal,
 }
+
+
+def waiting_for(workflow: BpmnWorkflow, kind: type, name: str) -> list[tuple[str, Any]]:
+    """What in the workflow waits for the message or signal ``name`` (``kind``: SpiffWorkflow's event
+    definition class), as (element id, event definition): intermediate catch events, receive tasks, boundary
+    events and the start events of event subprocesses (``engine.spiff`` has them wait from the start)."""
+    found = [(t.task_spec.bpmn_id or t.task_spec.name, t.task_spec.event_definition)
+             for t in workflow.event_manager.tasks.values()
+             if t.state == TaskState.WAITING and isinstance(t.task_spec.event_definition, kind)
+             and t.task_spec.event_definition.name == name]
+    return found
+
+
+def deliver(workflow: BpmnWorkflow, kind: type, name: str, variables: dict[str, Any] | None) -> list[str]:
+    """Let everything waiting for message/signal ``name`` catch it; returns the element ids that caught it.
+
+    A message's ``variables`` become case data where it is caught (``RegieMessageEventDefinition``).
+    The engine checks that the case waits before it records the event, so a replay always finds a catcher.
+    """
+    waiting = waiting_for(workflow, kind, name)
+    if not waiting:
+        raise RegieError(f"de zaak wacht niet op '{name}'.")
+    definitions: list = []
+    for _, definition in waiting:   # SpiffWorkflow matches on the definition's class and name: one per class
+        if not any(type(d) is type(definition) for d in definitions):
+            definitions.append(definition)
+    for definition in definitions:
+        payload = {"variables": dict(variables or {})} if variables is not None else None
+        workflow.event_manager.catch(BpmnEvent(definition, payload=payload), internal=False)
+    return sorted({element for element, _ in waiting})
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str):

@@ -23,7 +23,7 @@ from .accounts import check_assignee
 from .audit import GENESIS, Event, canonical_json
 from .audit.verify import Verification
 from .casenumbers import canonical, format_number, looks_like_number, prefix, year_of
-from .cases import CaseStalled, Live, find_task, normalise
+from .cases import COMMANDS, CaseStalled, Live, find_task, normalise
 from .commands import CommandRunner
 from .definitions import NotExecutable, ProcessVersion, SourceFile, compile_models, load_version, read_sources
 from .errors import (
@@ -168,6 +168,25 @@ class Engine:
 
         return Teams(self.store, self.clock)
 
+    def correlate_message(self, name: str, message_id: str, business_key: str | None = None,
+                          correlation: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
+                          actor: str = "system"):
+        """Deliver message ``name`` to the one case that waits for it (by case number ``business_key`` and/or
+        case data ``correlation``), or start a case when a process starts with it; its ``variables`` become
+        case data. Returns a ``Delivery``; the same ``message_id`` again returns the same answer and writes
+        nothing. No case waits: ``NoCaseWaits`` (404); several: ``SeveralCasesWait`` (409). See
+        ``engine.messages``."""
+        from .messages import correlate
+
+        return correlate(self, name, message_id, business_key, correlation, variables, actor)
+
+    def broadcast_signal(self, name: str, signal_id: str | None = None, actor: str = "system"):
+        """Send signal ``name`` to every case that waits for it, and start a case of every process that starts
+        with it; returns a ``Broadcast`` with the cases reached. See ``engine.messages``."""
+        from .messages import broadcast
+
+        return broadcast(self, name, signal_id, actor)
+
     @classmethod
     def from_url(cls, url: str | None = None, **kwargs) -> Engine:
         """An engine on ``url`` (else ``REGIE_DATABASE_URL``, else the local SQLite file), schema upgraded."""
@@ -252,8 +271,12 @@ class Engine:
 
     # --- cases ----------------------------------------------------------------------------------
 
-    def start(self, process_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> str:
-        """Start a case on the process's current version; returns the new case id."""
+    def start(self, process_id: str, data: dict[str, Any] | None = None, actor: str = "system", *,
+              trigger: dict[str, Any] | None = None, within=None) -> str:
+        """Start a case on the process's current version; returns the new case id.
+
+        ``trigger`` (a message or signal start, ``engine.messages``) is recorded in the first event;
+        ``within(step, case_id)`` runs in the same transaction, after the case is written."""
         version = self.current_version(process_id)
         if version.documentation:
             raise NotExecutable(process_id)
@@ -272,12 +295,16 @@ class Engine:
             case_prefix, year = prefix(process_id), year_of(now)
             number = format_number(case_prefix, year, step.tx.next_case_number(case_prefix, year))
             command.payload["number"] = number   # part of the first event, so the chain vouches for it
+            if trigger:
+                command.payload["trigger"] = trigger
             step.create(CaseRow(
                 id=case_id, process_id=process_id, version_id=version.id, status="running", number=number,
                 subject=_subject(form, data), data="{}", state="{}", task_counter=0, last_seq=0,
                 last_hash=GENESIS, created_at=now, updated_at=now, created_by=actor,
             ), version)
             step.persist(step.apply(command, now), now)
+            if within is not None:
+                within(step, case_id)
         return case_id
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> TaskView:
@@ -704,7 +731,7 @@ class Engine:
 
                 live = rebuild(self, case.id, events[:n], json.loads(row.payload))
                 continue
-            if row.type not in ("case_started", "task_completed", "timers_due"):
+            if row.type not in COMMANDS:
                 continue
             payload = json.loads(row.payload)
             version = self.version(payload.get("version_id", case.version_id))

@@ -35,6 +35,7 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     MESSAGE_EVENT_XPATH,
     SIGNAL_EVENT_XPATH,
     TIMER_EVENT_XPATH,
+    ReceiveTaskParser,
 )
 from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
@@ -46,10 +47,15 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
     CallActivity,
+    EndEvent,
     EventSubprocess,
     ExclusiveGateway,
     InclusiveGateway,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    ReceiveTask,
     StartEvent,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
@@ -59,7 +65,14 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess as EventSubprocessMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.camunda.parser.event_parsers import CamundaStartEventParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaEndEventParser,
+    CamundaEventDefinitionParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaIntermediateThrowEventParser,
+    CamundaStartEventParser,
+)
 from SpiffWorkflow.camunda.parser.task_spec import (
     CAMUNDA_MODEL_NS,
     BusinessRuleTaskParser,
@@ -68,7 +81,9 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     UserTaskParser,
 )
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.serializer.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.camunda.specs.multiinstance_task import (
     ParallelMultiInstanceTask as CamundaParallelMI,
 )
@@ -251,7 +266,50 @@ class RegieSubprocessParser(SubWorkflowParser):
         return cls(self.spec, self.bpmn_id, subworkflow_spec=subworkflow_spec, **self.bpmn_attributes)
 
 
-class RegieStartEventParser(CamundaStartEventParser):
+class RegieMessageEventDefinition(CamundaMessageEventDefinition):
+    """A Camunda message event. A message delivered from outside (``engine.messages``) carries its variables
+    as ``{"variables": {...}}``: they become case data, as Camunda's ``correlate(...).setVariables(...)`` does.
+    A message thrown inside a model keeps SpiffWorkflow's shape (its payload in ``camunda:resultVariable``)."""
+
+    def update_task_data(self, my_task):
+        delivered = my_task.internal_data.get(self.name) or {}
+        if isinstance(delivered.get("variables"), dict):
+            my_task.data.update(delivered["variables"])
+            return
+        super().update_task_data(my_task)
+
+
+class _RegieMessages(CamundaEventDefinitionParser):
+    """Every message event (thrown or caught) gets ``RegieMessageEventDefinition``: SpiffWorkflow matches a
+    thrown message to a catch only when both definitions are of the same class."""
+
+    def parse_message_event(self, message_event):
+        found = super().parse_message_event(message_event)
+        return RegieMessageEventDefinition(found.name, found.correlation_properties, found.expression,
+                                           found.result_var, description=found.description)
+
+
+class RegieIntermediateCatchEventParser(_RegieMessages, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class RegieIntermediateThrowEventParser(_RegieMessages, CamundaIntermediateThrowEventParser):
+    pass
+
+
+class RegieBoundaryEventParser(_RegieMessages, CamundaBoundaryEventParser):
+    pass
+
+
+class RegieEndEventParser(_RegieMessages, CamundaEndEventParser):
+    pass
+
+
+class RegieReceiveTaskParser(_RegieMessages, ReceiveTaskParser):
+    pass
+
+
+class RegieStartEventParser(_RegieMessages, CamundaStartEventParser):
     """A start event may name a start form (``camunda:formKey``), filled in when a case is started.
 
     In an event subprocess it may also wait for an error or an escalation (SpiffWorkflow's parser
@@ -445,6 +503,21 @@ def _fix_loop(spec, loop) -> None:
             loop.input_item = TaskDataReference(loop.output_item.bpmn_id)
 
 
+def _subscribe_event_subprocesses(spec) -> None:
+    """An event subprocess started by a message or signal waits from the start of its process, as one started
+    by a timer does (Camunda: the subscription lives while its scope runs). SpiffWorkflow would connect it to
+    the shared spec only when its message first comes, so every case started after that would run differently
+    from its replay; connected here, once, every case and every replay is the same."""
+    start = spec.start
+    for name in list(getattr(start, "trigger_specs", ())):
+        task_spec = spec.task_specs[name]
+        if task_spec not in start.outputs:
+            start.connect(task_spec)
+            task_spec.connect(spec.end)
+    if getattr(start, "trigger_specs", None):
+        start.trigger_specs = []
+
+
 class RegieParser(CamundaParser):
     """Parses BPMN (Camunda dialect) and DMN files for the engine.
 
@@ -459,6 +532,11 @@ class RegieParser(CamundaParser):
         full_tag("userTask"): (RegieUserTaskParser, UserTask),
         full_tag("businessRuleTask"): (RegieBusinessRuleTaskParser, RegieBusinessRuleTask),
         full_tag("startEvent"): (RegieStartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (RegieIntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (RegieIntermediateThrowEventParser, IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (RegieBoundaryEventParser, BoundaryEvent),
+        full_tag("endEvent"): (RegieEndEventParser, EndEvent),
+        full_tag("receiveTask"): (RegieReceiveTaskParser, ReceiveTask),
         full_tag("subProcess"): (RegieSubprocessParser, RegieCallActivity),
         full_tag("callActivity"): (CallActivityParser, RegieCallActivity),
     }
@@ -499,6 +577,8 @@ class RegieParser(CamundaParser):
         for task_spec in list(spec.task_specs.values()) if spec is not None else ():
             if isinstance(task_spec, LoopTask):
                 _fix_loop(spec, task_spec)
+        if spec is not None:
+            _subscribe_event_subprocesses(spec)
         return spec
 
     def add_bpmn_xml(self, bpmn, filename=None):
@@ -602,7 +682,7 @@ class _InstanceConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+_registry = BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, RegieMessageEventDefinition: MessageEventDefinitionConverter})
 _instance_converter = _InstanceConverter(BpmnWorkflow, _registry)
 
 

@@ -10,8 +10,9 @@ whenever a version is loaded. What it does, in order:
    multi-instance and script extensions become the Camunda 7 attributes the parser reads.
 2. Documentation only: data stores, data associations and input/output specifications describe
    data but have no implementation in Regie (as in Camunda); they are removed before parsing.
-3. Work that happens outside Regie (service, send and receive tasks, job workers, decisions of an
-   external service) becomes a task in the inbox: Regie has no connectors, so a person does it.
+3. Work that happens outside Regie (service and send tasks, receive tasks without a message, job workers,
+   decisions of an external service) becomes a task in the inbox: Regie has no connectors, so a person
+   does it. A receive task with a ``messageRef`` waits for its message (``engine.messages``).
 4. Expressions: JUEL (``${...}``) and FEEL (Zeebe's ``= ...``, or a FEEL document) are translated
    into Regie's restricted expression language; anything outside the common subset is refused with
    the element id, the expression and the reason. Output mappings become a script step.
@@ -142,6 +143,8 @@ class _Preparer(Dialects, Services, Structure):
                 continue
             outside = element.tag in OUTSIDE_WORK or element.get(_r("outside")) == "true" or (
                 element.tag == _b("businessRuleTask") and not element.get(_c("decisionRef")))
+            if element.tag == _b("receiveTask") and element.get("messageRef"):
+                outside = False   # waits for its message (engine.messages: the API, `regie message`)
             if outside:
                 element.tag = _b("userTask")
 

@@ -329,6 +329,22 @@ class ApiCallRow(Base):
     status: Mapped[int] = mapped_column(Integer)
 
 
+class MessageDeliveryRow(Base):
+    """A message or signal delivered from outside (``engine.messages``), by the sender's own id: the answer row
+    (``case_id`` "") says what the sender was told, so the same id again gets the same answer and nothing
+    twice; a signal also has a row per case it reached (``case_id``, or ``start:<process>`` for a case it
+    started), so a repeated broadcast skips the cases that already have it. Migration 0035_messages."""
+
+    __tablename__ = "message_deliveries"
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)          # message | signal
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(250), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")   # JSON, on the answer row
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+
+
 def include_for(dialect: str):
     """Alembic's ``include_object`` for ``dialect``: leave out what the models create only on another
     database (``ddl_if``, such as the PostgreSQL trigram indexes), so ``alembic check`` agrees on both."""

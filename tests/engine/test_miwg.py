@@ -259,13 +259,14 @@ def test_c_9_2_manual_check_form_and_group(engine):
 
 
 def test_c_9_1_document_request_after_a_week_without_answer(engine, clock):
-    """Send and receive tasks are work for a person; the timers on the receive task still run."""
+    """The send task is work for a person; the receive task waits for its message while the timers on it
+    still run."""
     engine.deploy(files("C.9.1"))
     case_id = engine.start("requestDocument_en", {})
     [task] = engine.tasks(case_id=case_id)
     engine.complete(task.id, {})
-    [waiting] = engine.tasks(case_id=case_id)
-    assert waiting.title == "Wait for answer"
+    assert engine.tasks(case_id=case_id) == []
+    assert "ReceiveTask_WaitForDocument" in engine.state(case_id).active
     reminders = 0
     for _ in range(7):
         clock.advance(days=1)
@@ -283,10 +284,15 @@ def test_c_9_1_document_request_after_a_week_without_answer(engine, clock):
 
 
 def test_c_9_1_answer_received(engine):
+    """The document arrives: the receive task catches the message and the case ends there."""
     engine.deploy(files("C.9.1"))
     case_id = engine.start("requestDocument_en", {})
-    assert work(engine, case_id, {}) == ["Request document", "Wait for answer"]
+    assert work(engine, case_id, {}) == ["Request document"]
+    delivery = engine.correlate_message("MESSAGE_documentReceived", "doc-1", business_key=engine.state(case_id).number,
+                                        variables={"document": "paspoort.pdf"})
+    assert delivery.elements == ("ReceiveTask_WaitForDocument",)
     finished(engine, case_id, "EndEvent_GotDocument")
+    assert engine.state(case_id).data["document"] == "paspoort.pdf"
 
 
 def test_c_9_0_manual_check_times_out_into_fraud_report(engine, clock):

@@ -1,0 +1,43 @@
+"""The SQL of messages and signals from outside: which running cases could wait, and the delivery ids."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from .models import CaseRow, MessageDeliveryRow
+
+ANSWER = ""   # the case_id of a delivery's answer row
+
+
+def running_versions(tx) -> list[str]:
+    """The versions that running cases are on."""
+    return list(tx.session.scalars(select(CaseRow.version_id).where(CaseRow.status == "running").distinct()))
+
+
+def running_cases(tx, version_ids: list[str]) -> list[tuple[str, str, str, str, str]]:
+    """(id, number, active JSON, data JSON, version id) of the running cases on ``version_ids``, oldest first."""
+    if not version_ids:
+        return []
+    query = (select(CaseRow.id, CaseRow.number, CaseRow.active, CaseRow.data, CaseRow.version_id)
+             .where(CaseRow.status == "running", CaseRow.version_id.in_(version_ids))
+             .order_by(CaseRow.created_at, CaseRow.id))
+    return [tuple(r) for r in tx.session.execute(query)]
+
+
+def delivery(tx, kind: str, message_id: str, case_id: str = ANSWER) -> MessageDeliveryRow | None:
+    return tx.session.get(MessageDeliveryRow, (kind, message_id, case_id))
+
+
+def delivered_to(tx, kind: str, message_id: str) -> dict[str, str]:
+    """The per-case rows of a delivery: case id (or ``start:<process>``) -> the case number it holds."""
+    query = select(MessageDeliveryRow.case_id, MessageDeliveryRow.answer).where(MessageDeliveryRow.kind == kind,
+                                                     MessageDeliveryRow.message_id == message_id,
+                                                     MessageDeliveryRow.case_id != ANSWER)
+    return {case_id: json.loads(answer) for case_id, answer in tx.session.execute(query)}
+
+
+def add_delivery(tx, row: MessageDeliveryRow) -> None:
+    tx.session.add(row)
+    tx.session.flush([row])
