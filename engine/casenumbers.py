@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
+
+from .region import local
 
 # The catalogue's processes have the prefixes their users know; any other process gets the initials
 # of its id (``schuld-hulp-traject`` → ``SHT``), or its first two letters when it is one word.
@@ -22,7 +23,6 @@ PREFIXES = {
     "tsp-inrichten": "TI",
 }
 
-_LOCAL = ZoneInfo("Europe/Amsterdam")
 NUMBER = re.compile(r"^(?P<prefix>[A-Z0-9]{1,6})-(?P<year>\d{4})-(?P<seq>\d{1,9})$")
 
 
@@ -41,7 +41,7 @@ def prefix(process_id: str) -> str:
 def year_of(at: datetime) -> int:
     """The year a case started, in the municipality's time (a case started on 31 December at 23:30 UTC
     belongs to the next year in Amsterdam)."""
-    return at.astimezone(_LOCAL).year
+    return local(at).year
 
 
 def format_number(case_prefix: str, year: int, seq: int) -> str:

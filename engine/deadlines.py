@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from .errors import ExpressionFailed
+from .region import TIMEZONE, utc
 from .spiff import ISO_TIMER
 
-DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
+DUTCH_TIME = TIMEZONE  # the municipality's time (engine/region.py)
 END_OF_DAY = time(17, 0)   # a deadline given as a bare date: the end of that working day
 
 
@@ -71,6 +71,4 @@ def _end_of(day: date) -> datetime:
 
 def _utc(moment: datetime) -> datetime:
     """A date-time without a zone is Dutch time (what a policy officer means when typing one)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=DUTCH_TIME)
-    return moment.astimezone(UTC)
+    return utc(moment)

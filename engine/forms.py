@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import FieldProblem, InvalidData, ModelProblem
 from .models.safety import load_yaml
+from .region import local
 
 FIELD_TYPES: dict[str, dict[str, Any]] = {
     "text": {"type": "string", "maxLength": 500},
@@ -250,12 +250,9 @@ class Form:
         return [(name, messages.get(error.validator, TYPE_MESSAGES[kind]))]
 
 
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
-
-
 def local_date(moment: datetime) -> date:
     """The municipality's date at ``moment`` (what 'today' means for a form's date limits)."""
-    return moment.astimezone(LOCAL_TZ).date()
+    return local(moment).date()
 
 
 def _limit(value: str | None, today: date | None) -> date | None:

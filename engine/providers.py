@@ -11,6 +11,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .region import utc
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -68,9 +70,6 @@ class SequentialIds:
 def as_utc(value: datetime | str) -> datetime:
     """Parse an ISO-8601 string or take a datetime, and return it timezone-aware in UTC.
 
-    A value without a timezone is taken to be UTC.
+    A value without a timezone is the municipality's time, as everywhere (engine/region.py).
     """
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
+    return utc(datetime.fromisoformat(value) if isinstance(value, str) else value)

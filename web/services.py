@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
-from engine import Engine
+from engine import Engine, region
 
 VIEWER = "vendor/bpmn-js/bpmn-navigated-viewer.production.min.js"
 
@@ -17,7 +17,6 @@ def init_app(app: Flask) -> None:
     engine = Engine.from_url(app.config["DATABASE_URL"], clock=app.config["CLOCK"], ids=app.config["IDS"],
                              cache_size=app.config["ENGINE_CACHE_SIZE"])
     app.extensions["regie.engine"] = engine
-    app.extensions["regie.tz"] = ZoneInfo(app.config["TIMEZONE"])
     # The diagram viewer is built into static/vendor by `make install` (npm); without it the case page
     # names the current step in words instead.
     app.jinja_env.globals["HAS_VIEWER"] = (Path(app.static_folder) / VIEWER).exists()
@@ -29,7 +28,8 @@ def engine() -> Engine:
 
 
 def local_tz() -> ZoneInfo:
-    return current_app.extensions["regie.tz"]
+    """The municipality's time zone: REGIE_TIMEZONE, the one setting the engine and the CLI use too."""
+    return region.TIMEZONE
 
 
 def now() -> datetime:

@@ -13,7 +13,6 @@ from flask import Flask
 class Defaults:
     DATABASE_URL = "sqlite:///instance/regie.db"
     SECRET_KEY: str | None = None          # taken from instance/secret_key when not configured
-    TIMEZONE = "Europe/Amsterdam"          # dates are shown in the municipality's time
     PAGE_SIZE = 25
     SERVER_TIMING = False                  # REGIE_SERVER_TIMING=true: Server-Timing header (benchmarks)
     TIMELINE_PAGE_SIZE = 40                # events per page of a case's timeline

@@ -12,13 +12,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import InvalidData
 from engine.forms import TYPE_MESSAGES, Form, FormField
+from engine.region import NotANumber, parse_number
 
 # What a person reads in the browser: the same as the engine says, but dates the Dutch way round.
 MESSAGES = {**TYPE_MESSAGES, "date": "Vul een datum in als dag-maand-jaar, bijvoorbeeld 31-03-2026."}
@@ -27,7 +27,19 @@ Raw = dict[str, Any]       # field name -> text (or list of texts) exactly as ty
 
 
 class Unreadable(ValueError):
-    """The text cannot be read as a value of the field's type."""
+    """The text cannot be read as a value of the field's type; ``hint`` says what the writer may have meant."""
+
+    def __init__(self, raw: Any, hint: str = ""):
+        super().__init__(raw)
+        self.hint = hint
+
+
+def _meant(suggestions: list[str]) -> str:
+    """'Bedoelt u 1,5 of 15?' for a number written the English way, or with a misplaced dot."""
+    if not suggestions:
+        return ""
+    options = [f"'{s}'" for s in reversed(suggestions)]   # Babel lists the grouped reading first
+    return f" Bedoelt u {' of '.join(options)}?"
 
 
 def _text(raw: str) -> str:
@@ -35,23 +47,21 @@ def _text(raw: str) -> str:
 
 
 def _number(raw: str) -> int | float:
-    text = raw.strip().replace("€", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")   # 1.234,56 -> 1234.56
+    """A number as the municipality writes it (engine/region.py: 1.234,56 in Dutch); never '1.5' as 15."""
     try:
-        value = Decimal(text)
-    except InvalidOperation as err:
-        raise Unreadable(raw) from err
+        value = parse_number(raw)
+    except NotANumber as err:
+        raise Unreadable(raw, _meant(err.suggestions)) from None
     if not value.is_finite():
         raise Unreadable(raw)
     return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _integer(raw: str) -> int:
-    text = raw.strip().replace(".", "").replace(" ", "")
-    if not re.fullmatch(r"-?\d+", text):
+    value = _number(raw)
+    if not isinstance(value, int):
         raise Unreadable(raw)
-    return int(text)
+    return value
 
 
 def _date(raw: str) -> str:
@@ -147,8 +157,8 @@ def read_form(form: Form, raw: Raw, today: date | None = None) -> tuple[dict[str
             continue
         try:
             data[field.name] = WIDGETS[field.type].parse(value)
-        except Unreadable:
-            problems[field.name] = MESSAGES[field.type]
+        except Unreadable as err:
+            problems[field.name] = MESSAGES[field.type] + err.hint
     try:
         form.validate(data, today=today)
     except InvalidData as err:

@@ -11,22 +11,21 @@ import json
 import sys
 from datetime import datetime
 from functools import wraps
-from zoneinfo import ZoneInfo
 
 import click
 
 from ..errors import InvalidData, RegieError
+from ..region import local
 from . import dutch
 
 dutch.install()
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")     # the municipality's time, as in the web app
 
 
 def local_time(value: datetime | None, seconds: bool = False) -> str:
     """A moment in Dutch local time for reading ('2026-03-31 14:00'); '-' for none. --json keeps UTC."""
     if value is None:
         return "-"
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return local(value).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def engine_from_env():

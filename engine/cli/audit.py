@@ -6,14 +6,13 @@ import os
 import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
+from ..region import TIMEZONE
 from . import echo_json, engine_from_env, handle_errors, main
 
 DEFAULT_ANCHORS = "instance/anchors.jsonl"
-LOCAL = ZoneInfo("Europe/Amsterdam")
 
 
 def anchor_file() -> str:
@@ -160,7 +159,7 @@ def export(since, until, out) -> None:
 def _day(text: str) -> datetime:
     for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
         try:
-            return datetime.combine(datetime.strptime(text, pattern).date(), time(0), LOCAL)
+            return datetime.combine(datetime.strptime(text, pattern).date(), time(0), TIMEZONE)
         except ValueError:
             continue
     raise click.BadParameter(f"'{text}' is geen datum; schrijf bijvoorbeeld 2026-03-31.")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.errors import ExpressionFailed
 
+from ..region import local
 from .check import _cached_names, _compiled, _Script
 from .functions import _FUNCTIONS
 from .interpreter import _Interpreter
-from .limits import LOCAL_TZ
 from .messages import NO_CLOCK, Refusal, _runtime_reason, _shown
 
 
@@ -93,9 +93,7 @@ class Evaluator:
         moment = self._clock()
         if not isinstance(moment, datetime):
             raise Refusal("de klok van de engine gaf geen datum met tijd.")
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(LOCAL_TZ)
+        return local(moment)
 
     def _today(self) -> date:
         if self._clock is None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from ..region import local
 from .limits import LOCAL_TZ
 from .messages import NUMBER_TOO_BIG, Refusal, _shown
 
@@ -27,7 +28,7 @@ _DATA_ATTRIBUTES: dict[type, frozenset[str]] = {
 def _as_date(value: Any) -> date:
     """A date from a date, a datetime (its day in Dutch time) or an ISO text such as 2024-01-31."""
     if isinstance(value, datetime):
-        return (value.astimezone(LOCAL_TZ) if value.tzinfo else value).date()
+        return local(value).date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):

@@ -93,11 +93,11 @@ def test_roles_decide_which_pages_open(as_user):
 
 def test_configuration_layers_defaults_environment_override(monkeypatch, tmp_path, clock):
     monkeypatch.setenv("REGIE_PAGE_SIZE", "7")
-    monkeypatch.setenv("REGIE_TIMEZONE", "Europe/Brussels")
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "TIMEZONE": "Europe/Amsterdam",
+    monkeypatch.setenv("REGIE_TIMELINE_PAGE_SIZE", "30")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "TIMELINE_PAGE_SIZE": 20,
                       "SECRET_KEY": "x"})
     assert app.config["PAGE_SIZE"] == 7                      # environment over defaults
-    assert app.config["TIMEZONE"] == "Europe/Amsterdam"      # test override over environment
+    assert app.config["TIMELINE_PAGE_SIZE"] == 20            # test override over environment
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True      # defaults
     app.extensions["regie.engine"].store.dispose()
 

@@ -23,7 +23,8 @@ fields:
     ("number", "12,50", 12.5),
     ("number", "1.234,56", 1234.56),
     ("number", "€ 10", 10),
-    ("number", "3.5", 3.5),
+    ("number", "-3,5", -3.5),
+    ("number", "1 234,5", 1234.5),
     ("number", " 7 ", 7),
     ("integer", "3", 3),
     ("integer", "1.000", 1000),
@@ -41,11 +42,20 @@ def test_parsers(kind, raw, value):
 
 @pytest.mark.parametrize("kind, raw", [
     ("number", "veel"), ("number", "1,2,3"), ("number", "NaN"), ("number", "Infinity"), ("integer", "2,5"),
+    ("number", "1.5"), ("integer", "1.5"), ("number", "12.50"),
     ("date", "31-02-2026"), ("date", "morgen"), ("yesno", "misschien"),
 ])
 def test_unreadable_text(kind, raw):
     with pytest.raises(Unreadable):
         WIDGETS[kind].parse(raw)
+
+
+def test_a_number_written_the_english_way_is_refused_with_what_was_meant_never_misread():
+    """'1.5' is not Dutch for one and a half, nor is it fifteen: the form asks, it does not guess."""
+    data, problems = read_form(FORM, {"hulp": "ja", "bedrag": "1.5", "kinderen": "1.5"})
+    assert problems["bedrag"] == "Vul een getal in, bijvoorbeeld 12 of 12,50. Bedoelt u '1,5' of '15'?"
+    assert problems["kinderen"].startswith("Vul een heel getal in")
+    assert "bedrag" not in data and "kinderen" not in data
 
 
 def test_read_form_types_values_and_drops_fields_that_do_not_apply():
