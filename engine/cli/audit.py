@@ -11,7 +11,10 @@ import click
 
 from ..region import TIMEZONE
 from . import echo_json, engine_from_env, handle_errors, main
+from .access import open_case, reader
+from .access import reason as reason_option
 
+AUDITORS = ("auditor",)     # read every case on the audit commands, as in the web app's /controle
 DEFAULT_ANCHORS = "instance/anchors.jsonl"
 
 
@@ -27,10 +30,12 @@ def anchor_file() -> str:
 @click.option("--model", "models", multiple=True, type=click.Path(exists=True),
               help="BPMN-, DMN- of formulierbestand (of map) om tegen af te spelen; mag vaker.")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+@reader()
+@reason_option()
 @handle_errors
-def replay(case_ref, up_to, models, as_json) -> None:
+def replay(case_ref, up_to, models, as_json, actor, reason) -> None:
     eng = engine_from_env()
-    case_id = eng.resolve_case(case_ref)
+    case_id = open_case(eng, case_ref, actor, reason, "cli-replay", also=AUDITORS)
     if models:
         from ..audit.replay_model import replay_model_files
 
@@ -113,15 +118,15 @@ def verify_anchors(case_ref, path, public) -> None:
 @click.argument("case_ref")
 @click.option("--out", "out", type=click.Path(), help="Bestand (standaard auditbundel-<zaaknummer>.zip).")
 @click.option("--file", "path", default=anchor_file, type=click.Path(), help="Ankerbestand.")
-@click.option("--as", "actor", default=lambda: f"os:{__import__('getpass').getuser()}", help="Wie exporteert.")
+@reader()
+@reason_option()
 @handle_errors
-def bundle_cmd(case_ref, out, path, actor) -> None:
+def bundle_cmd(case_ref, out, path, actor, reason) -> None:
     from ..audit import bundle
 
     eng = engine_from_env()
-    state = eng.state(case_ref)
+    state = eng.state(open_case(eng, case_ref, actor, reason, "export", also=AUDITORS))
     data = bundle.build(eng, state.id, path if Path(path).exists() else None)
-    eng.record_access(actor, state.id, "export")
     target = Path(out or bundle.file_name(state.number, state.id))
     target.write_bytes(data)
     click.echo(f"Auditbundel geschreven: {target} ({len(data):,} bytes).")

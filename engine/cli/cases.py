@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 
 import click
 
 from . import echo_json, engine_from_env, handle_errors, local_time, main, parse_json
+from .access import open_case, reader
+from .access import reason as reason_option
 
 
 @main.command(help="Start een zaak. Print het zaak-id (met --json ook het zaaknummer).")
@@ -70,26 +71,16 @@ def claim(task_id, actor, user, reason) -> None:
     click.echo(f"{task.title}: toegewezen aan {task.assignee}")
 
 
-def _reader():
-    """Who reads personal data on the command line: ``--as``, else the operating-system account."""
-    return click.option("--as", "actor", default=lambda: f"os:{getpass.getuser()}",
-                        help="Wie de gegevens bekijkt (komt in het inzagelog; standaard uw systeemaccount).")
-
-
-def _reason():
-    return click.option("--reden", "reason", default=None, help="Waarom u de gegevens bekijkt (komt in het inzagelog).")
-
-
-@main.command(help="Toon de geschiedenis (events) van een zaak. Wordt vastgelegd in het inzagelog.")
+@main.command(help="Toon de geschiedenis (events) van een zaak. Alleen voor het zaakteam (of met --reden); wordt "
+                   "vastgelegd in het inzagelog.")
 @click.argument("case_id")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
-@_reader()
-@_reason()
+@reader()
+@reason_option()
 @handle_errors
 def history(case_id, as_json, actor, reason) -> None:
     eng = engine_from_env()
-    entries = eng.history(case_id)
-    eng.record_access(actor, case_id, "cli-history", reason)
+    entries = eng.history(open_case(eng, case_id, actor, reason, "cli-history"))
     if as_json:
         echo_json([e.to_dict() for e in entries])
         return
@@ -97,16 +88,16 @@ def history(case_id, as_json, actor, reason) -> None:
         click.echo(f"{e.seq:>4}  {local_time(e.at, seconds=True)}  {e.actor:<12} {e.type:<18} {e.hash[:12]}")
 
 
-@main.command(help="Toon de toestand van een zaak. Wordt vastgelegd in het inzagelog.")
+@main.command(help="Toon de toestand van een zaak. Alleen voor het zaakteam (of met --reden); wordt vastgelegd in "
+                   "het inzagelog.")
 @click.argument("case_id")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
-@_reader()
-@_reason()
+@reader()
+@reason_option()
 @handle_errors
 def state(case_id, as_json, actor, reason) -> None:
     eng = engine_from_env()
-    current = eng.state(case_id)
-    eng.record_access(actor, current.id, "cli-state", reason)
+    current = eng.state(open_case(eng, case_id, actor, reason, "cli-state"))
     if as_json:
         echo_json(current.to_dict())
         return

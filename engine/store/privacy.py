@@ -48,7 +48,7 @@ def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime
         return "team"
     worked = select(TaskRow.id).where(TaskRow.case_id == case_id,
                                       or_(TaskRow.assignee == user, TaskRow.completed_by == user))
-    if user in (case.created_by, case.casemanager) or tx.session.scalars(worked.limit(1)).first() is not None:
+    if (user != "system" and user in (case.created_by, case.casemanager)) or tx.session.scalars(worked.limit(1)).first() is not None:
         return "eigen"
     glass = select(AccessRow.id).where(AccessRow.case_id == case_id, AccessRow.actor == user,
                                        AccessRow.page == BREAK_GLASS_PAGE, AccessRow.at >= since)

@@ -124,11 +124,11 @@ def test_cli_takes_case_numbers(tmp_path, monkeypatch):
     eng.deploy([MODELS])
     case_id = start(eng)
     runner = CliRunner()
-    result = runner.invoke(main, ["state", "AA-2026-000001"])
+    result = runner.invoke(main, ["state", "AA-2026-000001", "--as", "anna"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"AA-2026-000001  {case_id}")
     assert runner.invoke(main, ["verify", "aa-2026-1"]).exit_code == 0
-    missing = runner.invoke(main, ["history", "AA-2026-000002"])
+    missing = runner.invoke(main, ["history", "AA-2026-000002", "--as", "anna"])
     assert missing.exit_code == 1
     assert "De zaak 'AA-2026-000002' bestaat niet." in missing.output
 

@@ -34,10 +34,10 @@ def test_init_deploy_start_complete_history_verify(regie):
     assert set(tasks[0]) >= {"id", "name", "title", "role", "assignee", "case_id", "due"}
     out = regie("complete", tasks[0]["id"], "--data", '{"akkoord": true, "bedrag": 10}', "--as", "anna").output
     assert "Afgerond: Intake doen" in out and "Volgende taak:" in out
-    history = json.loads(regie("history", case_id, "--json").output)
+    history = json.loads(regie("history", case_id, "--json", "--as", "anna").output)
     assert [e["type"] for e in history] == ["case_started", "task_completed", "gateway_decision"]
     assert "alles klopt" in regie("verify", case_id).output
-    assert json.loads(regie("state", case_id, "--json").output)["active"] == ["plan"]
+    assert json.loads(regie("state", case_id, "--json", "--as", "anna").output)["active"] == ["plan"]
 
 
 def test_validate_reports_one_line_per_problem(regie, tmp_path):
@@ -121,10 +121,10 @@ def test_verify_and_timers_have_json(regie):
 
 def test_times_are_dutch_local_time(regie):
     regie("deploy", MODELS)
-    case_id = regie("start", "aanvraag", "--data", '{"naam": "Demo"}').output.strip()
-    history = json.loads(regie("history", case_id, "--json").output)
+    case_id = regie("start", "aanvraag", "--data", '{"naam": "Demo"}', "--as", "anna").output.strip()
+    history = json.loads(regie("history", case_id, "--json", "--as", "anna").output)
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     at = datetime.fromisoformat(history[0]["at"]).astimezone(ZoneInfo("Europe/Amsterdam"))
-    assert at.strftime("%Y-%m-%d %H:%M:%S") in regie("history", case_id).output
+    assert at.strftime("%Y-%m-%d %H:%M:%S") in regie("history", case_id, "--as", "anna").output

@@ -12,7 +12,7 @@ from tests.engine.test_migration import renamed_intake
 
 def test_deploy_with_note_then_dry_run_and_migrate_one_case(regie, tmp_path):  # noqa: F811
     regie("deploy", MODELS)
-    case_id = regie("start", "aanvraag", "--data", '{"naam": "Fictieve Bewoner"}').output.strip()
+    case_id = regie("start", "aanvraag", "--data", '{"naam": "Fictieve Bewoner"}', "--as", "anna").output.strip()
     task = json.loads(regie("tasks", "--case", case_id, "--json").output)[0]
     regie("complete", task["id"], "--data", '{"akkoord": true, "bedrag": 10}')
     v2 = tmp_path / "v2"
@@ -26,6 +26,6 @@ def test_deploy_with_note_then_dry_run_and_migrate_one_case(regie, tmp_path):  #
     out = regie("migrate", "aanvraag", case_id, "--to", "2", "--map", "intake=gesprek", "--as", "pim").output
     assert "1 zaak kan over naar versie 2. Verplaatst: 1." in out and f"{case_id[:8]}\tverplaatst" in out
     assert "alles klopt" in regie("verify", case_id).output
-    history = json.loads(regie("history", case_id, "--json").output)
+    history = json.loads(regie("history", case_id, "--json", "--as", "anna").output)
     assert history[-1]["type"] == "case_migrated"
     regie("migrate", "aanvraag", "--to", "9", code=1)

@@ -79,3 +79,43 @@ def test_a_role_the_account_lacks_in_the_yaml_saves_nothing(regie, tmp_path):
                    "    members: {carla: casemanager, sam: coordinator}\n", encoding="utf-8")
     assert "sam kan niet de rol coordinator hebben" in regie("teams", "load", bad, "--as", "ad", code=1).output
     assert "Nog geen teams" in regie("teams", "list").output
+
+
+def test_cli_commands_that_show_a_case_apply_need_to_know(regie, tmp_path):
+    """`regie state`, `history`, `replay` and `audit bundle` (an export) show a case only to its case team; anyone
+    else is refused (exit 1, nothing logged) unless they break the glass with a reason, which is logged."""
+    from engine import Engine
+
+    regie("teams", "add", "steunpunt", "Steunpunt", "--as", "ad")
+    regie("teams", "process", "steunpunt", "aanvraag", "--as", "ad")
+    regie("teams", "member-add", "steunpunt", "carla", "casemanager", "--as", "ad")
+    case_id = regie("start", "aanvraag", "--data", '{"naam": "Fictieve Bewoner"}', "--as", "system").output.strip()
+    url = __import__("os").environ["REGIE_DATABASE_URL"]
+    commands = [("state", case_id), ("history", case_id), ("replay", case_id),
+                ("audit", "bundle", case_id, "--out", tmp_path / "b.zip")]
+    for command in commands:
+        refused = regie(*command, "--as", "sam", code=1)                      # a specialist of no case team
+        assert refused.output.startswith("Fout: Geen toegang tot zaak AA-") and "--reden" in refused.output
+        assert "Fictieve Bewoner" not in refused.output
+        assert regie(*command, code=1).output.startswith("Fout: Geen toegang")  # an operator's os: account
+        assert regie(*command, "--as", "system", code=1)                         # "system" is nobody's team
+    eng = Engine.from_url(url)
+    assert eng.access_log(case_id=case_id) == []                                  # refused: nothing read, nothing logged
+    assert "Fictieve Bewoner" in regie("state", case_id, "--json", "--as", "carla").output   # her team's open task
+    assert "minstens 10 tekens" in regie("state", case_id, "--as", "sam", "--reden", "kijken", code=1).output
+    reason = "Bewoner belt, casemanager is ziek"
+    assert "Fictieve Bewoner" in regie("state", case_id, "--json", "--as", "sam", "--reason", reason).output
+    assert not (tmp_path / "b.zip").exists()
+    regie("audit", "bundle", case_id, "--out", tmp_path / "b.zip", "--as", "sam")   # within the 8 hours
+    log = [(e.page, e.actor, e.reason) for e in eng.access_log(case_id=case_id)]
+    assert ("doorbraak", "sam", reason) in log and ("export", "sam", None) in log
+    assert ("cli-state", "carla", None) in log
+    eng.store.dispose()
+
+
+def test_auditors_read_every_case_on_the_audit_commands_as_on_the_web(regie, tmp_path):
+    regie("users", "add", "aud", "--name", "Aud", "--roles", "auditor", "--password", PASSWORD)
+    case_id = regie("start", "aanvraag", "--data", '{"naam": "Fictieve Bewoner"}').output.strip()
+    assert "na event 1" in regie("replay", case_id, "--as", "aud").output
+    regie("audit", "bundle", case_id, "--out", tmp_path / "b.zip", "--as", "aud")
+    regie("state", case_id, "--as", "aud", code=1)                                 # not a case page reader

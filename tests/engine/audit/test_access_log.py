@@ -65,13 +65,14 @@ def test_cli_state_and_history_are_recorded(tmp_path, monkeypatch):
 
     regie("deploy", MODELS)
     case_id = regie("start", "aanvraag", "--data", '{"naam": "Fictieve Bewoner"}').strip()
-    regie("state", case_id, "--as", "aud", "--reden", "steekproef")
-    regie("history", case_id, "--json")
+    regie("state", case_id, "--as", "aud", "--reden", "steekproef van de accountant")
+    regie("history", case_id, "--json", "--reden", "beheer: controle na storing")
     from engine import Engine
 
     eng = Engine.from_url(f"sqlite:///{tmp_path / 'cli.db'}")
     rows = eng.access_log(case_id=case_id)
-    assert [(r.page, r.actor, r.reason) for r in rows][1] == ("cli-state", "aud", "steekproef")
-    assert rows[0].page == "cli-history" and rows[0].actor.startswith("os:")
-    assert json.loads(regie("history", case_id, "--json"))[0]["type"] == "case_started"
+    assert [(r.page, r.actor, r.reason) for r in rows][2] == ("cli-state", "aud", "steekproef van de accountant")
+    assert [(r.page, r.actor[:3]) for r in rows[:2]] == [("cli-history", "os:"), ("doorbraak", "os:")]
+    assert json.loads(regie("history", case_id, "--json", "--reden", "beheer: controle na storing"))[0]["type"] == \
+        "case_started"
     eng.store.dispose()

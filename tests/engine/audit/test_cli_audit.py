@@ -37,9 +37,9 @@ def case(regie):
 
 
 def test_replay_to_an_event(regie, case):
-    out = regie("replay", case, "--to", 1)
+    out = regie("replay", case, "--to", 1, "--as", "anna")
     assert "na event 1 van 3 (case_started" in out and "staat bij: intake" in out and "genomen pijlen: f1" in out
-    assert json.loads(regie("replay", case, "--json"))["active"] == ["plan"]
+    assert json.loads(regie("replay", case, "--json", "--as", "anna"))["active"] == ["plan"]
 
 
 def test_replay_against_a_changed_model_names_the_first_divergence(regie, case, tmp_path):
@@ -52,9 +52,9 @@ def test_replay_against_a_changed_model_names_the_first_divergence(regie, case, 
     text = text.replace('targetRef="intake"', 'targetRef="intake_nieuw"').replace('sourceRef="intake"', 'sourceRef="intake_nieuw"')
     text = text.replace("<bpmn:flowNodeRef>intake</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>intake_nieuw</bpmn:flowNodeRef>")
     (changed / "aanvraag.bpmn").write_text(text)
-    out = regie("replay", case, "--model", changed / "aanvraag.bpmn", code=1)
+    out = regie("replay", case, "--model", changed / "aanvraag.bpmn", "--as", "anna", code=1)
     assert out.startswith("Eerste afwijking bij event 2 (task_completed, intake): De taak 'Intake doen' (intake) bestaat niet")
-    same = regie("replay", case, "--model", MODELS / "aanvraag.bpmn")
+    same = regie("replay", case, "--model", MODELS / "aanvraag.bpmn", "--as", "anna")
     assert same.startswith("Geen afwijking: 2 stap(pen)")
 
 
@@ -64,7 +64,7 @@ def test_keygen_anchor_verify_and_bundle_check(regie, case, tmp_path):
     assert "anchors.jsonl: 1 zaak/zaken" in regie("audit", "anchor", "--key", tmp_path / "k.pem")
     assert "kloppen met de database" in regie("audit", "verify-anchors", "--public-key", public)
     assert "alles klopt" in regie("verify", "--anchors", "instance/anchors.jsonl", "--public-key", public)
-    out = regie("audit", "bundle", case, "--out", tmp_path / "b.zip")
+    out = regie("audit", "bundle", case, "--out", tmp_path / "b.zip", "--as", "anna")
     assert "Auditbundel geschreven" in out
     assert "klopt: 3 events" in regie("audit", "check", tmp_path / "b.zip", "--public-key", public)
     data = bytearray((tmp_path / "b.zip").read_bytes())
