@@ -124,10 +124,18 @@ class CommandRunner:
         self.cache = WorkflowCache(cache_size)
 
     @contextmanager
-    def step(self, actor: str) -> Iterator[Step]:
+    def step(self, actor: str, tx: Any = None) -> Iterator[Step]:
         """One unit of work: commits at the end of the block (then remembers the workflow), or rolls
-        back on any error (and forgets the cached workflow of the case it touched)."""
+        back on any error (and forgets the cached workflow of the case it touched). Given ``tx``, the step
+        is part of that larger transaction (``Engine.start_many``): its owner commits, nothing is cached."""
         step = Step(self, actor)
+        if tx is not None:
+            step.tx = tx
+            try:
+                yield step
+            finally:
+                self.cache.forget(step.case_id)
+            return
         try:
             with self.engine.store.write() as tx:
                 step.tx = tx

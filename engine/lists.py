@@ -11,8 +11,11 @@ list (CSV or XLSX) with ``regie import lijst FILE`` or on the coordinator's page
   changed when the address or phone number on the list differs from the case's;
 - every new parent gets one case, source ``lijst_belastingdienst``, with the list's date.
 
-Importing the same list again adds nothing. Each parent is one case or none (every start is its own
-transaction); an import that is cut off half-way is finished by importing the same file again.
+Importing the same list again adds nothing. A file is imported whole or not at all: the valid rows'
+cases are started in one transaction (``Engine.start_many``), so an import that fails part-way (a start
+that fails, the database gone) leaves no case behind and says so; the rejected rows are reported and
+start nothing, and the same file can be imported again once they are fixed (the project's choice: valid
+rows all-or-nothing, rather than refusing a whole list for one bad row).
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ COMPARED = ("straat_huisnummer", "postcode", "woonplaats", "telefoon")
 
 class ListUnreadable(RegieError):
     """The file is not a list Regie can read (wrong kind, no heading, no name or birth date column)."""
+
+
+class ListNotImported(RegieError):
+    """Starting the new parents' cases failed part-way: the whole file was rolled back."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"De lijst is niet ingelezen: er is geen enkele zaak gestart. Reden: {reason} "
+                         "Los dit op en lees hetzelfde bestand opnieuw in.")
 
 
 @dataclass(frozen=True)
@@ -194,10 +205,13 @@ def check(engine: Engine, rows: list[tuple[int, dict[str, Any]]], list_date: str
 
 def import_rows(engine: Engine, rows: list[tuple[int, dict[str, Any]]], list_date: str, actor: str,
                 dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> ListReport:
-    """Import the checked rows: a case per new parent; known and changed parents reported."""
+    """Import the checked rows: a case per new parent, all in one transaction (``Engine.start_many``), so a
+    file is imported whole or not at all; known and changed parents reported. ``progress(done, total)`` is
+    called per row checked against the known parents, then per case started."""
     good, report = check(engine, rows, list_date)
     known = {key(c.data): c for c in engine.cases(process_id=PROCESS, limit=10_000_000)}
-    for done, row in enumerate(good, start=1):
+    new: list[Row] = []
+    for row in good:
         case = known.get(key(row.data))
         if case is not None:
             changed = [f for f in COMPARED if f in row.data and row.data[f] != case.data.get(f)]
@@ -205,12 +219,18 @@ def import_rows(engine: Engine, rows: list[tuple[int, dict[str, Any]]], list_dat
                 report.changed.append((row.line, case.number or case.id, changed))
             else:
                 report.known.append((row.line, case.number or case.id))
-        elif dry_run:
-            report.new.append((row.line, ""))
         else:
-            state = engine.state(engine.start(PROCESS, data=row.data, actor=actor))
-            known[key(row.data)] = state
-            report.new.append((row.line, state.number or state.id))
+            new.append(row)
+    if dry_run or not new:
+        report.new = [(row.line, "") for row in new] if dry_run else []
         if progress is not None:
-            progress(done, len(good))
+            progress(len(good), len(good))
+        return report
+    known_count = len(good) - len(new)
+    step = None if progress is None else (lambda done, _total: progress(known_count + done, len(good)))
+    try:
+        started = engine.start_many(PROCESS, [row.data for row in new], actor=actor, progress=step)
+    except RegieError as err:
+        raise ListNotImported(str(err)) from err
+    report.new = [(row.line, number or case_id) for row, (case_id, number) in zip(new, started, strict=True)]
     return report

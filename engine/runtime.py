@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -277,6 +277,23 @@ class Engine:
 
         ``trigger`` (a message or signal start, ``engine.messages``) is recorded in the first event;
         ``within(step, case_id)`` runs in the same transaction, after the case is written."""
+        return self._start(process_id, data, actor, None, trigger, within)[0]
+
+    def start_many(self, process_id: str, datas: list[dict[str, Any]], actor: str = "system",
+                   progress: Callable[[int, int], None] | None = None) -> list[tuple[str, str]]:
+        """Start one case per entry, all in one transaction: every case is started, or none (a list import
+        that fails half-way leaves nothing behind). Each start is checked as ``start`` checks it.
+        Returns (case id, case number) per entry."""
+        ids: list[tuple[str, str]] = []
+        with self.store.write() as tx:
+            for done, data in enumerate(datas, start=1):
+                ids.append(self._start(process_id, data, actor, tx))
+                if progress is not None:
+                    progress(done, len(datas))
+        return ids
+
+    def _start(self, process_id: str, data: dict[str, Any] | None, actor: str, tx: Any,
+               trigger: dict[str, Any] | None = None, within=None) -> tuple[str, str]:
         version = self.current_version(process_id)
         if version.documentation:
             raise NotExecutable(process_id)
@@ -291,7 +308,7 @@ class Engine:
         case_id = self.ids.new_id()
         now = self.clock.now()
         command = Event("case_started", {"process_id": process_id, "version_id": version.id, "data": data})
-        with self.commands.step(actor) as step:
+        with self.commands.step(actor, tx) as step:
             case_prefix, year = prefix(process_id), year_of(now)
             number = format_number(case_prefix, year, step.tx.next_case_number(case_prefix, year))
             command.payload["number"] = number   # part of the first event, so the chain vouches for it
@@ -305,7 +322,7 @@ class Engine:
             step.persist(step.apply(command, now), now)
             if within is not None:
                 within(step, case_id)
-        return case_id
+        return case_id, number
 
     def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> TaskView:
         """Complete a ready user task with form data; the case moves on to its next wait state.

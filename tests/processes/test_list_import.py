@@ -39,8 +39,25 @@ def list_file(rows: int = 1000, moved: set[int] = frozenset()) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def test_a_list_of_1000_rows_with_bad_rows_imported_three_times(engine):
-    rows = read_bytes(list_file(), "lijst-2026-01.csv")
+def xlsx_file(content: bytes) -> bytes:
+    """The same list as an Excel workbook, the way the Belastingdienst's portal also hands it out."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for row in csv.reader(io.StringIO(content.decode("utf-8")), delimiter=";"):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+FORMATS = {"csv": lambda content: content, "xlsx": xlsx_file}
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_list_of_1000_rows_with_bad_rows_imported_three_times(engine, kind):
+    rows = read_bytes(FORMATS[kind](list_file()), f"lijst-2026-01.{kind}")
     assert len(rows) == 1000
     first = import_rows(engine, rows, "2026-01-02", actor="coco")
     assert [line for line, _ in first.rejected] == sorted(BAD)
@@ -58,11 +75,40 @@ def test_a_list_of_1000_rows_with_bad_rows_imported_three_times(engine):
     assert len(again.known) == len(first.new)
 
     # the next list, two months later: two parents moved, nothing new
-    third = import_rows(engine, read_bytes(list_file(moved={40, 41}), "lijst-2026-03.csv"), "2026-03-02", actor="coco")
+    third = import_rows(engine, read_bytes(FORMATS[kind](list_file(moved={40, 41})), f"lijst-2026-03.{kind}"),
+                        "2026-03-02", actor="coco")
     assert third.new == []
     assert [(line, fields) for line, _, fields in third.changed] == [(40, ["straat_huisnummer"]),
                                                                      (41, ["straat_huisnummer"])]
     assert len(engine.cases(process_id="hersteloperatie", limit=5000)) == len(first.new)
+
+
+def test_a_list_is_imported_whole_or_not_at_all(engine, monkeypatch):
+    """A start that fails part-way (here the 300th case: the database is busy) rolls back every case of the
+    file; the report says nothing was imported, and the same file imported again then imports it whole."""
+    from engine.errors import ConflictError
+    from engine.lists import ListNotImported
+
+    real, calls = type(engine)._start, []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 300:
+            raise ConflictError("De database is even bezet.")
+        return real(self, *args)
+
+    monkeypatch.setattr(type(engine), "_start", failing)
+    seen = []
+    with pytest.raises(ListNotImported, match="er is geen enkele zaak gestart"):
+        import_rows(engine, read_bytes(list_file(), "lijst.csv"), "2026-01-02", actor="coco",
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (299, 1000 - len(BAD))       # it got that far, then everything was rolled back
+    assert engine.cases(process_id="hersteloperatie", limit=5000) == []
+    monkeypatch.setattr(type(engine), "_start", real)
+    report = import_rows(engine, read_bytes(list_file(), "lijst.csv"), "2026-01-02", actor="coco")
+    assert len(report.new) == 1000 - len(BAD)
+    assert len(engine.cases(process_id="hersteloperatie", limit=5000)) == len(report.new)
+    assert engine.verify()
 
 
 def test_a_dry_run_writes_nothing(engine):

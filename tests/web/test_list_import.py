@@ -22,10 +22,10 @@ def herstel(engine):
     return engine
 
 
-def upload(browser, content=CSV, name="lijst.csv", **extra):
+def upload(browser, content=CSV, name="lijst.csv", headers=None, **extra):
     browser.get("/overzicht/lijst")
     return browser.post("/overzicht/lijst", {"bestand": (io.BytesIO(content), name), "datum": "2026-01-02", **extra},
-                        content_type="multipart/form-data")
+                        content_type="multipart/form-data", headers=headers or {})
 
 
 def test_coordinator_imports_a_list_and_sees_the_report(herstel, as_user):
@@ -62,3 +62,51 @@ def test_only_the_coordinator_may_import_a_list(herstel, as_user, user):
     assert browser.get("/overzicht/lijst").status_code == 403
     assert upload(browser).status_code == 403
     assert herstel.cases(process_id="hersteloperatie") == []
+
+
+def progress_lines(response) -> list[dict]:
+    import json
+
+    assert response.mimetype == "application/x-ndjson"
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines() if line.strip()]
+
+
+def test_with_javascript_the_page_streams_progress_then_the_report(herstel, as_user):
+    """The progress bar's source: JSON lines with how far the import is, then the report's HTML."""
+    from tests.processes.test_list_import import list_file
+
+    coby = as_user("coby")
+    page = coby.get("/overzicht/lijst").text
+    assert 'id="lijst-voortgang-balk"' in page and 'role="status"' in page and "list-import.js" in page
+    response = upload(coby, content=list_file(120), headers={"X-Regie-Voortgang": "1"})
+    assert response.status_code == 200
+    lines = progress_lines(response)
+    steps = [line for line in lines if "klaar" in line]
+    assert len(steps) > 10 and steps[-1]["klaar"] == steps[-1]["totaal"] == 118      # 120 rows, 2 rejected
+    assert [s["klaar"] for s in steps] == sorted(s["klaar"] for s in steps)
+    assert '<h2 id="kop-verslag" tabindex="-1">Verslag' in lines[-1]["html"]
+    assert "118</span> nieuwe ouders" in lines[-1]["html"]
+    assert len(herstel.cases(process_id="hersteloperatie", limit=500)) == 118
+    again = progress_lines(upload(coby, content=list_file(120), headers={"X-Regie-Voortgang": "1"}))
+    assert "118</span> al bekend" in again[-1]["html"]
+
+
+def test_a_streamed_import_that_fails_says_nothing_was_imported(herstel, as_user, monkeypatch):
+    from engine.errors import ConflictError
+    from tests.processes.test_list_import import list_file
+
+    real = type(herstel)._start
+    calls = []
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 50:
+            raise ConflictError("De database is even bezet.")
+        return real(self, *args)
+
+    monkeypatch.setattr(type(herstel), "_start", failing)
+    lines = progress_lines(upload(as_user("coby"), content=list_file(120), headers={"X-Regie-Voortgang": "1"}))
+    assert "er is geen enkele zaak gestart" in lines[-1]["fout"]
+    assert herstel.cases(process_id="hersteloperatie", limit=500) == []
+    refused = upload(as_user("coby"), content=b"%PDF", name="lijst.pdf", headers={"X-Regie-Voortgang": "1"})
+    assert refused.status_code == 400 and "CSV-bestand" in progress_lines(refused)[0]["fout"]
