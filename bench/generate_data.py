@@ -117,7 +117,8 @@ def _clone(n: int, case: dict, task: dict, rng: random.Random) -> tuple[dict, li
         assignee = "bench-cm"
     role = task["role"] if rng.random() < 0.9 else "coordinator"
     due = NOW + timedelta(days=rng.uniform(-10, 20)) if rng.random() < 0.8 else None
-    new_case = {**case, "id": case_id, "subject": name, "created_at": created, "updated_at": events[-1]["at"],
+    number = f"BN-{created.year}-{n + 1:06d}"     # unique (ix_cases_number), apart from the templates' AA- numbers
+    new_case = {**case, "id": case_id, "number": number, "subject": name, "created_at": created, "updated_at": events[-1]["at"],
                 "last_seq": EVENTS_PER_CASE, "last_hash": last, "created_by": "bench"}
     open_task = {**task, "id": f"{n:08x}-task-{rng.getrandbits(48):012x}"[:36], "case_id": case_id,
                  "assignee": assignee, "role": role, "due_at": due, "created_at": events[-1]["at"]}

@@ -18,10 +18,10 @@ from .errors import (
     UnknownTask,
 )
 from .providers import ManualClock, RandomIds, SequentialIds, SystemClock
-from .runtime import CaseState, CaseView, Deployed, Engine, HistoryEntry, HistoryPage, TaskView, Verification
+from .runtime import CasePage, CaseState, CaseView, Deployed, Engine, HistoryEntry, HistoryPage, TaskView, Verification
 
 __all__ = [
-    "Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "Deployed", "Verification",
+    "Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "CasePage", "Deployed", "Verification",
     "RegieError", "NotFoundError", "ConflictError", "InvalidData", "ModelError", "TaskNotReady",
     "StoreUnavailable",
     "UnknownCase", "UnknownProcess", "UnknownTask",

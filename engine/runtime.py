@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,22 @@ class CaseView:
     state: CaseState
     tasks: list[TaskView]
     history: HistoryPage
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """What a case page reads (``Engine.case_page``). ``access`` says why the user may read the case
+    (need-to-know); when it is None the user may not, and only ``case_id`` and ``number`` are filled."""
+
+    case_id: str
+    number: str
+    access: str | None
+    view: CaseView | None = None
+    timers: list = dc_field(default_factory=list)            # TimerView
+    completed: list[str] = dc_field(default_factory=list)    # user task elements completed (the path taken)
+    people: dict[str, str] = dc_field(default_factory=dict)  # username -> name, of every account
+    process_name: str = ""
+    casemanager: str | None = None
 
 
 @dataclass(frozen=True)
@@ -523,6 +540,36 @@ class Engine:
             tasks = [TaskView.of(r, case.number or "") for r in tx.open_tasks(case.id)]
             return CaseView(self._state_of(case), tasks, _history_page(tx, case, before, limit))
 
+    def case_page(self, case_ref: str, user: str, roles: Iterable[str], before: int | None = None,
+                  limit: int = 50) -> CasePage:
+        """Everything a case page reads, in one transaction: the need-to-know check (as ``case_access``) and,
+        when it allows, the case, its open tasks, one page of history, its timers, the user task elements it
+        completed, the names of the people (usernames -> names) and the process's name. When the user may
+        not read the case, ``access`` is None and nothing else is read. ``case_ref`` may be a case number or
+        short id. The caller still records the read (``record_access``). Raises ``UnknownCase``."""
+        from .store.caselist import completed_elements
+        from .store.privacy import case_link
+        from .store.timers import timers
+        from .timers import TimerView
+
+        roles = list(roles)
+        with self.store.read() as tx:
+            case = _case_row(tx, case_ref)
+            access = ("coordinator" if "coordinator" in roles
+                      else case_link(tx, case.id, user, roles, self.clock.now() - BREAK_GLASS_PERIOD))
+            if access is None:
+                return CasePage(case.id, case.number or "", None)
+            number = case.number or ""
+            view = CaseView(self._state_of(case), [TaskView.of(r, number) for r in tx.open_tasks(case.id)],
+                            _history_page(tx, case, before, limit))
+            process = tx.process(case.process_id)
+            return CasePage(
+                case.id, number, access, view,
+                [TimerView(r.case_id, r.task_id, r.element, r.due_at, r.status, r.attempts, r.locked_by)
+                 for r in timers(tx, case_id=case.id)],
+                completed_elements(tx, case.id), {u.username: u.name for u in tx.users()},
+                process.name if process else case.process_id, case.casemanager)
+
     def completed_elements(self, case_id: str) -> list[str]:
         """The user task elements of a case that were completed (for the diagram's path taken)."""
         from .store.caselist import completed_elements
@@ -825,4 +872,4 @@ def _subject(form: Form | None, data: dict[str, Any]) -> str:
     return ""
 
 
-__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "Deployed", "Verification", "SourceFile"]
+__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "CasePage", "Deployed", "Verification", "SourceFile"]

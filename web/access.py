@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, g, make_response, render_template
 
-from engine import TaskView
+from engine import CasePage, TaskView
 from engine.accounts import user_names
 
 from .auth import WORK_ROLES, CurrentUser
@@ -63,6 +63,17 @@ def require_case_access(case_ref: str) -> str:
     if engine().case_access(case_id, g.user.username, sorted(g.user.roles)) is None:
         abort(make_response(no_access_page(case_id, case_label(case_id)), 403))
     return case_id
+
+
+def read_case_page(case_ref: str, page: str, before: int | None, limit: int) -> CasePage:
+    """What a case page shows, when the current user may read the case (need-to-know): one transaction for
+    the check and the reads (``Engine.case_page``), then the access log. Otherwise the 403 page of
+    ``require_case_access``, and nothing of the resident is read."""
+    found = engine().case_page(case_ref, g.user.username, sorted(g.user.roles), before=before, limit=limit)
+    if found.access is None:
+        abort(make_response(no_access_page(found.case_id, found.number or found.case_id[:8]), 403))
+    log_read(found.case_id, page)
+    return found
 
 
 def case_label(case_id: str) -> str:

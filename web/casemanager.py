@@ -20,13 +20,6 @@ def casemanager_label() -> str:
     return current_app.config.get("CASEMANAGER_LABEL") or "Casemanager"
 
 
-@bp.app_template_global()
-def casemanager_of(case_id: str) -> str:
-    """The display name of the case's casemanager, or an empty string."""
-    username = engine().casemanager(case_id)
-    return people().get(username, username) if username else ""
-
-
 @bp.post("/<case_id>/overdragen")
 @roles_required("coordinator")
 def hand_over(case_id: str):

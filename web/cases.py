@@ -9,14 +9,22 @@ from engine.queries import CASE_COUNT_CAP as COUNT_CAP
 from engine.queries import CaseQuery
 from engine.runtime import BREAK_GLASS_HOURS
 
-from .access import CASE_READERS, CASE_STARTERS, case_label, log_read, no_access_page, require_case_access
+from .access import (
+    CASE_READERS,
+    CASE_STARTERS,
+    case_label,
+    log_read,
+    no_access_page,
+    read_case_page,
+    require_case_access,
+)
 from .auth import WORK_ROLES, roles_required
 from .diagram import current_steps, dutch_lanes
 from .history import before_arg, read_limit, timeline_page
 from .safe_xml import xml_download
 from .services import engine, today
 from .timeline import data_by_domain
-from .views import people, process_names
+from .views import process_names
 from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, shown_fields
 
 bp = Blueprint("cases", __name__, url_prefix="/zaken")
@@ -52,19 +60,18 @@ def index():
 @bp.get("/<case_id>")
 @roles_required(*CASE_READERS)
 def show(case_id: str):
-    case_id = require_case_access(case_id)       # a case id, a case number or the short id
     before = before_arg(request.args.get("voor"))
-    view = engine().case_view(case_id, before=before, limit=read_limit())     # one transaction
-    state = view.state
-    log_read(state.id, "zaak")
+    # a case id, a case number or the short id; need-to-know and every read in one transaction, then the access log
+    found = read_case_page(case_id, "zaak", before, read_limit())
+    state, names = found.view.state, found.people
     version = engine().version(state.version_id)
-    names = people()
-    steps = current_steps(version, state.active, engine().timers(case_id=state.id))
+    steps = current_steps(version, state.active, found.timers)
     return render_template(
-        "cases/case.html", case=state, process=process_names().get(state.process_id, state.process_id),
-        tasks=view.tasks, timeline=timeline_page(view.history, version, names, before=before),
+        "cases/case.html", case=state, process=found.process_name, tasks=found.view.tasks,
+        timeline=timeline_page(found.view.history, version, names, before=before),
         domains=data_by_domain(state.data, version), names=names, steps=steps,
-        active_titles=[s.title for s in steps], done=engine().completed_elements(state.id),
+        active_titles=[s.title for s in steps], done=found.completed,
+        holder=names.get(found.casemanager, found.casemanager) if found.casemanager else "",
     )
 
 
@@ -74,11 +81,10 @@ def timeline_more(case_id: str):
     """Older moments of the timeline (``voor``: an event number), as a fragment the case page's script
     adds under the list; the same page of moments is on ``/zaken/<id>?voor=...`` without script."""
     before = before_arg(request.args.get("voor"))
-    view = engine().case_view(require_case_access(case_id), before=before, limit=read_limit())
-    log_read(view.state.id, "tijdlijn")
-    version = engine().version(view.state.version_id)
-    page = timeline_page(view.history, version, people(), before=before)
-    return render_template("cases/timeline_more.html", case=view.state, timeline=page)
+    found = read_case_page(case_id, "tijdlijn", before, read_limit())
+    version = engine().version(found.view.state.version_id)
+    page = timeline_page(found.view.history, version, found.people, before=before)
+    return render_template("cases/timeline_more.html", case=found.view.state, timeline=page)
 
 
 @bp.post("/<case_id>/doorbraak")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy import text as sql_text
 
 from . import Tx
 from .models import CaseRow, TaskRow
@@ -93,7 +94,18 @@ def _conditions(query: CaseQuery) -> list:
 
 
 def completed_elements(tx: Tx, case_id: str) -> list[str]:
-    """The user task elements a case has completed (each once), for marking the path in its diagram.
-    At most one row per element of the model, however long the case's history."""
-    return sorted(tx.session.scalars(
-        select(TaskRow.name).where(TaskRow.case_id == case_id, TaskRow.state == "completed").distinct()))
+    """The user task elements a case has completed (each once, sorted), for marking the path in its diagram.
+    A skip scan over ``ix_tasks_case_state_name``: one index seek per distinct element, however many
+    thousand rounds the case has done (a plain DISTINCT reads every completed task of the case)."""
+    return [name for (name,) in tx.session.execute(_COMPLETED, {"case_id": case_id})]
+
+
+_COMPLETED = sql_text("""
+WITH RECURSIVE done(name) AS (
+    SELECT min(name) FROM tasks WHERE case_id = :case_id AND state = 'completed'
+    UNION ALL
+    SELECT (SELECT min(t.name) FROM tasks t WHERE t.case_id = :case_id AND t.state = 'completed' AND t.name > done.name)
+    FROM done WHERE done.name IS NOT NULL
+)
+SELECT name FROM done WHERE name IS NOT NULL
+""")

@@ -110,7 +110,7 @@ class TaskRow(Base):
     __table_args__ = (
         Index("ix_tasks_state_role", "state", "role"),
         Index("ix_tasks_state_assignee", "state", "assignee"),
-        Index("ix_tasks_case_state", "case_id", "state"),
+        Index("ix_tasks_case_state_name", "case_id", "state", "name"),   # 0032: completed elements by skip scan
         Index("ix_tasks_state_due", "state", "due_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

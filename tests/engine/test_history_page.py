@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import HistoryPage, UnknownCase, UnknownTask
+from engine import CasePage, HistoryPage, UnknownCase, UnknownTask
+from engine.accounts import save_user
+from engine.store import TaskRow
 from tests.engine.test_long_cases import LONG
 
 
@@ -78,3 +80,46 @@ def test_task_and_form_read_together_match_the_separate_calls(engine):
     assert form is not None and form.fields[0].name == "verslag"
     with pytest.raises(UnknownTask):
         engine.task_and_form("bestaat-niet")
+
+
+def test_case_page_reads_what_the_separate_calls_read_in_one_transaction(engine):
+    case_id = a_long_case(engine, 3)
+    save_user(engine.store, "anna", "Anna de Vries", ["casemanager"], "lang-genoeg-en-geheim-2026")
+    page = engine.case_page(engine.state(case_id).number, "coby", ["coordinator"], limit=3)    # by case number
+    assert isinstance(page, CasePage) and page.case_id == case_id and page.access == "coordinator"
+    assert page.view == engine.case_view(case_id, limit=3)
+    assert page.timers == engine.timers(case_id=case_id)
+    assert page.completed == engine.completed_elements(case_id) == ["contact"]
+    assert page.people == {"anna": "Anna de Vries"}
+    assert page.process_name == {p["id"]: p["name"] for p in engine.processes()}["lange_lus"]
+    assert page.casemanager == engine.casemanager(case_id)
+    older = engine.case_page(case_id, "coby", ["coordinator"], before=page.view.history.older, limit=3)
+    assert older.view.history == engine.history_page(case_id, before=page.view.history.older, limit=3)
+
+
+def test_case_page_follows_need_to_know_and_reads_nothing_else_without_it(engine):
+    case_id = a_long_case(engine, 1)
+    team = engine.case_page(case_id, "carla", ["casemanager"])      # the open task is for her team
+    assert team.access == engine.case_access(case_id, "carla", ["casemanager"]) == "team"
+    refused = engine.case_page(case_id, "sam", ["specialist"])
+    assert engine.case_access(case_id, "sam", ["specialist"]) is None
+    assert refused == CasePage(case_id, engine.state(case_id).number, None)
+    assert refused.view is None and refused.people == {} and refused.completed == []
+    with pytest.raises(UnknownCase):
+        engine.case_page("bestaat-niet", "coby", ["coordinator"])
+
+
+def test_completed_elements_are_each_element_once_however_often_and_only_the_cases_own(engine):
+    """The skip scan over (case, state, element): every completed element once, sorted; open or cancelled
+    tasks and other cases' tasks do not count."""
+    case_id, other = a_long_case(engine, 2), a_long_case(engine, 1)
+    at = engine.clock.now()
+    rows = [(case_id, "b", "completed"), (case_id, "a", "completed"), (case_id, "b", "completed"),
+            (case_id, "d", "open"), (case_id, "e", "cancelled"), (other, "z", "completed")]
+    with engine.store.write() as tx:
+        for n, (case, name, state) in enumerate(rows):
+            tx.session.add(TaskRow(id=f"extra-{n}", case_id=case, process_id="lange_lus", name=name, title=name,
+                                   role=None, candidate_users="", assignee=None, form=None, state=state,
+                                   created_at=at))
+    assert engine.completed_elements(case_id) == ["a", "b", "contact"]
+    assert engine.completed_elements(other) == ["contact", "z"]
