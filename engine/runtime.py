@@ -548,15 +548,13 @@ class Engine:
         not read the case, ``access`` is None and nothing else is read. ``case_ref`` may be a case number or
         short id. The caller still records the read (``record_access``). Raises ``UnknownCase``."""
         from .store.caselist import completed_elements
-        from .store.privacy import case_link
         from .store.timers import timers
         from .timers import TimerView
 
         roles = list(roles)
         with self.store.read() as tx:
             case = _case_row(tx, case_ref)
-            access = ("coordinator" if "coordinator" in roles
-                      else case_link(tx, case.id, user, roles, self.clock.now() - BREAK_GLASS_PERIOD))
+            access = self._case_link(tx, case.id, user, roles)
             if access is None:
                 return CasePage(case.id, case.number or "", None)
             number = case.number or ""
@@ -665,11 +663,14 @@ class Engine:
         ``doorbraak`` — they broke the glass with a reason (``break_glass``) in the last
         ``BREAK_GLASS_HOURS`` hours. ``case_id`` may also be a case number. Raises ``UnknownCase``.
         """
+        with self.store.read() as tx:
+            return self._case_link(tx, _resolve_case(tx, case_id), user, list(roles))
+
+    def _case_link(self, tx, case_id: str, user: str, roles: list[str]) -> str | None:
+        """``case_access`` within an open transaction (also the first read of ``case_page``)."""
         from .store.privacy import case_link
 
-        with self.store.read() as tx:
-            case_id = _resolve_case(tx, case_id)
-            return case_link(tx, case_id, user, list(roles), self.clock.now() - BREAK_GLASS_PERIOD)
+        return case_link(tx, case_id, user, roles, self.clock.now() - BREAK_GLASS_PERIOD)
 
     def break_glass(self, case_id: str, user: str, reason: str):
         """Open a case outside one's own work ("break the glass"): the reason is required and lands in the

@@ -2,12 +2,12 @@
 case completed with one seek each (a skip scan) instead of reading every completed task of a long case
 
 Revision ID: 0032_web_reads
-Revises: 0013_security
+Revises: 0035_messages
 """
 from alembic import op
 
 revision = '0032_web_reads'
-down_revision = '0013_security'
+down_revision = '0035_messages'
 branch_labels = None
 depends_on = None
 
