@@ -96,6 +96,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from .dialects import REGIE_NS, Prepared, prepare
 from .dialects.dmn import prepare_dmn
+from .dialects.juel import DECISION_RESULT
 from .errors import ExpressionError, RegieError
 from .expressions import Evaluator
 
@@ -341,11 +342,14 @@ class RegieBusinessRuleTask(BusinessRuleTask):
     result_mapping: str = "resultList"
     aggregation: str | None = None   # COLLECT with SUM, COUNT, MIN or MAX
     required: tuple = ()             # (decision id, DMNEngine, aggregation) decided first, outputs into the data
+    decision_result: bool = False    # Camunda 7 ``decisionResult`` read by its listeners / output mappings
 
     def _run_hook(self, my_task):
         try:
             for _decision, engine, aggregation in self.required:
                 my_task.data.update(_decided(engine, aggregation, my_task))
+            if self.decision_result:
+                my_task.data[DECISION_RESULT] = _decision_result(self.dmnEngine, self.aggregation, my_task)
             if not self.result_variable:
                 my_task.data.update(_decided(self.dmnEngine, self.aggregation, my_task))
                 return True
@@ -386,6 +390,19 @@ def _decided(engine, aggregation: str | None, my_task) -> dict[str, Any]:
     return found
 
 
+def _decision_result(engine, aggregation: str | None, my_task) -> dict[str, Any]:
+    """Every shape Camunda 7's ``decisionResult`` offers its listeners (``getSingleResult()``, ``getSingleEntry()``,
+    ``getResultList()``, ``getFirstResult()``, ``collectEntries('kolom')``), for the JUEL translation to read."""
+    outputs = [dict(rule.output_as_dict(my_task)) for rule in engine.decide(my_task)]
+    if aggregation:
+        outputs = [_aggregated(outputs, aggregation)]
+    names = [column.name for column in engine.decision_table.outputs if column.name]
+    return {"resultList": outputs, "firstResult": outputs[0] if outputs else None,
+            "singleResult": outputs[0] if outputs else None,
+            "singleEntry": _single(outputs[0]) if outputs else None,
+            "entries": {name: [o.get(name) for o in outputs] for name in names}}
+
+
 def _single(output: dict[str, Any]) -> Any:
     return next(iter(output.values())) if len(output) == 1 else output
 
@@ -417,6 +434,7 @@ class RegieBusinessRuleTaskParser(BusinessRuleTaskParser):
                               for ref in parser.requirements(task.decision_ref, self.node))
         regie = "{" + REGIE_NS + "}"
         task.result_variable = self.node.get(regie + "resultVariable")
+        task.decision_result = self.node.get(regie + "decisionResult") == "true"
         mapping = self.node.get(regie + "resultMapping") or "resultList"
         if mapping not in _DECISION_RESULTS:
             self.raise_validation_exception(

@@ -84,6 +84,7 @@ class _Preparer(Dialects, Services, Structure):
                 if isinstance(element.tag, str):
                     self.dialect(element)
             self.automated_steps(process)
+            self.decision_results(process)
             self.listeners(process)
             self.outside_work(process)
             self.performers(process)

@@ -75,6 +75,18 @@ _JUEL_METHODS: dict[str, tuple[int, Callable[[tuple[str, int], list[tuple[str, i
 }
 
 
+# Camunda 7's ``decisionResult`` in a business rule task's listeners and output mappings: the task keeps every
+# shape of its result in the field ``decisionResult`` (``engine.spiff.RegieBusinessRuleTask``).
+DECISION_RESULT = "decisionResult"
+_DECISION_METHODS: dict[str, tuple[int, Callable[[list[tuple[str, int]]], str]]] = {
+    "getSingleResult": (0, lambda a: f"{DECISION_RESULT}['singleResult']"),
+    "getSingleEntry": (0, lambda a: f"{DECISION_RESULT}['singleEntry']"),
+    "getResultList": (0, lambda a: f"{DECISION_RESULT}['resultList']"),
+    "getFirstResult": (0, lambda a: f"{DECISION_RESULT}['firstResult']"),
+    "collectEntries": (1, lambda a: f"{DECISION_RESULT}['entries'][{a[0][0]}]"),
+}
+
+
 def _juel_string(token: str) -> str:
     return repr(re.sub(r"\\(.)", r"\1", token[1:-1]))
 
@@ -178,6 +190,14 @@ class _JuelParser(TokenParser):
 
     def method(self, base: tuple[str, int], name: str) -> tuple[str, int]:
         """The Java methods real models call that are plain data access or date arithmetic."""
+        if base[0] == DECISION_RESULT and name in _DECISION_METHODS:
+            count, shape = _DECISION_METHODS[name]
+            self.expect("(")
+            args = [] if self.take(")") is not None else self.arguments()
+            if len(args) != count or (count and not args[0][0].startswith(("'", '"'))):
+                raise Refusal(f"decisionResult.{name}(...) heeft {'de naam van een uitvoerkolom' if count else 'niets'} "
+                              "tussen de haakjes nodig.")
+            return shape(args), _ATOM
         translate = _JUEL_METHODS.get(name)
         self.expect("(")
         args = [] if translate is None or self.take(")") is not None else self.arguments()

@@ -14,9 +14,9 @@ from lxml import etree
 
 from engine.errors import ModelProblem, UnsafeExpression
 
-from .bpmn import FLOW_NODES, SYNTHETIC, _b, _c, _z
+from .bpmn import FLOW_NODES, SYNTHETIC, _b, _c, _r, _z
 from .document import Document
-from .juel import juel_to_script
+from .juel import DECISION_RESULT, juel_to_script
 
 MANUAL = "Deze stap wordt daarom een taak voor een persoon in de werkvoorraad: die doet het werk en rondt de taak af."
 # Listener event -> where its script step goes.
@@ -72,6 +72,19 @@ class Services(Document):
         element.set("scriptFormat", "python")
         etree.SubElement(element, _b("script")).text = script
         self.result.originals[script] = expression.strip()
+
+    def decision_results(self, process) -> None:
+        """A business rule task whose listeners or output mappings read Camunda 7's ``decisionResult``
+        (``getSingleResult()``, ``getSingleEntry()``, ...) keeps its result in the field ``decisionResult``."""
+        for element in process.iter(_b("businessRuleTask")):
+            extensions = element.find(_b("extensionElements"))
+            if extensions is None:
+                continue
+            texts = [listener.get("expression") or "" for listener in extensions
+                     if listener.tag in (_c("executionListener"), _c("taskListener"))]
+            texts += [item.text or "" for item in extensions.iterfind(f"{_c('inputOutput')}/{_c('outputParameter')}")]
+            if any(DECISION_RESULT in text for text in texts):
+                element.set(_r("decisionResult"), "true")
 
     def listeners(self, process) -> None:
         """Execution and task listeners: expressions that set data run as script steps; others are reported."""

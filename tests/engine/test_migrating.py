@@ -283,6 +283,61 @@ def test_a_refused_cell_shows_the_users_own_text(sqlite_engine, tmp_path):
     assert problems[0].message.startswith("'[0..__import__('os')[': ")
 
 
+LISTENING = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="beslis"/>'
+             '<bpmn:businessRuleTask id="beslis" camunda:decisionRef="leeftijdsgroep"{attributes}>'
+             '<bpmn:extensionElements>{extensions}</bpmn:extensionElements></bpmn:businessRuleTask>'
+             '<bpmn:sequenceFlow id="f2" sourceRef="beslis" targetRef="t1"/>' + TASK.format(id="t1"))
+
+
+def listening_model(tmp_path, extensions: str, attributes: str = "") -> list[Path]:
+    (tmp_path / "toeslag.dmn").write_text(DMN, encoding="utf-8")
+    return [model(tmp_path, LISTENING.format(attributes=attributes, extensions=extensions)), tmp_path / "toeslag.dmn"]
+
+
+@pytest.mark.parametrize("restore", [False, True], ids=["live", "restored"])
+def test_decision_result_in_an_end_listener_and_an_output_mapping(engine, tmp_path, restore):
+    """Valtimo style: ``${execution.setVariable('x', decisionResult.getSingleEntry())}`` at the end of the task,
+    ``decisionResult.getSingleResult()`` and ``collectEntries('groep')`` in output parameters."""
+    from engine import Engine
+
+    files = listening_model(tmp_path, (
+        '<camunda:executionListener event="end" '
+        'expression="${execution.setVariable(\'uitkomst\', decisionResult.getSingleEntry())}"/>'
+        '<camunda:inputOutput><camunda:outputParameter name="rij">${decisionResult.getSingleResult()}'
+        '</camunda:outputParameter><camunda:outputParameter name="groepen">'
+        "${decisionResult.collectEntries('groep')}</camunda:outputParameter>"
+        '<camunda:outputParameter name="aantal">${decisionResult.getResultList().size()}</camunda:outputParameter>'
+        '</camunda:inputOutput>'))
+    assert engine.validate(files) == []
+    engine.deploy(files)
+    case_id = engine.start("p", {"leeftijd": 40})
+    reader = Engine(engine.store, clock=engine.clock, ids=engine.ids, cache_size=0) if restore else engine
+    data = reader.state(case_id).data
+    assert (data["uitkomst"], data["rij"], data["groepen"], data["aantal"]) == (
+        "volwassen", {"groep": "volwassen"}, ["volwassen"], 1)
+    [task] = reader.tasks(case_id=case_id)
+    reader.complete(task.id, {})
+    assert reader.state(case_id).status == "completed" and reader.verify(case_id)
+
+
+@pytest.mark.parametrize("mapping, expected", [
+    ("singleEntry", "jong"), ("singleResult", {"groep": "jong"}), ("collectEntries", ["jong"]),
+    ("resultList", [{"groep": "jong"}]),
+])
+def test_result_variable_with_map_decision_result(engine, tmp_path, mapping, expected):
+    files = listening_model(tmp_path, "", f' camunda:resultVariable="uitkomst" camunda:mapDecisionResult="{mapping}"')
+    engine.deploy(files)
+    case_id = engine.start("p", {"leeftijd": 7})
+    assert engine.state(case_id).data["uitkomst"] == expected
+
+
+def test_decision_result_with_a_method_regie_does_not_know_is_refused_with_the_element(sqlite_engine, tmp_path):
+    files = listening_model(tmp_path, '<camunda:executionListener event="end" '
+                            'expression="${execution.setVariable(\'x\', decisionResult.getSingleEntry(1))}"/>')
+    [(element, message)] = reasons(sqlite_engine.validate(files, warnings=True))
+    assert element == "beslis" and "decisionResult.getSingleEntry(...) heeft niets tussen de haakjes nodig" in message
+
+
 # --- smaller ------------------------------------------------------------------------------------------
 
 
