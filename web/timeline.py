@@ -102,6 +102,15 @@ def _migrated(p, n):
     return "Zaak overgezet naar een nieuwe versie van het proces", details + ([("Koppeling", mapping)] if mapping else [])
 
 
+def _message(p, n):
+    details = [("Bij", ", ".join(n.element(e) for e in p.get("elements") or [])), ("Bericht-id", p.get("message_id", ""))]
+    return f"Bericht '{p.get('name', '')}' ontvangen", details + list(n.data(p.get("variables") or {}))
+
+
+def _signal(p, n):
+    return f"Signaal '{p.get('name', '')}' ontvangen", [("Bij", ", ".join(n.element(e) for e in p.get("elements") or []))]
+
+
 DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]] = {
     "case_started": _started,
     "task_completed": _completed,
@@ -113,6 +122,8 @@ DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]]
     "case_completed": _case_completed,
     "incident": _incident,
     "case_migrated": _migrated,
+    "message_received": _message,
+    "signal_received": _signal,
 }
 HIDDEN = {"timers_due"}      # the command behind 'timer_fired': the fact says it better
 

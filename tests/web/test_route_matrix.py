@@ -126,6 +126,8 @@ ROUTES: list[Route] = [
     Route("api.claim", "POST", "/api/v1/tasks/{task}/claim", NOBODY, refused=401, anonymous=401),
     Route("api.complete", "POST", "/api/v1/tasks/{task}/complete", NOBODY, refused=401, anonymous=401),
     Route("api.incidents", "GET", "/api/v1/incidents", NOBODY, refused=401, anonymous=401),
+    Route("api.deliver_message", "POST", "/api/v1/messages", NOBODY, refused=401, anonymous=401),
+    Route("api.broadcast_signal", "POST", "/api/v1/signals", NOBODY, refused=401, anonymous=401),
     # auditors (controle)
     Route("controle.index", "GET", "/controle/", AUDIT_SEARCH),
     Route("controle.case", "GET", "/controle/zaken/{case}", AUDIT),
