@@ -333,19 +333,32 @@ class Step:
             info = version.user_tasks.get(task.task_spec.bpmn_id)
             names = {**task.data}
             evaluator = self.engine.evaluator
+            role = self._role(info, names) if info else task.task_spec.lane
             tx.add_task(TaskRow(
                 id=task_id, case_id=case.id, process_id=case.process_id, name=task.task_spec.bpmn_id,
                 title=info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id),
-                role=info.role if info else task.task_spec.lane,
+                role=role,
                 candidate_users=",".join(info.candidate_users) if info else "",
-                assignee=casemanagers.assignee_for(case, info.role if info else task.task_spec.lane,
-                                                   self._assignee(info, names)),
+                assignee=casemanagers.assignee_for(case, role, self._assignee(info, names)),
                 form=info.form if info else None, state="open",
                 due_at=resolve_date(info.due if info else None, now, names, evaluator),
                 follow_up_at=resolve_date(info.follow_up if info else None, now, names, evaluator),
                 created_at=now,
             ))
         return frozenset(ready)
+
+    def _role(self, info, names) -> str | None:
+        """The task's role; candidate groups computed per case (``${afdeling}``) give the first group they name.
+        A computation that names no group refuses the step: the task would be in nobody's inbox."""
+        if not info.role_expression:
+            return info.role
+        value = self.engine.evaluator.evaluate(info.role_expression, names)
+        groups = [str(v).strip() for v in value] if isinstance(value, (list, tuple)) else (
+            str(value).split(",") if value not in (None, "") else [])
+        groups = [g.strip() for g in groups if g and g.strip()]
+        if not groups:
+            raise GroupNotComputed(info.element_id, info.title)
+        return groups[0][:100]
 
     def _assignee(self, info, names) -> str | None:
         if info is None or not info.assignee:
@@ -393,4 +406,14 @@ def _expression(text: str) -> str:
     return juel_to_expression(text) if "${" in text or "#{" in text else text
 
 
-__all__ = ["CommandRunner", "Step", "WorkflowCache", "Synced"]
+class GroupNotComputed(RegieError):
+    """A task's candidate groups are computed per case (``${afdeling}``), and for this case they name none."""
+
+    def __init__(self, element_id: str, title: str):
+        super().__init__(f"De taak '{title}' ({element_id}) hoort bij de groep die de zaak noemt, maar die is "
+                         "niet ingevuld. Vul het veld in waar de groep uit komt en probeer het opnieuw; er is niets "
+                         "opgeslagen.")
+        self.element_id = element_id
+
+
+__all__ = ["CommandRunner", "Step", "WorkflowCache", "Synced", "GroupNotComputed"]

@@ -75,10 +75,12 @@ class UserTaskInfo:
     assignee: str | None
     due: str | None
     follow_up: str | None
+    role_expression: str | None = None   # candidate groups computed per case (Camunda ``${afdeling}``)
 
     @property
     def role(self) -> str | None:
-        """The role whose team sees the task: the first candidate group, else the lane name."""
+        """The role whose team sees the task: the first candidate group, else the lane name (unless
+        ``role_expression`` computes it per case, ``engine.commands``)."""
         return self.candidate_groups[0] if self.candidate_groups else self.lane
 
 
@@ -514,6 +516,7 @@ def _user_tasks(specs, where, forms, broken, generated):
             infos[ts.bpmn_id] = UserTaskInfo(
                 ts.bpmn_id, " ".join((ts.bpmn_name or ts.bpmn_id).split()), key, ts.lane, ts.candidate_groups,
                 ts.candidate_users, ts.assignee_expression, ts.due_date_expression, ts.follow_up_expression,
+                getattr(ts, "candidate_groups_expression", None),
             )
     return infos, used, own, problems
 
@@ -557,7 +560,8 @@ def _expressions(spec) -> Iterator[tuple[str, ...]]:
         timers = (event, getattr(ts, "timer_definition", None))
         for event in (t for t in timers if isinstance(t, TimerEventDefinition) and not _is_iso_literal(t.expression)):
             yield element, "timer", event.expression
-        for attr in ("assignee_expression", "due_date_expression", "follow_up_expression"):
+        for attr in ("assignee_expression", "due_date_expression", "follow_up_expression",
+                     "candidate_groups_expression"):
             value = getattr(ts, attr, None)
             if value and not _is_iso_literal(value):
                 yield element, attr.split("_")[0], value

@@ -250,6 +250,8 @@ class RegieUserTaskParser(UserTaskParser):
         regie = "{" + REGIE_NS + "}"
         task.candidate_groups = _split(attrib.get(camunda + "candidateGroups"))
         task.candidate_users = _split(attrib.get(camunda + "candidateUsers"))
+        # engine.dialects puts candidate groups computed per case (``${afdeling}``) as a Regie expression here
+        task.candidate_groups_expression = attrib.get(regie + "candidateGroups")
         # engine.dialects puts the assignee as a Regie expression here (a literal user id is quoted)
         task.assignee_expression = attrib.get(regie + "assignee") or attrib.get(camunda + "assignee")
         task.due_date_expression = attrib.get(camunda + "dueDate") or attrib.get(regie + "dueDate")

@@ -18,6 +18,15 @@ from .languages import to_expression
 from .parser import Refusal
 
 
+def _literal_names(value: str) -> bool:
+    """``= "clerks"`` or ``= ["clerks", "team"]``: a fixed list written as FEEL."""
+    try:
+        names = ast.literal_eval(feel_to_expression(value.strip()[1:]))
+    except (UnsafeExpression, ValueError, SyntaxError):
+        return False
+    return isinstance(names, str) or (isinstance(names, list) and all(isinstance(n, str) for n in names))
+
+
 class Dialects(Document):
     """Step 1 of the preparation: Zeebe and Camunda 7 extensions."""
 
@@ -42,11 +51,15 @@ class Dialects(Document):
             elif "${" in value or "#{" in value:
                 self.set_expression(element, target, value)
                 del element.attrib[_c(attribute)]
-        for attribute in ("candidateGroups", "candidateUsers"):
-            value = element.get(_c(attribute), "")
-            if "${" in value or "#{" in value:
-                self.problem(element.get("id", ""), f"camunda:{attribute} '{value}' rekent de groep uit. "
-                             "Regie verdeelt taken over vaste rollen: noem de rol(len), gescheiden door komma's.")
+        value = element.get(_c("candidateGroups"), "")
+        if "${" in value or "#{" in value:
+            # computed per case when the task is created (engine.commands): the first group is the role
+            self.set_expression(element, "candidateGroups", value)
+            del element.attrib[_c("candidateGroups")]
+        value = element.get(_c("candidateUsers"), "")
+        if "${" in value or "#{" in value:
+            self.problem(element.get("id", ""), f"camunda:candidateUsers '{value}' rekent de gebruikers uit. "
+                         "Noem de gebruikers, of zet de gebruiker in camunda:assignee.")
         if element.tag == _b("messageEventDefinition") and "{" in (element.get(_c("expression")) or ""):
             self.payload(element)
         if element.get(_c("resultVariable")) and element.tag == _b("businessRuleTask"):
@@ -83,6 +96,9 @@ class Dialects(Document):
         for attribute in ("candidateGroups", "candidateUsers"):
             value = item.get(attribute)
             if value is None:
+                continue
+            if attribute == "candidateGroups" and value.strip().startswith("=") and not _literal_names(value):
+                self.set_expression(element, "candidateGroups", value)   # computed per case, as in Camunda 7
                 continue
             names = self.zeebe_names(element, value)
             if names is not None:

@@ -314,7 +314,8 @@ def test_a_subprocess_without_start_event_starts_where_nothing_leads_in(sqlite_e
 @pytest.mark.parametrize("task, message", [
     ('<bpmn:scriptTask id="t" scriptFormat="groovy"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
      "scripts in 'groovy' kan Regie niet uitvoeren"),
-    ('<bpmn:userTask id="t" camunda:candidateGroups="${groepen}"/>', "Regie verdeelt taken over vaste rollen"),
+    ('<bpmn:userTask id="t" camunda:candidateGroups="${groepen.foo()}"/>', "roept een methode aan"),
+    ('<bpmn:userTask id="t" camunda:candidateUsers="${wie}"/>', "rekent de gebruikers uit"),
     ('<bpmn:userTask id="t" camunda:formKey="bestaat-niet"/>', "Het formulier 'bestaat-niet' bestaat niet"),
     ('<bpmn:businessRuleTask id="t" camunda:decisionRef="onbekend"/>', "De beslistabel 'onbekend' ontbreekt"),
     ('<bpmn:callActivity id="t" calledElement="elders"/>', "Het aangeroepen proces 'elders' is niet gevonden"),

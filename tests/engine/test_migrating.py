@@ -338,6 +338,42 @@ def test_decision_result_with_a_method_regie_does_not_know_is_refused_with_the_e
     assert element == "beslis" and "decisionResult.getSingleEntry(...) heeft niets tussen de haakjes nodig" in message
 
 
+# --- candidate groups computed per case ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", [
+    '<bpmn:userTask id="t1" name="Beoordelen" camunda:candidateGroups="${afdeling}"/>',
+    '<bpmn:userTask id="t1" name="Beoordelen"><bpmn:extensionElements><zeebe:assignmentDefinition '
+    'candidateGroups="=afdeling"/></bpmn:extensionElements></bpmn:userTask>',
+], ids=["camunda7", "zeebe"])
+def test_candidate_groups_computed_by_an_expression_route_each_case(engine, tmp_path, task):
+    path = model(tmp_path, '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1"/>' + task
+                 + '<bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="e"/><bpmn:endEvent id="e"/>')
+    assert engine.validate([path]) == []
+    engine.deploy([path])
+    first = engine.start("p", {"afdeling": "specialist"})
+    second = engine.start("p", {"afdeling": ["coordinator", "casemanager"]})
+    assert [t.role for t in engine.tasks(case_id=first)] == ["specialist"]
+    assert [t.role for t in engine.tasks(case_id=second)] == ["coordinator"]
+    assert [t.case_id for t in engine.tasks(role="specialist")] == [first]
+
+
+def test_a_computed_group_that_names_nobody_refuses_the_step_and_stores_nothing(engine, tmp_path):
+    from engine.commands import GroupNotComputed
+
+    path = model(tmp_path, '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t0"/>'
+                 + TASK.format(id="t0") + '<bpmn:sequenceFlow id="f2" sourceRef="t0" targetRef="t1"/>'
+                 '<bpmn:userTask id="t1" name="Beoordelen" camunda:candidateGroups="${afdeling}"/>')
+    engine.deploy([path])
+    case_id = engine.start("p", {"afdeling": "specialist"})
+    [first] = engine.tasks(case_id=case_id)
+    with pytest.raises(GroupNotComputed, match="Beoordelen"):
+        engine.complete(first.id, {"afdeling": ""})
+    assert [t.id for t in engine.tasks(case_id=case_id)] == [first.id]     # nothing stored: still the first task
+    engine.complete(first.id, {"afdeling": "specialist"})
+    assert [t.role for t in engine.tasks(case_id=case_id)] == ["specialist"]
+
+
 # --- smaller ------------------------------------------------------------------------------------------
 
 
