@@ -99,3 +99,38 @@ def _change(username: str, action, message: str):
     else:
         flash(message, "success")
     return redirect(url_for("beheer.user", username=username))
+
+
+# --- API keys (system clients of the REST API, ``engine.apiclients``) -----------------------------------
+
+@bp.route("/api-sleutels", methods=["GET", "POST"])
+@roles_required("admin")
+def api_keys():
+    """The system clients, their recent calls, and a form for a new key: shown once, on this answer only."""
+    from engine.apiclients import SCOPES
+
+    values = {"naam": "", "scopes": []}
+    error, made, key = None, None, None
+    if request.method == "POST":
+        values = {"naam": request.form.get("naam", "").strip()[:100], "scopes": request.form.getlist("scopes")}
+        try:
+            made, key = engine().api_clients.create(values["naam"], values["scopes"], actor=g.user.username)
+        except RegieError as err:
+            error = "; ".join(p.message for p in err.problems) if hasattr(err, "problems") else str(err)
+        else:
+            values = {"naam": "", "scopes": []}
+    clients = engine().api_clients.list()
+    names = {c.id: c.name for c in clients}
+    calls = engine().api_clients.calls(limit=50)
+    page = render_template("beheer/api_keys.html", clients=clients, calls=calls, names=names, scopes=SCOPES,
+                           values=values, error=error, made=made, key=key)
+    return page, (422 if error else 201 if key else 200)
+
+
+@bp.post("/api-sleutels/<client_id>/intrekken")
+@roles_required("admin")
+def revoke_api_key(client_id: str):
+    """Revoke a client's key: every call with it is refused from now on (``UnknownApiClient``: 404)."""
+    revoked = engine().api_clients.revoke(client_id, actor=g.user.username)
+    flash(f"De sleutel van {revoked.name} is ingetrokken. Elke aanroep ermee wordt vanaf nu geweigerd.", "success")
+    return redirect(url_for("beheer.api_keys"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -89,3 +91,28 @@ def test_the_cli_lists_disables_and_logs(app, engine, monkeypatch):
     assert result.exit_code == 1 and "minstens 12 tekens" in result.output
     assert _events(engine, "carla") == [("ops", "roles_set"), ("ops", "deactivated")]
     assert "ops roles_set carla" in runner.invoke(main, ["users", "log"]).output
+
+
+def test_api_keys_made_shown_once_used_and_revoked(admin, app, engine):
+    page = admin.get("/beheer/api-sleutels")
+    assert page.status_code == 200 and "Nog geen systemen met een sleutel." in text(page)
+    page = admin.post("/beheer/api-sleutels", {"naam": "x", "scopes": "geen-scope"})
+    assert page.status_code == 422 and "Geef een naam van 2 tot 100 tekens" in text(page)
+    assert engine.api_clients.list() == []
+    page = admin.post("/beheer/api-sleutels", {"naam": "zaaksysteem", "scopes": ["processes:read", "messages:deliver"]})
+    assert page.status_code == 201 and page.headers["Cache-Control"] == "no-store"
+    key = re.search(r'id="sleutel" value="(regie_[^"]+)"', page.text).group(1)
+    [client] = engine.api_clients.list()
+    assert (client.name, client.scopes, client.created_by) == ("zaaksysteem", ("processes:read", "messages:deliver"), "ada")
+    assert app.test_client().get("/api/v1/processes", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    page = admin.get("/beheer/api-sleutels")
+    assert key not in page.text                                   # shown once: never again
+    assert "GET /api/v1/processes" in text(page) and "zaaksysteem" in text(page)
+    page = admin.post(f"/beheer/api-sleutels/{client.id}/intrekken", follow_redirects=True)
+    assert "De sleutel van zaaksysteem is ingetrokken." in " ".join(flashes(page))
+    assert "ingetrokken op" in text(page)
+    assert app.test_client().get("/api/v1/processes", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_only_the_admin_sees_api_keys(as_user):
+    assert as_user("coby").get("/beheer/api-sleutels").status_code == 403

@@ -95,6 +95,9 @@ ROUTES: list[Route] = [
     Route("beheer.password", "POST", "/beheer/casemanager/wachtwoord", ADMIN, ok=302,
           data={"wachtwoord": "groene tram naar het strand"}),
     Route("beheer.active", "POST", "/beheer/casemanager/actief", ADMIN, ok=302, data={"actief": "nee"}),
+    Route("beheer.api_keys", "GET", "/beheer/api-sleutels", ADMIN),
+    Route("beheer.api_keys", "POST", "/beheer/api-sleutels", ADMIN, ok=422, data={"naam": "", "scopes": "cases:read"}),
+    Route("beheer.revoke_api_key", "POST", "/beheer/api-sleutels/000000000000/intrekken", ADMIN, ok=404),
     # policy staff (model library)
     Route("processes", "GET", "/processen", EVERYONE, ok=302, anonymous=302),
     Route("modellen.index", "GET", "/modellen/", POLICY),
