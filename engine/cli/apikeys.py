@@ -16,7 +16,7 @@ def apikeys() -> None:
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, required=True,
               help="Wat het systeem mag (herhaal voor meer): processes:read, cases:read, cases:read-personal, "
-                   "cases:start, tasks:read, tasks:complete, messages:deliver.")
+                   "cases:start, tasks:read, tasks:complete, messages:deliver, lists:import.")
 @click.option("--as", "actor", required=True, help="Wie de sleutel maakt.")
 @handle_errors
 def add(name, scopes, actor) -> None:

@@ -131,6 +131,7 @@ ROUTES: list[Route] = [
     Route("api.incidents", "GET", "/api/v1/incidents", NOBODY, refused=401, anonymous=401),
     Route("api.deliver_message", "POST", "/api/v1/messages", NOBODY, refused=401, anonymous=401),
     Route("api.broadcast_signal", "POST", "/api/v1/signals", NOBODY, refused=401, anonymous=401),
+    Route("api.import_list", "POST", "/api/v1/lists", NOBODY, refused=401, anonymous=401),
     # auditors (controle)
     Route("controle.index", "GET", "/controle/", AUDIT_SEARCH),
     Route("controle.case", "GET", "/controle/zaken/{case}", AUDIT),
