@@ -14,19 +14,28 @@ CASE_READERS = WORK_ROLES          # caseworkers, specialists and coordinators o
 CASE_STARTERS = ("casemanager", "coordinator")
 
 
+def work_scope(user: CurrentUser):
+    """What ``user`` works on (``engine.teams.WorkScope``: their teams, the processes and lanes those work),
+    read once per request."""
+    cached = g.get("work_scope")
+    if cached is None or cached.username != user.username:
+        cached = g.work_scope = engine().teams.scope(user.username, sorted(user.roles))
+    return cached
+
+
 def may_work_on(user: CurrentUser, task: TaskView) -> bool:
-    """Open, fill in, claim: the task's team, its candidate users, its assignee, or a coordinator."""
-    return (user.is_coordinator or task.assignee == user.username or user.username in task.candidate_users
-            or (task.role is not None and task.role in user.roles))
+    """Open, fill in, claim: the task's team (``engine.teams``; without teams: its role), its candidate users,
+    its assignee, or a coordinator of the team (without teams: any coordinator)."""
+    return (task.assignee == user.username or user.username in task.candidate_users
+            or work_scope(user).works_on(task.process_id, task.role))
 
 
 def may_claim(user: CurrentUser, task) -> bool:
-    """Whether to offer *Oppakken*: an open, unassigned task of the user's team (or a coordinator).
+    """Whether to offer *Oppakken*: an open, unassigned task of the user's team (or its coordinator).
     ``task`` is a TaskView or an inbox row (which has no candidate users)."""
     if getattr(task, "state", "open") != "open" or task.assignee:
         return False
-    return (user.is_coordinator or user.username in getattr(task, "candidate_users", ())
-            or (task.role is not None and task.role in user.roles))
+    return user.username in getattr(task, "candidate_users", ()) or work_scope(user).works_on(task.process_id, task.role)
 
 
 def may_complete(user: CurrentUser, task: TaskView) -> str | None:
@@ -86,6 +95,15 @@ def no_access_page(case_id: str, label: str, problem: str = "", reason: str = ""
 
     return render_template("cases/no_access.html", case_id=case_id, label=label, problem=problem, reason=reason,
                            hours=BREAK_GLASS_HOURS)
+
+
+def watermark() -> str:
+    """Who prints or exports a resident's data, and when: '<name> (<username>) op 5 januari 2026, 10:00'. On
+    prints of the case and task pages, the appointment card and the CSV exports (AVG, issue #14)."""
+    from .filters import datumtijd
+    from .services import now
+
+    return f"{g.user.name} ({g.user.username}) op {datumtijd(now())}"
 
 
 def log_read(case_id: str | None, page: str, reason: str | None = None) -> None:

@@ -99,10 +99,11 @@ def init_app(app: Flask) -> None:
     for f in (datum, datum_kort, datumtijd, leeftijd, iso, waarde, short_id, zaaknummer, rollen):
         app.add_template_filter(f)
     app.add_template_test(is_overdue, "overdue")
-    from .access import may_claim
+    from .access import may_claim, watermark
     from .assigning import pending
 
     app.jinja_env.globals["assign_pending"] = pending
     app.jinja_env.globals["may_claim"] = may_claim
+    app.jinja_env.globals["watermark"] = watermark
     app.jinja_env.globals["STATUS"] = STATUS
     app.jinja_env.globals["ROLES"] = ROLES

@@ -8,7 +8,7 @@ from engine.errors import RegieError
 from engine.queries import COUNT_CAP, InboxQuery
 
 from . import assigning
-from .access import claim_refused
+from .access import claim_refused, may_work_on
 from .auth import WORK_ROLES, login_required, roles_required
 from .services import day_end, engine, now
 from .views import back, element_ids, process_names, task_names
@@ -77,7 +77,7 @@ def claim(task_id: str):
 @login_required
 def unclaim(task_id: str):
     task = engine().task(task_id)
-    if task.assignee != g.user.username and not g.user.is_coordinator:
+    if task.assignee != g.user.username and not (g.user.is_coordinator and may_work_on(g.user, task)):
         abort(403, description="Alleen wie de taak heeft, of de coördinator, kan hem teruggeven.")
     try:
         engine().unclaim(task_id, g.user.username)

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from engine.errors import ConflictError, InvalidData, RegieError, TaskNotReady
 
-from .access import log_read, may_complete, require_work
+from .access import log_read, may_complete, require_case_access, require_work
 from .auth import login_required
 from .services import engine, today
 from .views import people, process_names
@@ -20,6 +20,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/taken")
 def show(task_id: str):
     task, form = engine().task_and_form(task_id)      # one query
     require_work(g.user, task)
+    require_case_access(task.case_id)                 # need-to-know: the task shows the case's personal data
     saved = engine().draft(task_id)
     raw = saved.values if saved else (initial_values(form) if form else {})
     return _render(task, form, raw, draft_row=saved)
@@ -30,6 +31,7 @@ def show(task_id: str):
 def submit(task_id: str):
     task, form = engine().task_and_form(task_id)      # one query
     require_work(g.user, task)
+    require_case_access(task.case_id)
     raw = raw_values(form, request.form) if form else {}
     if task.state != "open":
         return _render(task, form, raw, conflict=_closed(task), status=409)

@@ -46,3 +46,8 @@ def test_the_card_shows_date_place_attendees_and_topics(engine, case, as_user):
 @pytest.mark.parametrize("user", ["pim"])
 def test_the_card_is_not_for_policy_staff(case, as_user, user):
     assert as_user(user).get(f"/zaken/{case}/afspraakkaart").status_code == 403
+
+
+def test_the_printed_card_names_who_printed_it_and_when(engine, case, as_user):
+    page = text(as_user("coby").get(f"/zaken/{case}/afspraakkaart"))
+    assert "Afgedrukt door Coby Coördinator (coby) op 5 januari 2026, 10:00." in page

@@ -166,5 +166,6 @@ def test_export_of_a_period_as_csv(as_user, engine, case_id):
     csv_file = aud.get("/controle/export?van=05-01-2026&tot=05-01-2026")
     assert csv_file.mimetype == "text/csv"
     lines = csv_file.text.splitlines()
-    assert lines[0].startswith("zaaknummer,zaak_id,proces") and len(lines) == 1 + 4
+    assert lines[0].startswith("zaaknummer,zaak_id,proces") and len(lines) == 1 + 4 + 1
+    assert lines[-1] == '"Geëxporteerd door Aud Auditor (aud) op 5 januari 2026, 10:00. Vertrouwelijk: bevat persoonsgegevens."'
     assert [r.page for r in engine.access_log(actor="aud")][0] == "export"

@@ -16,7 +16,7 @@ from engine.audit.masking import initials
 from engine.audit.model_index import index as model_index
 from engine.queries import AuditQuery
 
-from ..access import log_read
+from ..access import log_read, watermark
 from ..auth import roles_required
 from ..services import engine, local_tz
 from ..views import people, process_names
@@ -167,11 +167,13 @@ def export():
     if since is None or until is None or until <= since:
         return render_template("controle/export.html", form=request.args,
                                error="Vul twee datums in als dd-mm-jjjj, de eerste niet na de tweede."), 422
+    import csv
     import io
 
     log_read(None, "export", f"events {request.args['van']} tot en met {request.args['tot']}")
     out = io.StringIO()
     write_csv(engine(), since, until, out)
+    csv.writer(out).writerow([f"Geëxporteerd door {watermark()}. Vertrouwelijk: bevat persoonsgegevens."])
     name = f"events-{since:%Y%m%d}-{(until - timedelta(days=1)):%Y%m%d}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
