@@ -237,8 +237,8 @@ class Step:
                 self._live, self._synced = entry.live, entry.synced
             else:
                 version = self.version_of()
-                workflow = load_instance(json.loads(case.state), version.spec, version.subprocess_specs,
-                                         self.engine.script_engine)
+                workflow = load_instance(json.loads(self.tx.case_state(case.id)), version.spec,
+                                         version.subprocess_specs, self.engine.script_engine)
                 self._live, self._synced = Live(workflow, TaskIdSequence(case.id, case.task_counter)), None
         return self._live
 
@@ -317,16 +317,18 @@ class Step:
         ready = {str(t.id): t for t in ready_user_tasks(workflow)}
         if before is not None:
             known = set(before.open_tasks)
-            for task_id in known - set(ready):
-                row = tx.task(task_id)
-                if row is not None and row.state == "open":
-                    row.state, row.completed_at = "cancelled", now
+            gone = known - set(ready)
         else:
-            known = set()
-            for row in tx.tasks_to_sync(case.id, list(ready)):
-                known.add(row.id)
-                if row.state == "open" and row.id not in ready:
-                    row.state, row.completed_at = "cancelled", now
+            known, gone = set(), set()
+            for task_id, state in tx.task_states_to_sync(case.id, list(ready)):
+                known.add(task_id)
+                if state == "open" and task_id not in ready:
+                    gone.add(task_id)
+        for task_id in gone:
+            row = tx.task(task_id)
+            if row is not None and row.state == "open":
+                tx.update_task(row, state="cancelled", completed_at=now)
+        new_rows = []
         for task_id, task in ready.items():
             if task_id in known:
                 continue
@@ -334,7 +336,7 @@ class Step:
             names = {**task.data}
             evaluator = self.engine.evaluator
             role = self._role(info, names) if info else task.task_spec.lane
-            tx.add_task(TaskRow(
+            new_rows.append(dict(
                 id=task_id, case_id=case.id, process_id=case.process_id, name=task.task_spec.bpmn_id,
                 title=info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id),
                 role=role,
@@ -343,8 +345,9 @@ class Step:
                 form=info.form if info else None, state="open",
                 due_at=resolve_date(info.due if info else None, now, names, evaluator),
                 follow_up_at=resolve_date(info.follow_up if info else None, now, names, evaluator),
-                created_at=now,
+                created_at=now, completed_at=None, completed_by=None,
             ))
+        tx.insert_tasks(new_rows)
         return frozenset(ready)
 
     def _role(self, info, names) -> str | None:
@@ -371,6 +374,10 @@ class Step:
         current = waiting_timers(workflow)
         if before is not None and before.timers == current:
             return current
+        if before is None:      # not known: compare with the rows (plain values) before loading them to change
+            stored = self.tx.timer_dues(case.id)
+            if len(stored) == len(current) and dict(stored) == {t: due for t, (_e, due) in current.items()}:
+                return current
         waiting = dict(current)
         for row in self.tx.case_timers(case.id):
             wanted = waiting.pop(row.task_id, None)

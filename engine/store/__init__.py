@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, or_, select
+from sqlalchemy import bindparam, create_engine, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import Event, canonical_json, event_hash
@@ -175,6 +176,31 @@ def open_task_query(*conditions, case_id: str | None = None, role: str | None = 
     return query
 
 
+# The statements of a step, built once: a step runs a handful of them, and building a statement and its
+# cache key costs more than SQLite takes to run it. Core, not the ORM's unit of work, for the same reason;
+# the ORM objects a command holds are told what was written (``set_committed_value``).
+_CASES, _EVENTS, _TASKS = CaseRow.__table__, EventRow.__table__, TaskRow.__table__
+_UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("b_id"), _CASES.c.revision == bindparam("b_revision"))
+_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_TASKS = insert(_TASKS)
+_UPDATE_TASK = update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
+_CASE_STATE = select(_CASES.c.state).where(_CASES.c.id == bindparam("b_id"))
+_TASKS_TO_SYNC = select(_TASKS.c.id, _TASKS.c.state).where(
+    _TASKS.c.case_id == bindparam("b_case"),
+    or_(_TASKS.c.state == "open", _TASKS.c.id.in_(bindparam("b_ids", expanding=True))))
+_TIMER_DUES = select(TimerRow.__table__.c.task_id, TimerRow.__table__.c.due_at).where(
+    TimerRow.__table__.c.case_id == bindparam("b_case"))
+_OPEN_TASKS_OF_CASE = (
+    select(*_TASKS.c, _CASES.c.number.label("case_number"))
+    .join(_CASES, _CASES.c.id == _TASKS.c.case_id)
+    .where(_TASKS.c.case_id == bindparam("b_case"), _TASKS.c.state == "open")
+    .order_by(_TASKS.c.due_at.is_(None), _TASKS.c.due_at, _TASKS.c.created_at, _TASKS.c.id)
+)
+_TASK_WITH_CASE = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).where(
+    TaskRow.id == bindparam("b_id"))
+_TASK_WITH_CASE_LOCKED = _TASK_WITH_CASE.with_for_update(of=CaseRow)
+
+
 class Tx:
     """One unit of work. Methods change rows; only the ``Store`` context commits."""
 
@@ -231,25 +257,48 @@ class Tx:
         self.session.add(row)
 
     def save_case(self, row: CaseRow) -> None:
-        """Write a changed case, provided nobody else wrote it since it was read (revision check)."""
-        try:
-            self.session.flush([row])
-        except StaleDataError as err:
-            raise CaseChanged(row.id) from err
+        """Write a changed case, provided nobody else wrote it since it was read (revision check).
 
-    def append_events(self, case: CaseRow, events: list[Event], at: datetime, actor: str) -> list[EventRow]:
-        """Append events to the case's chain; updates ``case.last_seq`` and ``case.last_hash``."""
+        A new case is inserted through the ORM. A stored one is one UPDATE of the changed columns
+        ``WHERE id = … AND revision = <the revision read>`` that also moves the revision on; when it
+        changes no row another writer came first (``CaseChanged``)."""
+        state = inspect(row)
+        if not state.persistent:
+            try:
+                self.session.flush([row])
+            except StaleDataError as err:
+                raise CaseChanged(row.id) from err
+            return
+        values = {a.key: a.loaded_value for a in state.attrs if a.history.has_changes()}
+        if not values:
+            return
+        values["revision"] = row.revision + 1
+        result = self.session.connection().execute(_UPDATE_CASE, {"b_id": row.id, "b_revision": row.revision, **values})
+        if result.rowcount != 1:
+            raise CaseChanged(row.id)
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+
+    def case_state(self, case_id: str) -> str:
+        """The stored workflow state of a case (the deferred column, without loading it through the ORM)."""
+        return self.session.connection().execute(_CASE_STATE, {"b_id": case_id}).scalar_one()
+
+    def append_events(self, case: CaseRow, events: list[Event], at: datetime, actor: str) -> list[dict]:
+        """Append events to the case's chain (one INSERT); updates ``case.last_seq`` and ``case.last_hash``.
+
+        A new case's row is inserted first (the events refer to it). Returns the inserted rows as dicts."""
         rows = []
         for ev in events:
             payload = canonical_json(ev.payload)
             seq = case.last_seq + 1
             digest = event_hash(case.last_hash, case.id, seq, ev.type, at, actor, payload)
-            rows.append(EventRow(
-                case_id=case.id, seq=seq, type=ev.type, at=at, actor=actor, payload=payload,
-                prev_hash=case.last_hash, hash=digest,
-            ))
+            rows.append({"case_id": case.id, "seq": seq, "type": ev.type, "at": at, "actor": actor,
+                         "payload": payload, "prev_hash": case.last_hash, "hash": digest})
             case.last_seq, case.last_hash = seq, digest
-        self.session.add_all(rows)
+        if rows:
+            if not inspect(case).persistent:
+                self.save_case(case)
+            self.session.connection().execute(_INSERT_EVENTS, rows)
         return rows
 
     def next_case_number(self, prefix: str, year: int) -> int:
@@ -319,11 +368,29 @@ class Tx:
 
     def task_with_case(self, task_id: str, lock: bool = False) -> tuple[TaskRow | None, CaseRow | None]:
         """A task row and its case row in one query; ``lock`` takes the case row lock (PostgreSQL)."""
-        query = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.case_id).where(TaskRow.id == task_id)
-        if lock and not self.store.is_sqlite:
-            query = query.with_for_update(of=CaseRow)
-        found = self.session.execute(query).first()
+        query = _TASK_WITH_CASE_LOCKED if lock and not self.store.is_sqlite else _TASK_WITH_CASE
+        found = self.session.execute(query, {"b_id": task_id}).first()
         return (found[0], found[1]) if found else (None, None)
+
+    def open_tasks_of_case(self, case_id: str) -> list:
+        """The case's open tasks, most urgent first, each with ``case_number`` (one query, plain rows)."""
+        return list(self.session.connection().execute(_OPEN_TASKS_OF_CASE, {"b_case": case_id}))
+
+    def task_states_to_sync(self, case_id: str, ready_ids: list[str]) -> list[tuple[str, str]]:
+        """(id, state) of the case's open task rows plus any rows for ``ready_ids`` (one query, plain values)."""
+        return [tuple(r) for r in self.session.connection().execute(
+            _TASKS_TO_SYNC, {"b_case": case_id, "b_ids": ready_ids})]
+
+    def update_task(self, row: TaskRow, **values) -> None:
+        """Write changed columns of a task row (one UPDATE) and tell the ORM object what was written."""
+        self.session.connection().execute(_UPDATE_TASK, {"b_id": row.id, **values})
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+
+    def insert_tasks(self, rows: list[dict]) -> None:
+        """Insert new task rows (one INSERT)."""
+        if rows:
+            self.session.connection().execute(_INSERT_TASKS, rows)
 
     def tasks_to_sync(self, case_id: str, ready_ids: list[str]) -> list[TaskRow]:
         """The case's open task rows plus any rows for ``ready_ids`` (one indexed query)."""
@@ -341,6 +408,10 @@ class Tx:
         self.session.add(row)
 
     # --- timers -----------------------------------------------------------------------------
+
+    def timer_dues(self, case_id: str) -> list[tuple[str, datetime]]:
+        """(task id, due time) of the case's timer rows (one query, plain values)."""
+        return [tuple(r) for r in self.session.connection().execute(_TIMER_DUES, {"b_case": case_id})]
 
     def case_timers(self, case_id: str) -> list[TimerRow]:
         return list(self.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id)))
