@@ -560,6 +560,8 @@ def _expressions(spec) -> Iterator[tuple[str, ...]]:
         timers = (event, getattr(ts, "timer_definition", None))
         for event in (t for t in timers if isinstance(t, TimerEventDefinition) and not _is_iso_literal(t.expression)):
             yield element, "timer", event.expression
+        if getattr(ts, "output_element", None):
+            yield element, "condition", ts.output_element    # Zeebe outputElement
         for attr in ("assignee_expression", "due_date_expression", "follow_up_expression",
                      "candidate_groups_expression"):
             value = getattr(ts, attr, None)

@@ -487,22 +487,59 @@ def _check_collection(spec, my_task) -> None:
             "script of beslistabel de lijst vult voordat deze stap begint."))
 
 
+def _start_output(spec, my_task) -> None:
+    """Zeebe's ``outputCollection``: a list with a place per round, filled as the rounds complete."""
+    if getattr(spec, "output_collection", None):
+        items = spec.data_input.get(my_task) if spec.data_input is not None else []
+        my_task.data[spec.output_collection] = [None] * len(items or [])
+
+
+def _collect_output(spec, child) -> None:
+    """Each round's ``outputElement`` (evaluated on that round's data) at the round's place in the list."""
+    name = getattr(spec, "output_collection", None)
+    if not name:
+        return
+    value = child.workflow.script_engine.evaluate(child, spec.output_element)
+    collected = child.parent.data.setdefault(name, [])
+    index = child.internal_data.get("key_or_index")
+    if isinstance(index, int) and 0 <= index < len(collected):
+        collected[index] = value
+    else:
+        collected.append(value)
+
+
 class RegieParallelMI(CamundaParallelMI):
+    output_collection: str | None = None   # Zeebe outputCollection / outputElement (engine.dialects.zeebe)
+    output_element: str | None = None
+
     def create_children(self, my_task):
         _check_collection(self, my_task)
+        _start_output(self, my_task)
         super().create_children(my_task)
+
+    def merge_child(self, workflow, child):
+        _collect_output(self, child)
+        super().merge_child(workflow, child)
 
 
 class RegieSequentialMI(CamundaSequentialMI):
+    output_collection: str | None = None
+    output_element: str | None = None
+
     def init_remaining_items(self, my_task):
         _check_collection(self, my_task)
+        _start_output(self, my_task)
         return super().init_remaining_items(my_task)
+
+    def merge_child(self, workflow, child):
+        _collect_output(self, child)
+        super().merge_child(workflow, child)
 
 
 _CHECKED_LOOPS = {CamundaParallelMI: RegieParallelMI, CamundaSequentialMI: RegieSequentialMI}
 
 
-def _fix_loop(spec, loop) -> None:
+def _fix_loop(spec, loop, output: tuple[str, str] | None = None) -> None:
     """Make a loop or multi-instance continue in any process, not only the one that started it.
 
     SpiffWorkflow wires a loop to its instances (``completed_event`` -> ``merge_child``) and, for a
@@ -513,6 +550,8 @@ def _fix_loop(spec, loop) -> None:
     """
     if type(loop) in _CHECKED_LOOPS:   # SpiffWorkflow's parser names its classes outright
         loop.__class__ = _CHECKED_LOOPS[type(loop)]
+        if output is not None:
+            loop.output_collection, loop.output_element = output
     child = spec.task_specs.get(loop.task_spec)
     if child is not None and not child.completed_event.is_connected(loop.merge_child):
         child.completed_event.connect(loop.merge_child)
@@ -596,7 +635,7 @@ class RegieParser(CamundaParser):
         spec = super().get_spec(process_id, required)
         for task_spec in list(spec.task_specs.values()) if spec is not None else ():
             if isinstance(task_spec, LoopTask):
-                _fix_loop(spec, task_spec)
+                _fix_loop(spec, task_spec, self.prepared.loop_outputs.get(task_spec.bpmn_id))
         if spec is not None:
             _subscribe_event_subprocesses(spec)
         return spec
@@ -608,6 +647,7 @@ class RegieParser(CamundaParser):
         self.prepared.forms.update(found.forms)
         self.prepared.synthetic.update(found.synthetic)
         self.prepared.notices.extend(found.notices)
+        self.prepared.loop_outputs.update(found.loop_outputs)
         super().add_bpmn_xml(bpmn, filename)
 
 

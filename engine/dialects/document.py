@@ -21,6 +21,9 @@ class Prepared:
     forms: dict[str, Form] = field(default_factory=dict)      # element id -> generated form
     synthetic: dict[str, str] = field(default_factory=dict)   # added element id -> its model element
     notices: list[ModelProblem] = field(default_factory=list)  # what will not run as drawn; deploy goes on
+    # multi-instance activity id -> (output collection, Regie expression of the output element): Zeebe's
+    # outputCollection / outputElement, collected per round by engine.spiff's multi-instance tasks
+    loop_outputs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class Document:

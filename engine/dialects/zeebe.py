@@ -174,9 +174,8 @@ class Dialects(Document):
     def zeebe_loop(self, activity, loop_element, item) -> None:
         collection = (item.get("inputCollection") or "").strip()
         where = activity.get("id", "") if activity is not None else ""
-        if item.get("outputCollection"):
-            self.problem(where, "zeebe:loopCharacteristics met outputCollection kan Regie niet uitvoeren. "
-                         "Laat elke ronde zijn resultaat in de zaak zetten.")
+        if item.get("outputCollection") is not None:
+            self.loop_output(where, item.get("outputCollection") or "", item.get("outputElement") or "")
         name = collection[1:].strip() if collection.startswith("=") else collection
         if not name.isidentifier() or keyword.iskeyword(name):
             self.problem(where, f"inputCollection '{collection}' moet de naam van een lijst in de zaak zijn, "
@@ -185,6 +184,27 @@ class Dialects(Document):
         loop_element.set(_c("collection"), name)
         if item.get("inputElement"):
             loop_element.set(_c("elementVariable"), item.get("inputElement"))
+
+
+    def loop_output(self, where: str, collection: str, element: str) -> None:
+        """Zeebe's ``outputCollection`` / ``outputElement``: each round's ``outputElement`` (a FEEL expression
+        on that round's data) lands at the round's place in the list ``outputCollection``."""
+        name = collection.strip()
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+            self.problem(where, f"outputCollection '{collection}' moet de naam van een lijst zijn, bijvoorbeeld "
+                         "resultaten.")
+            return
+        if not element.strip():
+            self.problem(where, f"outputCollection '{collection}' heeft een outputElement nodig: wat elke ronde "
+                         "in de lijst zet, bijvoorbeeld =besluit.")
+            return
+        try:
+            translated = to_expression(element if element.strip().startswith("=") else f"={element}")
+        except UnsafeExpression as err:
+            self.problem(where, f"outputElement '{element}': {err.reason}")
+            return
+        self.result.originals[translated] = element
+        self.result.loop_outputs[where] = (name, translated)
 
 
 _ZEEBE_HANDLERS: dict[str, Callable[[Dialects, Any, Any], None]] = {

@@ -338,6 +338,46 @@ def test_decision_result_with_a_method_regie_does_not_know_is_refused_with_the_e
     assert element == "beslis" and "decisionResult.getSingleEntry(...) heeft niets tussen de haakjes nodig" in message
 
 
+# --- Zeebe output collection ---------------------------------------------------------------------------
+
+OUTPUT = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1"/>'
+          '<bpmn:userTask id="t1" name="Document beoordelen" camunda:candidateGroups="casemanager">'
+          '<bpmn:multiInstanceLoopCharacteristics{sequential}><bpmn:extensionElements>'
+          '<zeebe:loopCharacteristics inputCollection="=documenten" inputElement="document" '
+          'outputCollection="besluiten" outputElement="{element}"/></bpmn:extensionElements>'
+          '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>'
+          '<bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="t2"/>' + TASK.format(id="t2"))
+
+
+@pytest.mark.parametrize("sequential", ["", ' isSequential="true"'], ids=["parallel", "sequential"])
+def test_zeebe_output_collection_gathers_each_rounds_output_element_in_order(engine, tmp_path, sequential):
+    from engine import Engine
+
+    path = model(tmp_path, OUTPUT.format(sequential=sequential, element="={document: document, ok: akkoord}"))
+    assert engine.validate([path]) == []
+    engine.deploy([path])
+    case_id = engine.start("p", {"documenten": ["loonstrook", "huurcontract", "paspoort"]})
+    restored = Engine(engine.store, clock=engine.clock, ids=engine.ids, cache_size=0)   # every step from the store
+    for turn in range(3):
+        task = engine.tasks(case_id=case_id)[-1]          # the parallel rounds out of order
+        (restored if turn % 2 else engine).complete(task.id, {"akkoord": turn != 1})
+    data = restored.state(case_id).data
+    assert [t.name for t in engine.tasks(case_id=case_id)] == ["t2"]
+    assert [b["document"] for b in data["besluiten"]] == ["loonstrook", "huurcontract", "paspoort"]   # input order
+    assert sorted(b["ok"] for b in data["besluiten"]) == [False, True, True]
+    assert data["documenten"] == ["loonstrook", "huurcontract", "paspoort"]
+    assert engine.verify(case_id)
+
+
+@pytest.mark.parametrize("element, words", [
+    ("", "heeft een outputElement nodig"),
+    ("=upper case(x) instance of string", "outputElement"),
+])
+def test_an_output_collection_regie_cannot_fill_is_refused_with_the_element(sqlite_engine, tmp_path, element, words):
+    [(where, message)] = reasons(sqlite_engine.validate([model(tmp_path, OUTPUT.format(sequential="", element=element))]))
+    assert where == "t1" and words in message
+
+
 # --- candidate groups computed per case ----------------------------------------------------------------
 
 
