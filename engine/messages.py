@@ -237,7 +237,8 @@ def _waiting_cases(engine: Engine, kind: str, name: str, business_key: str | Non
     waiting_in = {v: catches(engine.version(v)).get((kind, name), frozenset()) for v in versions}
     if rows is None:
         with engine.store.read() as tx:
-            rows = sql.running_cases(tx, [v for v, elements in waiting_in.items() if elements])
+            rows = sql.running_cases(tx, [v for v, elements in waiting_in.items() if elements],
+                                     set().union(*waiting_in.values()))
     found = []
     for case_id, number, active, data, version_id in rows:
         if not waiting_in.get(version_id, frozenset()) & set(json.loads(active or "[]")):

@@ -58,7 +58,10 @@ class _Names:
 
 
 def _started(p, n):
-    return "Zaak gestart", n.data(p.get("data") or {})
+    trigger = p.get("trigger") or {}
+    how = (f" door bericht '{trigger['message']}'" if trigger.get("message")
+           else f" door signaal '{trigger['signal']}'" if trigger.get("signal") else "")
+    return f"Zaak gestart{how}", n.data(p.get("data") or {})
 
 
 def _completed(p, n):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .models import CaseRow, MessageDeliveryRow
 
@@ -16,14 +16,20 @@ def running_versions(tx) -> list[str]:
     return list(tx.session.scalars(select(CaseRow.version_id).where(CaseRow.status == "running").distinct()))
 
 
-def running_cases(tx, version_ids: list[str]) -> list[tuple[str, str, str, str, str]]:
-    """(id, number, active JSON, data JSON, version id) of the running cases on ``version_ids``, oldest first."""
-    if not version_ids:
+def running_cases(tx, version_ids: list[str], elements: set[str]) -> list[tuple[str, str, str, str, str]]:
+    """(id, number, active JSON, data JSON, version id) of the running cases on ``version_ids`` that stand at
+    one of ``elements`` (the ``active`` column: a JSON list of element ids), oldest first."""
+    if not version_ids or not elements:
         return []
+    at = [CaseRow.active.like("%" + _escaped(json.dumps(e)) + "%", escape="\\") for e in sorted(elements)]
     query = (select(CaseRow.id, CaseRow.number, CaseRow.active, CaseRow.data, CaseRow.version_id)
-             .where(CaseRow.status == "running", CaseRow.version_id.in_(version_ids))
+             .where(CaseRow.status == "running", CaseRow.version_id.in_(version_ids), or_(*at))
              .order_by(CaseRow.created_at, CaseRow.id))
     return [tuple(r) for r in tx.session.execute(query)]
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def delivery(tx, kind: str, message_id: str, case_id: str = ANSWER) -> MessageDeliveryRow | None:

@@ -92,3 +92,17 @@ def test_the_cli_delivers_messages_and_signals(engine, monkeypatch):
     engine.start("signaal_wacht", {})
     result = runner.invoke(main, ["signal", "lijst_binnen", "--json"])
     assert result.exit_code == 0 and '"reached": 2' in result.output
+
+
+def test_the_timeline_says_which_message_came_and_what_it_started(call, engine):
+    from web.timeline import timeline
+
+    case_id = engine.start("bericht_tussen", {})
+    call("POST", "/api/v1/messages", json={"name": "besluit_ontvangen", "message_id": "t-1"})
+    version = engine.version(engine.state(case_id).version_id)
+    moments = timeline(engine.history(case_id), version, {})
+    assert moments[-2].what == "Bericht 'besluit_ontvangen' ontvangen"
+    assert ("Bij", "Besluit ontvangen") in moments[-2].details
+    started = call("POST", "/api/v1/messages", json={"name": "melding_zorg", "message_id": "t-2"}).get_json()
+    first = timeline(engine.history(started["case_id"]), engine.version(engine.state(started["case_id"]).version_id), {})
+    assert first[-1].what == "Zaak gestart door bericht 'melding_zorg'"

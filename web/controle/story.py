@@ -94,8 +94,27 @@ def _changes(data: dict[str, Any], reader: Reader, before: dict[str, Any]) -> li
 
 
 def _started(e: Entry, p, r: Reader, before) -> None:
-    e.what = "Zaak gestart"
+    e.what = "Zaak gestart" + _trigger(p.get("trigger") or {})
     e.changes = _changes(p.get("data") or {}, r, before)
+
+
+def _trigger(trigger: dict) -> str:
+    if trigger.get("message"):
+        return f" door bericht '{trigger['message']}' (id {trigger.get('message_id')})"
+    if trigger.get("signal"):
+        return f" door signaal '{trigger['signal']}'"
+    return ""
+
+
+def _message(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"Bericht '{p.get('name', '')}' ontvangen bij {', '.join(r.model.name(x) for x in p.get('elements') or [])}"
+    e.details = [("Bericht-id", str(p.get("message_id", "")))]
+    e.changes = _changes(p.get("variables") or {}, r, before)
+
+
+def _signal(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"Signaal '{p.get('name', '')}' ontvangen bij {', '.join(r.model.name(x) for x in p.get('elements') or [])}"
+    e.details = [("Signaal-id", str(p.get("signal_id") or "–"))]
 
 
 def _completed(e: Entry, p, r: Reader, before) -> None:
@@ -185,4 +204,6 @@ DESCRIBE: dict[str, Callable[[Entry, dict, Reader, dict], None]] = {
     "incident": _incident,
     "incident_resolved": _resolved,
     "case_migrated": _migrated,
+    "message_received": _message,
+    "signal_received": _signal,
 }
