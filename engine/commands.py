@@ -145,6 +145,23 @@ class CommandRunner:
             raise
         step._committed()
 
+    @contextmanager
+    def batch(self, actor: str) -> Iterator[Batch]:
+        """Steps of several cases in one transaction (the scheduler fires a batch of cases this way):
+        all commit together at the end of the block, then each remembers its workflow; on any error
+        everything rolls back and the cached workflows of every case touched are forgotten."""
+        batch = Batch(self, actor)
+        try:
+            with self.engine.store.write() as tx:
+                batch.tx = tx
+                yield batch
+        except BaseException:
+            for step in batch.steps:
+                self.cache.forget(step.case_id)
+            raise
+        for step in batch.steps:
+            step._committed()
+
     def apply(self, live: Live | None, event: Event, at: datetime, case_id: str,
               version: ProcessVersion) -> tuple[Live, list[Event]]:
         """``apply_event``, with failures inside the model turned into an ``IncidentError``."""
@@ -159,6 +176,24 @@ class CommandRunner:
 
     def forget(self, case_id: str | None) -> None:
         self.cache.forget(case_id)
+
+
+class Batch:
+    """Several cases' steps sharing one transaction (``CommandRunner.batch``); one ``Step`` per case."""
+
+    tx: Any
+
+    def __init__(self, runner: CommandRunner, actor: str):
+        self.runner = runner
+        self.actor = actor
+        self.steps: list[Step] = []
+
+    def step(self) -> Step:
+        """A step for the next case; it writes into the batch's transaction and commits with it."""
+        step = Step(self.runner, self.actor)
+        step.tx = self.tx
+        self.steps.append(step)
+        return step
 
 
 class Step:
@@ -180,6 +215,8 @@ class Step:
         self._new = False
         self._case_id: str | None = None
         self._keep = True           # remember the workflow after the commit
+        self._timer_rows: list | None = None   # the case's timer rows, read already by a batch
+        self._state: str | None = None          # the stored workflow, read already by a batch
 
     @property
     def case_id(self) -> str | None:
@@ -192,6 +229,18 @@ class Step:
         """Read and lock the case row for this transaction (None when there is no such case)."""
         self._bind(self.tx.case(case_id, lock=True))
         return self.case
+
+    def use_case(self, case: CaseRow, state: str | None = None) -> None:
+        """Take a case row this transaction has locked already (a batch locks its cases in one query),
+        with its stored workflow ``state`` when that was read along."""
+        self._bind(case)
+        self._state = state
+
+    def known_rows(self, open_tasks: list[str], timer_rows: list[TimerRow]) -> None:
+        """The case's open task ids and timer rows, read already (a batch reads them for all its cases
+        in one query each), so the step does not read them again."""
+        self._synced = Synced(frozenset(open_tasks), {r.task_id: (r.element, r.due_at) for r in timer_rows})
+        self._timer_rows = list(timer_rows)
 
     def open_task(self, task_id: str) -> TaskRow:
         """The open task's row, with its case row locked; ``UnknownTask`` / ``TaskNotReady`` otherwise."""
@@ -234,12 +283,14 @@ class Step:
             case = self.case
             entry = self.runner.cache.take(case.id, case.revision)
             if entry is not None:
-                self._live, self._synced = entry.live, entry.synced
+                self._live = entry.live
+                self._synced = entry.synced if entry.synced is not None else self._synced
             else:
                 version = self.version_of()
-                workflow = load_instance(json.loads(self.tx.case_state(case.id)), version.spec,
-                                         version.subprocess_specs, self.engine.script_engine)
-                self._live, self._synced = Live(workflow, TaskIdSequence(case.id, case.task_counter)), None
+                state = self._state if self._state is not None else self.tx.case_state(case.id)
+                workflow = load_instance(json.loads(state), version.spec, version.subprocess_specs,
+                                         self.engine.script_engine)
+                self._live = Live(workflow, TaskIdSequence(case.id, case.task_counter))
         return self._live
 
     def apply(self, event: Event, at: datetime) -> list[Event]:
@@ -379,7 +430,8 @@ class Step:
             if len(stored) == len(current) and dict(stored) == {t: due for t, (_e, due) in current.items()}:
                 return current
         waiting = dict(current)
-        for row in self.tx.case_timers(case.id):
+        rows, self._timer_rows = self._timer_rows, None   # read by a batch: good for the first sync only
+        for row in self.tx.case_timers(case.id) if rows is None else rows:
             wanted = waiting.pop(row.task_id, None)
             if wanted is None:
                 self.tx.delete(row)
@@ -423,4 +475,4 @@ class GroupNotComputed(RegieError):
         self.element_id = element_id
 
 
-__all__ = ["CommandRunner", "Step", "WorkflowCache", "Synced", "GroupNotComputed"]
+__all__ = ["Batch", "CommandRunner", "Step", "WorkflowCache", "Synced", "GroupNotComputed"]
