@@ -25,10 +25,10 @@ import threading
 import time
 from datetime import timedelta
 
-from .errors import ConflictError
+from .errors import ConflictError, StoreUnavailable
 from .schedules import start_due
 from .store import timers as sql
-from .timers import fire_case, record_failure
+from .timers import PER_TRANSACTION, chunks, fire_case, fire_cases, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,11 @@ class Scheduler:
     """Polls and fires due timers for one engine; ``poll`` is one round, ``start_background`` a loop."""
 
     def __init__(self, engine, name: str | None = None, batch: int = 100, lease_seconds: float = 60.0,
-                 interval: float = 5.0):
+                 interval: float = 5.0, per_transaction: int = PER_TRANSACTION):
         self.engine = engine
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{engine.ids.new_id()[:8]}"
         self.batch = batch
+        self.per_transaction = per_transaction   # claimed cases fired in one transaction
         self.lease = timedelta(seconds=lease_seconds)
         self.interval = interval
         self.claimed = 0           # rows claimed by the last round
@@ -61,19 +62,30 @@ class Scheduler:
         with self.engine.store.write() as tx:
             case_ids = sql.claim_due(tx, now, self.name, now + self.lease, self.batch)
         self.claimed = len(case_ids)
-        for case_id in case_ids:
-            fired += self._fire(case_id, now)
+        for chunk in chunks(case_ids, self.per_transaction):
+            fired += self._fire(chunk, now)
         if fired:
             log.info("scheduler %s: %d timer(s) fired", self.name, fired)
         return fired
 
-    def _fire(self, case_id: str, now) -> int:
+    def _fire(self, case_ids: list[str], now) -> int:
+        """Fire a batch of claimed cases in one transaction (``fire_cases``); give busy ones back."""
+        try:
+            counts, busy = fire_cases(self.engine, case_ids, now, self._fire_one)
+        except StoreUnavailable:    # the claims lapse and the cases are tried again
+            log.exception("scheduler %s: the database is away; %d case(s) wait", self.name, len(case_ids))
+            return 0
+        if busy:
+            with self.engine.store.write() as tx:   # busy: let any scheduler take them next round
+                sql.release_cases(tx, busy, self.name)
+        return sum(counts.values())
+
+    def _fire_one(self, case_id: str, now) -> int:
+        """One case on its own (after its batch failed): raises ``ConflictError`` when it is busy."""
         try:
             return fire_case(self.engine, case_id, now)
         except ConflictError:
-            with self.engine.store.write() as tx:   # busy: let any scheduler take it next round
-                sql.release(tx, case_id, self.name)
-            return 0
+            raise
         except Exception as err:   # not the model's fault (that is an incident already): record it
             log.exception("scheduler %s: firing case %s failed", self.name, case_id)
             try:

@@ -30,7 +30,7 @@ from typing import Any
 
 from .audit import Event, canonical_json
 from .cases import waiting_timers
-from .errors import ConflictError, IncidentError, RegieError, UnknownCase
+from .errors import ConflictError, IncidentError, RegieError, StoreUnavailable, UnknownCase
 from .store import IncidentRow
 from .store import timers as sql
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 TICK = timedelta(microseconds=1)   # SpiffWorkflow fires a timer once its due time has *passed*
 MAX_ROUNDS = 500                   # per case per transaction; a case further behind goes on next time
+PER_TRANSACTION = 50               # cases fired in one transaction (``fire_cases``)
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,9 @@ def _plain(view) -> dict[str, Any]:
 # --- firing case timers ---------------------------------------------------------------------------
 
 
-def fire_due(engine, now: datetime, limit: int = 1000) -> int:
-    """Fire everything due before ``now``, case by case, until nothing due is left; returns timers fired.
+def fire_due(engine, now: datetime, limit: int = 1000, per_transaction: int = PER_TRANSACTION) -> int:
+    """Fire everything due before ``now``, a batch of cases per transaction (``fire_cases``), until nothing
+    due is left; returns timers fired.
 
     For catch-up runs (``regie timers run-due``) and tests. Claims of running schedulers are ignored:
     the case lock still makes every timer fire once. A case that is busy is left for the next run.
@@ -106,15 +108,79 @@ def fire_due(engine, now: datetime, limit: int = 1000) -> int:
             case_ids = sql.due_case_ids(tx, now, limit, skip)
         if not case_ids:
             return fired
-        for case_id in case_ids:
-            try:
-                count = fire_case(engine, case_id, now)
-            except ConflictError:
+        for chunk in chunks(case_ids, per_transaction):
+            counts, busy = fire_cases(engine, chunk, now)
+            for case_id in busy:
                 log.info("case %s is busy; its timers fire on the next run", case_id)
-                count = 0
-            if count == 0:
-                skip.add(case_id)
-            fired += count
+            skip.update(busy)
+            skip.update(case_id for case_id, count in counts.items() if count == 0)
+            fired += sum(counts.values())
+
+
+def chunks(items: list[str], size: int) -> list[list[str]]:
+    size = max(1, size)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def fire_cases(engine, case_ids: list[str], now: datetime, one=None) -> tuple[dict[str, int], list[str]]:
+    """Fire the due timers of several cases in one transaction; returns (timers fired per case, busy cases).
+
+    The batch locks its cases in one query (on PostgreSQL ``FOR UPDATE SKIP LOCKED``: a case another
+    transaction holds is *busy*, returned for the next round), reads their timer and open task rows in
+    one query each, restores each workflow once, fires all of its due timers and writes everything with
+    one commit. A failure inside a model is an incident on that case, written in the same commit. Any
+    other error rolls the whole batch back — nothing of it is written — and the cases are then fired
+    one by one (``one``, default ``fire_case``), so one failing case is recorded as an incident and the
+    others still fire.
+    """
+    fired: dict[str, int] = {}
+    if not case_ids:
+        return fired, []
+    try:
+        with engine.commands.batch("timer") as batch:
+            cases = sql.lock_cases(batch.tx, case_ids)
+            locked = {c.id for c in cases}
+            busy = [c for c in case_ids if c not in locked]
+            timer_rows = sql.timers_of_cases(batch.tx, list(locked))
+            open_tasks = sql.open_task_ids(batch.tx, list(locked))
+            for case in cases:
+                step = batch.step()
+                step.use_case(case)
+                fired[case.id] = _fire_locked(step, now, False, timer_rows.get(case.id, []),
+                                              open_tasks.get(case.id, []))
+        return fired, busy
+    except StoreUnavailable:
+        raise
+    except RegieError as err:
+        log.info("batch of %d case(s) rolled back (%s); firing them one by one", len(case_ids), err)
+    except Exception:
+        log.exception("batch of %d case(s) rolled back; firing them one by one", len(case_ids))
+    fired, busy = {}, []
+    for case_id in case_ids:
+        try:
+            fired[case_id] = one(case_id, now) if one else fire_case(engine, case_id, now)
+        except ConflictError:
+            busy.append(case_id)
+    return fired, busy
+
+
+def _fire_locked(step, now: datetime, retry: bool, rows=None, open_tasks=None) -> int:
+    """Fire the due timers of the case ``step`` has locked (``rows``/``open_tasks``: read by a batch)."""
+    case = step.case
+    if case.status != "running":
+        # A closed or cancelled case cannot fire anything: its rows go.
+        sql.drop_case_timers(step.tx, case.id)
+        step.rows_changed()
+        return 0
+    if rows is not None:
+        step.known_rows(open_tasks or [], rows)
+    outcome = _Outcome()
+    _rounds(step, now, retry, outcome, rows)
+    if outcome.failure is not None:
+        _record_incident(step, outcome.failure, outcome.failed_rows, now)
+    elif outcome.had_failed or retry:
+        _resolve_if_clear(step, outcome.last_at or now)
+    return outcome.fired
 
 
 def fire_case(engine, case_id: str, now: datetime, retry: bool = False) -> int:
@@ -124,22 +190,11 @@ def fire_case(engine, case_id: str, now: datetime, retry: bool = False) -> int:
     nothing is failing any more. A failure in the model is recorded as an incident, not raised; a
     database conflict is raised (``ConflictError``) with nothing written.
     """
-    outcome = _Outcome()
     try:
         with engine.commands.step("timer") as step:
-            case = step.lock_case(case_id)
-            if case is None:
+            if step.lock_case(case_id) is None:
                 return 0
-            if case.status != "running":
-                # A closed or cancelled case cannot fire anything: its rows go.
-                sql.drop_case_timers(step.tx, case_id)
-                step.rows_changed()
-                return 0
-            _rounds(step, now, retry, outcome)
-            if outcome.failure is not None:
-                _record_incident(step, outcome.failure, outcome.failed_rows, now)
-            elif outcome.had_failed or retry:
-                _resolve_if_clear(step, outcome.last_at or now)
+            return _fire_locked(step, now, retry)
     except ConflictError:
         raise
     except RegieError as err:
@@ -147,7 +202,6 @@ def fire_case(engine, case_id: str, now: datetime, retry: bool = False) -> int:
         # everything was rolled back; the failure is recorded on its own.
         record_failure(engine, case_id, err, now)
         return 0
-    return outcome.fired
 
 
 @dataclass
@@ -159,9 +213,9 @@ class _Outcome:
     had_failed: bool = False
 
 
-def _rounds(step, now: datetime, retry: bool, outcome: _Outcome) -> None:
+def _rounds(step, now: datetime, retry: bool, outcome: _Outcome, rows=None) -> None:
     case, tx = step.case, step.tx
-    rows = sql.case_timers(tx, case.id)
+    rows = sql.case_timers(tx, case.id) if rows is None else rows
     failed = {r.task_id for r in rows if r.status == "failed"}
     outcome.had_failed = bool(failed)
     for row in rows:

@@ -51,6 +51,43 @@ def claim_due(tx, now: datetime, holder: str, until: datetime, batch: int) -> li
     return [row.case_id for row in rows]
 
 
+def lock_cases(tx, case_ids: list[str]) -> list[CaseRow]:
+    """Read and lock the rows of these cases for this transaction, in id order, skipping any case another
+    transaction holds (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has one writer at a time already)."""
+    query = select(CaseRow).where(CaseRow.id.in_(case_ids)).order_by(CaseRow.id)
+    if not tx.store.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return list(tx.session.scalars(query))
+
+
+def timers_of_cases(tx, case_ids: list[str]) -> dict[str, list[TimerRow]]:
+    """Every timer row of these cases (one query), by case id, each case's rows in id order."""
+    found: dict[str, list[TimerRow]] = {}
+    if case_ids:
+        query = select(TimerRow).where(TimerRow.case_id.in_(case_ids)).order_by(TimerRow.case_id, TimerRow.id)
+        for row in tx.session.scalars(query):
+            found.setdefault(row.case_id, []).append(row)
+    return found
+
+
+def open_task_ids(tx, case_ids: list[str]) -> dict[str, list[str]]:
+    """The open tasks of these cases (one query; the rows stay in the unit of work), by case id."""
+    found: dict[str, list[str]] = {}
+    if case_ids:
+        for row in tx.session.scalars(open_task_query(TaskRow.case_id.in_(case_ids))):
+            found.setdefault(row.case_id, []).append(row.id)
+    return found
+
+
+def release_cases(tx, case_ids: list[str], holder: str) -> None:
+    """Give back ``holder``'s claims on these cases' timers (they were busy: the next round tries again)."""
+    if case_ids:
+        tx.session.execute(
+            update(TimerRow).where(TimerRow.case_id.in_(case_ids), TimerRow.locked_by == holder)
+            .values(locked_by=None, locked_until=None).execution_options(synchronize_session=False)
+        )
+
+
 def release(tx, case_id: str, holder: str) -> None:
     """Give back ``holder``'s claims on a case's timers (the case was busy: the next round tries again)."""
     tx.session.execute(

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import Engine, SequentialIds
+from engine.commands import Step
 from engine.scheduler import Scheduler
 from engine.store import timers as sql
 from engine.store.models import EventRow, TimerRow
@@ -104,11 +105,93 @@ def test_busy_case_is_given_back_for_the_next_round(pair, clock, monkeypatch):
     [case_id] = start_cases(a, 1)
     clock.advance(days=1, minutes=1)
     scheduler = Scheduler(a, name="a")
-    monkeypatch.setattr("engine.scheduler.fire_case", lambda *args, **kw: (_ for _ in ()).throw(CaseChanged(case_id)))
+    persist = Step.persist
+
+    def changed(step, *args, **kw):     # someone else wrote the case: the batch and the retry on its own
+        raise CaseChanged(step.case.id)
+
+    monkeypatch.setattr(Step, "persist", changed)
     assert scheduler.poll() == 0
     assert [t.claimed_by for t in a.timers()] == [None]
+    assert a.incidents() == []
+    monkeypatch.setattr(Step, "persist", persist)
+    assert scheduler.poll() == 1
+
+
+def test_a_case_another_transaction_holds_is_skipped_and_given_back(pair, clock, monkeypatch):
+    a, b = pair
+    held, free = start_cases(a, 2)
+    clock.advance(days=1, minutes=1)
+    scheduler = Scheduler(b, name="b")
+    if a.store.is_sqlite:      # no row locks on SQLite (one writer at a time): hold it as the lock would
+        lock_cases = sql.lock_cases
+        monkeypatch.setattr(sql, "lock_cases", lambda tx, ids: [c for c in lock_cases(tx, ids) if c.id != held])
+        assert scheduler.poll() == 1
+    else:                      # a request that completes a task on the case holds its row lock meanwhile
+        with a.store.write() as tx:
+            assert tx.case(held, lock=True) is not None
+            assert scheduler.poll() == 1                        # SKIP LOCKED: no waiting for the holder
+    assert fired_per_case(a) == Counter({free: 1})
+    assert [(t.case_id, t.claimed_by) for t in a.timers()] == [(held, None)]   # given back at once
     monkeypatch.undo()
     assert scheduler.poll() == 1
+    assert fired_per_case(a) == Counter({free: 1, held: 1})
+
+
+def test_a_batch_fires_its_cases_in_one_transaction(pair, clock):
+    from sqlalchemy import event
+
+    a, _ = pair
+    cases = start_cases(a, 12)
+    clock.advance(days=1, minutes=1)
+    commits = []
+
+    def count(conn):
+        if conn.get_execution_options().get("regie_write"):
+            commits.append(conn)
+
+    event.listen(a.store.engine, "commit", count)
+    try:
+        assert Scheduler(a, name="a", batch=12, per_transaction=5).poll() == 12
+    finally:
+        event.remove(a.store.engine, "commit", count)
+    # the lease (SQLite), start schedules, the claim, then 5 + 5 + 2 cases: three transactions, not twelve
+    assert len(commits) == (1 if a.store.is_sqlite else 0) + 2 + 3
+    assert fired_per_case(a) == Counter({case_id: 1 for case_id in cases})
+    assert a.verify()
+
+
+def test_a_batch_with_one_failing_case_fires_the_others_and_keeps_the_failure(pair, clock, monkeypatch):
+    a, _ = pair
+    good = start_cases(a, 3)
+    broken = start_cases(a, 1, "timer_storing", {"deler": 0})[0]   # 100 // 0: the model itself fails
+    bad = start_cases(a, 1)[0]
+    clock.advance(days=1, minutes=1)
+    before = a.state(bad)
+    persist = Step.persist
+
+    def failing(step, events, at):      # a bug while writing one case: the whole batch rolls back
+        if step.case.id == bad:
+            step.tx.session.flush()     # half of it reached the database already ...
+            raise RuntimeError("schijf vol")
+        return persist(step, events, at)
+
+    monkeypatch.setattr(Step, "persist", failing)
+    scheduler = Scheduler(a, name="a", batch=10)
+    assert scheduler.poll() == 3
+    assert fired_per_case(a) == Counter({case_id: 1 for case_id in good})
+    incidents = {i.case_id: i for i in a.incidents()}
+    assert set(incidents) == {broken, bad}
+    assert "onverwachte fout" in incidents[bad].message and "schijf vol" in incidents[bad].message
+    after = a.state(bad)                # ... and nothing of it stayed
+    assert (after.status, after.active, after.data) == (before.status, before.active, before.data)
+    assert [e.type for e in a.history(bad)] == ["case_started", "incident"]
+    assert [e.type for e in a.history(broken)] == ["case_started", "incident"]
+    assert {t.case_id: t.status for t in a.timers()} == {bad: "failed", broken: "failed"}
+    monkeypatch.undo()
+    [result] = a.retry(bad)
+    assert (result.fired, result.error) == (1, None)
+    assert a.verify()
 
 
 def test_an_unexpected_error_becomes_a_visible_retryable_incident(pair, clock, monkeypatch):
