@@ -145,7 +145,7 @@ def fire_cases(engine, case_ids: list[str], now: datetime, one=None) -> tuple[di
             open_tasks = sql.open_task_ids(batch.tx, list(locked))
             for case in cases:
                 step = batch.step()
-                step.use_case(case)
+                step.use_case(case, case.state)
                 fired[case.id] = _fire_locked(step, now, False, timer_rows.get(case.id, []),
                                               open_tasks.get(case.id, []))
         return fired, busy

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.orm import undefer
 
 from . import open_task_query
 from .models import CaseRow, IncidentRow, SchedulerLeaseRow, StartScheduleRow, TaskRow, TimerRow
@@ -53,11 +54,17 @@ def claim_due(tx, now: datetime, holder: str, until: datetime, batch: int) -> li
 
 def lock_cases(tx, case_ids: list[str]) -> list[CaseRow]:
     """Read and lock the rows of these cases for this transaction, in id order, skipping any case another
-    transaction holds (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has one writer at a time already)."""
-    query = select(CaseRow).where(CaseRow.id.in_(case_ids)).order_by(CaseRow.id)
-    if not tx.store.is_sqlite:
-        query = query.with_for_update(skip_locked=True)
-    return list(tx.session.scalars(query))
+    transaction holds (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite has one writer at a time already).
+    The stored workflow comes along: a scheduler rarely has the case's workflow in its cache."""
+    query = select(CaseRow).options(undefer(CaseRow.state)).where(CaseRow.id.in_(case_ids)).order_by(CaseRow.id)
+    if tx.store.is_sqlite:
+        return list(tx.session.scalars(query))
+    # PostgreSQL plans ``id IN (…)`` on the trigram index of cases.id (its estimate is far too low): 50
+    # lookups took 0.85 s instead of 1 ms on 1,000 cases. Without bitmap scans it takes the primary key.
+    tx.session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    rows = list(tx.session.scalars(query.with_for_update(skip_locked=True)))
+    tx.session.execute(text("SET LOCAL enable_bitmapscan TO DEFAULT"))
+    return rows
 
 
 def timers_of_cases(tx, case_ids: list[str]) -> dict[str, list[TimerRow]]:
