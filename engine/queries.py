@@ -8,7 +8,7 @@ dataclasses defined next to their SQL and re-exported here, so clients need not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -58,6 +58,9 @@ class Overview:
     escalations_total: int
     incidents: list[OpenIncident]
     incidents_total: int
+    processes: dict[str, str] = field(default_factory=dict)     # process id -> name, every deployed process
+    people: dict[str, str] = field(default_factory=dict)        # username -> name, every account
+    break_glass: list = field(default_factory=list)             # AccessEntry: break-the-glass reads, 30 days
 
 
 __all__ = ["AuditQuery", "Colleague", "Draft", "OpenIncident", "Overview", "InboxQuery", "InboxRow", "COUNT_CAP", "CaseQuery",

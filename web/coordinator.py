@@ -7,7 +7,6 @@ from flask import Blueprint, render_template
 
 from .auth import roles_required
 from .services import engine, now
-from .views import people, process_names
 
 bp = Blueprint("coordinator", __name__, url_prefix="/overzicht")
 
@@ -15,8 +14,8 @@ bp = Blueprint("coordinator", __name__, url_prefix="/overzicht")
 @bp.get("")
 @roles_required("coordinator")
 def index():
-    data = engine().overview(now())
-    processes = process_names()
+    data = engine().overview(now())          # one transaction; the counts from the overview's projection
+    processes = data.processes
     running = {p: 0 for p in processes}
     completed = dict(running)
     for process_id, status, count in data.cases:
@@ -25,5 +24,5 @@ def index():
     stages_max = max((n for *_, n, _ in data.stages), default=0)
     return render_template(
         "coordinator/overview.html", data=data, processes=processes, running=running, completed=completed,
-        busiest=busiest, stages_max=stages_max, names=people(), break_glass=engine().break_glass_log(days=30),
+        busiest=busiest, stages_max=stages_max, names=data.people, break_glass=data.break_glass,
     )

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import func, or_, select, union_all
 
 from . import Tx
 from .models import CaseRow, IncidentRow, TaskRow, UserRow
@@ -148,20 +148,11 @@ def _conditions(query: InboxQuery, now: datetime, day_end: datetime) -> list:
 
 def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
     """The coordinator's picture: cases per process and status, open tasks per process and stage,
-    overdue tasks, escalations (tasks for the coordinator's role, open incidents), workload per person."""
-    overdue_flag = case((and_(TaskRow.due_at.is_not(None), TaskRow.due_at < now), 1), else_=0)
-    cases = tx.session.execute(
-        select(CaseRow.process_id, CaseRow.status, func.count()).group_by(CaseRow.process_id, CaseRow.status)
-    ).all()
-    stages = tx.session.execute(
-        select(TaskRow.process_id, TaskRow.name, TaskRow.title, func.count(), func.sum(overdue_flag))
-        .where(TaskRow.state == "open").group_by(TaskRow.process_id, TaskRow.name, TaskRow.title)
-        .order_by(TaskRow.process_id, func.min(TaskRow.created_at))
-    ).all()
-    workload = tx.session.execute(
-        select(TaskRow.assignee, func.count(), func.sum(overdue_flag)).where(TaskRow.state == "open")
-        .group_by(TaskRow.assignee).order_by(func.count().desc())
-    ).all()
+    overdue tasks, escalations (tasks for the coordinator's role, open incidents), workload per person.
+    The counts come from the overview's projection (``engine.store.overview``), not from every row."""
+    from .overview import case_counts, task_counts
+
+    stages, workload, overdue_total = task_counts(tx, now)
     overdue = _task_list(tx, [TaskRow.state == "open", TaskRow.due_at < now], limit)
     escalations = _task_list(tx, [TaskRow.state == "open", TaskRow.role == "coordinator"], limit)
     incidents = list(tx.session.execute(
@@ -169,16 +160,15 @@ def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
         .join(CaseRow, CaseRow.id == IncidentRow.case_id).where(IncidentRow.resolved_at.is_(None))
         .order_by(IncidentRow.created_at.desc()).limit(limit)
     ))
-    overdue_total = tx.session.scalar(select(func.count()).where(TaskRow.state == "open", TaskRow.due_at < now))
     escalations_total = tx.session.scalar(
         select(func.count()).where(TaskRow.state == "open", TaskRow.role == "coordinator"))
     incidents_total = tx.session.scalar(select(func.count()).where(IncidentRow.resolved_at.is_(None)))
     return {
-        "cases": [(p, s, n) for p, s, n in cases],
-        "stages": [(p, name, title, n, int(late or 0)) for p, name, title, n, late in stages],
-        "workload": [(who, n, int(late or 0)) for who, n, late in workload],
+        "cases": case_counts(tx),
+        "stages": stages,
+        "workload": workload,
         "overdue": overdue,
-        "overdue_total": int(overdue_total or 0),
+        "overdue_total": overdue_total,
         "escalations": escalations,
         "escalations_total": int(escalations_total or 0),
         "incidents": incidents,

@@ -389,3 +389,30 @@ class TeamProcessRow(Base):
 # coordinator's "all tasks" those of one process: each an index seek, however many tasks other teams have.
 Index("ix_tasks_inbox_process_role", TaskRow.state, TaskRow.process_id, TaskRow.role, *_URGENT)
 Index("ix_tasks_inbox_process", TaskRow.state, TaskRow.process_id, *_URGENT)
+
+
+# The coordinator's overview at any number of cases (issue #10, engine/store/overview.py): counts kept by
+# database triggers in the transaction that changes a task or case, as append-only deltas (+1/-1 per key)
+# so that concurrent steps never wait on one counter row; the overview sums them and now and then folds
+# them into one row per key. Migration 0032_overview_counts.
+class OpenTaskCountRow(Base):
+    """A change of the number of open tasks with this stage, assignee and due day (UTC, ``YYYY-MM-DD``)."""
+
+    __tablename__ = "overview_task_counts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    due_day: Mapped[str | None] = mapped_column(String(10))
+    delta: Mapped[int] = mapped_column(Integer)
+
+
+class CaseCountRow(Base):
+    """A change of the number of cases of a process with this status."""
+
+    __tablename__ = "overview_case_counts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    delta: Mapped[int] = mapped_column(Integer)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import and_, case, func, insert, select, update
 
 from engine import Engine, SequentialIds
+from engine.store import CaseRow, TaskRow
+from engine.store import overview as overview_counts
 from engine.store.inbox import InboxQuery, inbox_page, overview
+from engine.store.models import OpenTaskCountRow
+from engine.store.overview import compact, needs_compacting
 from tests.conftest import MODELS
 
 
@@ -76,3 +81,78 @@ def test_overview(eng, clock):
     assert sorted(data["stages"]) == [("aanvraag", "intake", "Intake doen", 2, 2), ("aanvraag", "plan", "Plan maken", 1, 0)]
     assert sorted(data["workload"], key=str) == sorted([(None, 2, 1), ("cas", 1, 1)], key=str)
     assert data["overdue_total"] == 2 and len(data["overdue"]) == 2
+
+
+def direct_counts(tx, now):
+    """The overview's counts straight from every task and case row: what the projection must equal."""
+    late = case((and_(TaskRow.due_at.is_not(None), TaskRow.due_at < now), 1), else_=0)
+    stages = tx.session.execute(select(TaskRow.process_id, TaskRow.name, TaskRow.title, func.count(), func.sum(late))
+                                .where(TaskRow.state == "open").group_by(TaskRow.process_id, TaskRow.name, TaskRow.title))
+    workload = tx.session.execute(select(TaskRow.assignee, func.count(), func.sum(late))
+                                  .where(TaskRow.state == "open").group_by(TaskRow.assignee))
+    cases = tx.session.execute(select(CaseRow.process_id, CaseRow.status, func.count())
+                               .group_by(CaseRow.process_id, CaseRow.status))
+    overdue = tx.session.scalar(select(func.count()).where(TaskRow.state == "open", TaskRow.due_at < now))
+    return (sorted((p, n, t, c, int(x)) for p, n, t, c, x in stages), sorted(((w, c, int(x)) for w, c, x in workload), key=str),
+            sorted(cases), overdue)
+
+
+def projected(tx, now):
+    data = overview(tx, now)
+    return sorted(data["stages"]), sorted(data["workload"], key=str), sorted(data["cases"]), data["overdue_total"]
+
+
+def test_overview_counts_follow_every_change_of_tasks_and_cases_and_survive_folding(eng, clock):
+    """The counts come from trigger-kept deltas (engine/store/overview.py): after starts, claims, assigning,
+    giving back, completing, a case that ends, due dates moved (today before and after now, none) and rows
+    written in bulk past the ORM, they equal a count over every row; folding the deltas changes nothing."""
+    ids = [eng.start("aanvraag", {"naam": f"Demo Ouder {i}"}, actor="cas") for i in range(6)]
+    eng.complete(eng.tasks(case_id=ids[0])[0].id, {"akkoord": False, "bedrag": 1, "reden": "Geen zin"}, actor="cas")
+    eng.complete(eng.tasks(case_id=ids[1])[0].id, {"akkoord": True, "bedrag": 5}, actor="cas")
+    eng.claim(eng.tasks(case_id=ids[2])[0].id, "cas")
+    eng.assign(eng.tasks(case_id=ids[3])[0].id, "carla", actor="coby")
+    eng.claim(eng.tasks(case_id=ids[4])[0].id, "cas")
+    eng.unclaim(eng.tasks(case_id=ids[4])[0].id, actor="cas")
+    clock.advance(days=3, hours=5)
+    now = clock.now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with eng.store.write() as tx:        # today before now (overdue), today after now (not yet), no due date
+        for case_id, due in ((ids[2], midnight + timedelta(minutes=1)), (ids[3], now + timedelta(minutes=5)),
+                             (ids[5], None)):
+            tx.session.execute(update(TaskRow).where(TaskRow.case_id == case_id, TaskRow.state == "open").values(due_at=due))
+    with eng.store.read() as tx:
+        source = tx.session.execute(select(TaskRow.__table__).where(TaskRow.case_id == ids[2])).mappings().first()
+    with eng.store.write() as tx:        # a task row written in bulk, as bench/generate_data.py does
+        tx.session.execute(insert(TaskRow.__table__), [{**source, "id": "bulk-1", "assignee": "sam"}])
+    with eng.store.read() as tx:
+        expected = direct_counts(tx, now)
+        assert projected(tx, now) == expected
+        assert expected[3] == 3 and ("cas", 1, 1) in expected[1] and ("sam", 1, 1) in expected[1]   # due today, passed
+        assert ("carla", 1, 0) in expected[1] and ("aanvraag", "completed", 1) in expected[2]        # due later today
+        assert ("aanvraag", "completed", 1) in expected[2]
+    with eng.store.write() as tx:
+        compact(tx)
+    with eng.store.read() as tx:
+        assert projected(tx, now) == expected
+        assert tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) == len({
+            (p, n, t, w, d) for p, n, t, w, d in tx.session.execute(
+                select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee, TaskRow.due_at)
+                .where(TaskRow.state == "open")).all()})
+        assert not needs_compacting(tx)
+    eng.complete(eng.tasks(case_id=ids[3])[0].id, {"akkoord": True, "bedrag": 5}, actor="carla")
+    with eng.store.read() as tx:         # deltas after a fold add up with the folded rows
+        assert projected(tx, now) == direct_counts(tx, now)
+
+
+def test_the_overview_folds_its_deltas_when_they_pile_up(eng, monkeypatch):
+    monkeypatch.setattr(overview_counts, "COMPACT_AFTER", 3)
+    for i in range(4):
+        eng.claim(eng.tasks(case_id=eng.start("aanvraag", {"naam": f"Demo Ouder {i}"}, actor="cas"))[0].id, "cas")
+    with eng.store.read() as tx:
+        before = tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow))
+        assert needs_compacting(tx)
+    data = eng.overview()
+    assert data.stages == [("aanvraag", "intake", "Intake doen", 4, 0)] and data.workload == [("cas", 4, 0)]
+    with eng.store.read() as tx:
+        assert tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) < before
+    assert eng.overview() == data
