@@ -3,7 +3,8 @@
 The database is filled by ``bench/generate_data.py`` (100,000 open cases, 1,000,000 events) when it
 is empty. Each page is requested through the whole Flask app in-process (routing, session, queries,
 templates), so the figure is the server's time per page without the network. The inbox query itself
-is timed separately. Goals: page ≤ 50 ms, inbox query ≤ 20 ms (medians).
+is timed separately. Goals: page ≤ 50 ms, inbox query ≤ 20 ms (medians); the coordinator's overview ≤ 20 ms
+(issue 10), its counts from the projection set against the same counts over every row in the same run.
 
     .venv/bin/python bench/bench_pages.py [--sqlite bench/results/pages.db] [--pg URL] [--cases 100000]
 """
@@ -20,11 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import and_, case, func, select  # noqa: E402
+
 from bench.common import median_ms, p95_ms  # noqa: E402
 from bench.generate_data import NOW, generate  # noqa: E402
 from engine import ManualClock, sessions  # noqa: E402
-from engine.store import Store  # noqa: E402
-from engine.store.inbox import InboxQuery, inbox_page  # noqa: E402
+from engine.store import CaseRow, Store, TaskRow  # noqa: E402
+from engine.store.inbox import InboxQuery, inbox_page, overview  # noqa: E402
 from web import create_app  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -59,6 +62,20 @@ def ensure_data(url: str, cases: int) -> None:
         generate(url, cases)
 
 
+def counts_from_every_row(tx, now) -> None:
+    """The overview's counts as they were read before the projection (0032_overview_counts): a GROUP BY over
+    every case and every open task; timed in the same run as the baseline for the projection."""
+    late = case((and_(TaskRow.due_at.is_not(None), TaskRow.due_at < now), 1), else_=0)
+    tx.session.execute(select(CaseRow.process_id, CaseRow.status, func.count())
+                       .group_by(CaseRow.process_id, CaseRow.status)).all()
+    tx.session.execute(select(TaskRow.process_id, TaskRow.name, TaskRow.title, func.count(), func.sum(late))
+                       .where(TaskRow.state == "open").group_by(TaskRow.process_id, TaskRow.name, TaskRow.title)
+                       .order_by(TaskRow.process_id, func.min(TaskRow.created_at))).all()
+    tx.session.execute(select(TaskRow.assignee, func.count(), func.sum(late)).where(TaskRow.state == "open")
+                       .group_by(TaskRow.assignee).order_by(func.count().desc())).all()
+    tx.session.scalar(select(func.count()).where(TaskRow.state == "open", TaskRow.due_at < now))
+
+
 def bench(url: str) -> list[tuple[str, float, float]]:
     app = create_app({"DATABASE_URL": url, "CLOCK": ManualClock(NOW), "SECRET_KEY": "bench", "TESTING": True,
                       "WTF_CSRF_ENABLED": False})
@@ -84,6 +101,16 @@ def bench(url: str) -> list[tuple[str, float, float]]:
             assert response.status_code == 200, (url_path, response.status_code, response.text[:500])
             if i >= 3:                      # the first requests warm the caches (versions, templates)
                 samples.append(elapsed)
+        results.append((label, median_ms(samples), p95_ms(samples)))
+    for label, read in (("overzicht: tellingen (projectie)", lambda tx: overview(tx, NOW)),
+                        ("overzicht: tellen over alle rijen", lambda tx: counts_from_every_row(tx, NOW))):
+        samples = []
+        for i in range(ROUNDS + 3):
+            started = time.perf_counter()
+            with eng.store.read() as tx:
+                read(tx)
+            if i >= 3:
+                samples.append(time.perf_counter() - started)
         results.append((label, median_ms(samples), p95_ms(samples)))
     for label, query in QUERIES:
         samples = []

@@ -152,16 +152,19 @@ def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
     The counts come from the overview's projection (``engine.store.overview``), not from every row."""
     from .overview import case_counts, task_counts
 
-    stages, workload, overdue_total = task_counts(tx, now)
-    overdue = _task_list(tx, [TaskRow.state == "open", TaskRow.due_at < now], limit)
-    escalations = _task_list(tx, [TaskRow.state == "open", TaskRow.role == "coordinator"], limit)
+    stages, workload, overdue_total, escalations_total = task_counts(tx, now)
+    # Each list walks an index in the order shown and stops after ``limit`` rows (due_at < now: never NULL).
+    overdue = _task_list(tx, [TaskRow.state == "open", TaskRow.due_at < now], limit,
+                         (TaskRow.due_at, TaskRow.created_at, TaskRow.id))
+    escalations = _task_list(tx, [TaskRow.state == "open", TaskRow.role == "coordinator"], limit, _URGENT)
+    # The newest open incidents first, then their cases (joined the other way round, a planner may walk
+    # every case looking for incidents).
+    newest = (select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at)
+              .where(IncidentRow.resolved_at.is_(None)).order_by(IncidentRow.created_at.desc()).limit(limit).subquery())
     incidents = list(tx.session.execute(
-        select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at, CaseRow.subject)
-        .join(CaseRow, CaseRow.id == IncidentRow.case_id).where(IncidentRow.resolved_at.is_(None))
-        .order_by(IncidentRow.created_at.desc()).limit(limit)
+        select(newest.c.case_id, newest.c.element, newest.c.message, newest.c.created_at, CaseRow.subject)
+        .join(CaseRow, CaseRow.id == newest.c.case_id).order_by(newest.c.created_at.desc())
     ))
-    escalations_total = tx.session.scalar(
-        select(func.count()).where(TaskRow.state == "open", TaskRow.role == "coordinator"))
     incidents_total = tx.session.scalar(select(func.count()).where(IncidentRow.resolved_at.is_(None)))
     return {
         "cases": case_counts(tx),
@@ -170,15 +173,15 @@ def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
         "overdue": overdue,
         "overdue_total": overdue_total,
         "escalations": escalations,
-        "escalations_total": int(escalations_total or 0),
+        "escalations_total": escalations_total,
         "incidents": incidents,
         "incidents_total": int(incidents_total or 0),
     }
 
 
-def _task_list(tx: Tx, where: list, limit: int) -> list[InboxRow]:
+def _task_list(tx: Tx, where: list, limit: int, order: tuple) -> list[InboxRow]:
     query = (select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
-             .order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at).limit(limit))
+             .order_by(*order).limit(limit))
     return [InboxRow(*r) for r in tx.session.execute(query)]
 
 

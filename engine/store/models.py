@@ -111,7 +111,8 @@ class TaskRow(Base):
         Index("ix_tasks_state_role", "state", "role"),
         Index("ix_tasks_state_assignee", "state", "assignee"),
         Index("ix_tasks_case_state_name", "case_id", "state", "name"),   # 0032: completed elements by skip scan
-        Index("ix_tasks_state_due", "state", "due_at"),
+        # 0032: also the stage and assignee, so the overview counts today's overdue tasks from the index alone
+        Index("ix_tasks_state_due_stage", "state", "due_at", "process_id", "name", "title", "assignee"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
@@ -396,13 +397,19 @@ Index("ix_tasks_inbox_process", TaskRow.state, TaskRow.process_id, *_URGENT)
 # so that concurrent steps never wait on one counter row; the overview sums them and now and then folds
 # them into one row per key. Migration 0032_overview_counts.
 class OpenTaskCountRow(Base):
-    """A change of the number of open tasks with this stage, assignee and due day (UTC, ``YYYY-MM-DD``)."""
+    """A change of the number of open tasks with this stage, role (team), assignee and due day (UTC,
+    ``YYYY-MM-DD``)."""
 
     __tablename__ = "overview_task_counts"
+    __table_args__ = (      # the overview's two sums each walk one of these in order (no sort, no table reads)
+        Index("ix_overview_task_counts_stage", "process_id", "name", "title", "due_day", "delta"),
+        Index("ix_overview_task_counts_assignee", "assignee", "due_day", "delta"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     process_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str | None] = mapped_column(String(100))
     assignee: Mapped[str | None] = mapped_column(String(200))
     due_day: Mapped[str | None] = mapped_column(String(10))
     delta: Mapped[int] = mapped_column(Integer)

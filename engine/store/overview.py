@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, time
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import case, delete, func, insert, select
 
@@ -22,14 +23,15 @@ from .models import CaseCountRow, OpenTaskCountRow, TaskRow
 
 __all__ = ["task_counts", "case_counts", "compact", "needs_compacting"]
 
-COMPACT_AFTER = 2000         # fold when there are this many more delta rows than keys at the last fold
+COMPACT_AFTER = 2000         # fold when this many delta rows came since the last fold
 _STAGE = (OpenTaskCountRow.process_id, OpenTaskCountRow.name, OpenTaskCountRow.title)
 
 
-def task_counts(tx: Tx, now: datetime) -> tuple[list[tuple[str, str, str, int, int]], list[tuple[str | None, int, int]], int]:
+def task_counts(tx: Tx, now: datetime) -> tuple[list[tuple[str, str, str, int, int]], list[tuple[str | None, int, int]],
+                                                int, int]:
     """Open tasks per stage ``(process, element, title, open, overdue)`` and per assignee
-    ``(assignee, open, overdue)`` (None: nobody yet), and the number of overdue tasks. Keys without open
-    tasks are left out."""
+    ``(assignee, open, overdue)`` (None: nobody yet), the number of overdue tasks and the number of open
+    tasks for the coordinator's role (escalations). Keys without open tasks are left out."""
     now = now.astimezone(UTC)
     before_today = func.sum(case((OpenTaskCountRow.due_day < now.date().isoformat(), OpenTaskCountRow.delta), else_=0))
     stage_rows = tx.session.execute(
@@ -50,9 +52,11 @@ def task_counts(tx: Tx, now: datetime) -> tuple[list[tuple[str, str, str, int, i
         stages.setdefault((process_id, name, title), [0, 0])[1] += count
         workload.setdefault(who, [0, 0])[1] += count
     overdue = sum(late for _, late in stages.values())
+    escalations = tx.session.scalar(select(func.sum(OpenTaskCountRow.delta))
+                                    .where(OpenTaskCountRow.role == "coordinator")) or 0
     return ([(*key, n, late) for key, (n, late) in stages.items() if n],
             sorted(((who, n, late) for who, (n, late) in workload.items() if n), key=lambda r: (-r[1], r[0] or "")),
-            overdue)
+            overdue, int(escalations))
 
 
 def case_counts(tx: Tx) -> list[tuple[str, str, int]]:
@@ -63,21 +67,22 @@ def case_counts(tx: Tx) -> list[tuple[str, str, int]]:
 
 
 def needs_compacting(tx: Tx) -> bool:
-    """Whether the delta rows are many more than their keys (cheap: two counts over small tables)."""
-    tasks = tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) or 0
-    cases = tx.session.scalar(select(func.count()).select_from(CaseCountRow)) or 0
-    if tasks + cases <= COMPACT_AFTER:
-        return False
-    keys = tx.session.scalar(select(func.count()).select_from(
-        select(*_STAGE, OpenTaskCountRow.assignee, OpenTaskCountRow.due_day).distinct().subquery())) or 0
-    return tasks + cases > keys + COMPACT_AFTER
+    """Whether ``COMPACT_AFTER`` delta rows came since the last fold in this process (two counts; a fresh
+    process folds once when there are more than ``COMPACT_AFTER`` rows at all)."""
+    rows = (tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) or 0) + (
+        tx.session.scalar(select(func.count()).select_from(CaseCountRow)) or 0)
+    return rows > _kept.get(tx.store, 0) + COMPACT_AFTER
+
+
+_kept: WeakKeyDictionary = WeakKeyDictionary()      # Store -> rows left by this process's last fold
 
 
 def compact(tx: Tx) -> None:
     """Fold the deltas into one row per key (keys that add up to 0 go). Takes exactly the rows it deletes
     (``DELETE … RETURNING``): a delta that a concurrent step commits meanwhile stays as it is, and two
     folds at once each fold what they deleted."""
-    for model, key in ((OpenTaskCountRow, ("process_id", "name", "title", "assignee", "due_day")),
+    kept = 0
+    for model, key in ((OpenTaskCountRow, ("process_id", "name", "title", "role", "assignee", "due_day")),
                        (CaseCountRow, ("process_id", "status"))):
         columns = [getattr(model, k) for k in key]
         totals: dict[tuple, int] = defaultdict(int)
@@ -86,3 +91,5 @@ def compact(tx: Tx) -> None:
         rows = [{**dict(zip(key, values, strict=True)), "delta": n} for values, n in totals.items() if n]
         if rows:
             tx.session.execute(insert(model), rows)
+        kept += len(rows)
+    _kept[tx.store] = kept

@@ -93,13 +93,15 @@ def direct_counts(tx, now):
     cases = tx.session.execute(select(CaseRow.process_id, CaseRow.status, func.count())
                                .group_by(CaseRow.process_id, CaseRow.status))
     overdue = tx.session.scalar(select(func.count()).where(TaskRow.state == "open", TaskRow.due_at < now))
+    escalations = tx.session.scalar(select(func.count()).where(TaskRow.state == "open", TaskRow.role == "coordinator"))
     return (sorted((p, n, t, c, int(x)) for p, n, t, c, x in stages), sorted(((w, c, int(x)) for w, c, x in workload), key=str),
-            sorted(cases), overdue)
+            sorted(cases), overdue, escalations)
 
 
 def projected(tx, now):
     data = overview(tx, now)
-    return sorted(data["stages"]), sorted(data["workload"], key=str), sorted(data["cases"]), data["overdue_total"]
+    return (sorted(data["stages"]), sorted(data["workload"], key=str), sorted(data["cases"]), data["overdue_total"],
+            data["escalations_total"])
 
 
 def test_overview_counts_follow_every_change_of_tasks_and_cases_and_survive_folding(eng, clock):
@@ -124,10 +126,12 @@ def test_overview_counts_follow_every_change_of_tasks_and_cases_and_survive_fold
         source = tx.session.execute(select(TaskRow.__table__).where(TaskRow.case_id == ids[2])).mappings().first()
     with eng.store.write() as tx:        # a task row written in bulk, as bench/generate_data.py does
         tx.session.execute(insert(TaskRow.__table__), [{**source, "id": "bulk-1", "assignee": "sam"}])
+        tx.session.execute(update(TaskRow).where(TaskRow.case_id == ids[5], TaskRow.state == "open")
+                           .values(role="coordinator"))           # an escalation
     with eng.store.read() as tx:
         expected = direct_counts(tx, now)
         assert projected(tx, now) == expected
-        assert expected[3] == 3 and ("cas", 1, 1) in expected[1] and ("sam", 1, 1) in expected[1]   # due today, passed
+        assert expected[4] == 1 and expected[3] == 3 and ("cas", 1, 1) in expected[1] and ("sam", 1, 1) in expected[1]   # due today, passed
         assert ("carla", 1, 0) in expected[1] and ("aanvraag", "completed", 1) in expected[2]        # due later today
         assert ("aanvraag", "completed", 1) in expected[2]
     with eng.store.write() as tx:
@@ -135,8 +139,8 @@ def test_overview_counts_follow_every_change_of_tasks_and_cases_and_survive_fold
     with eng.store.read() as tx:
         assert projected(tx, now) == expected
         assert tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) == len({
-            (p, n, t, w, d) for p, n, t, w, d in tx.session.execute(
-                select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee, TaskRow.due_at)
+            (p, n, t, r, w, str(d)[:10]) for p, n, t, r, w, d in tx.session.execute(
+                select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.role, TaskRow.assignee, TaskRow.due_at)
                 .where(TaskRow.state == "open")).all()})
         assert not needs_compacting(tx)
     eng.complete(eng.tasks(case_id=ids[3])[0].id, {"akkoord": True, "bedrag": 5}, actor="carla")
