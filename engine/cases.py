@@ -33,7 +33,7 @@ from .errors import FieldProblem, InvalidData, RegieError
 from .spiff import RegieScriptEngine, TaskIdSequence, step_context
 
 # Events that change the workflow; every other event type records a fact (decision, claim, …).
-COMMANDS = ("case_started", "task_completed", "timers_due", "message_received", "signal_received")
+COMMANDS = ("case_started", "task_completed", "timers_due", "message_received", "signal_received", "data_rectified")
 
 
 @dataclass
@@ -74,6 +74,7 @@ def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
     if live is None:
         live = Live(None, TaskIdSequence(case_id))  # type: ignore[arg-type]
     before = waiting_timers(live.workflow) if live.workflow is not None else {}
+    was_completed = live.workflow is not None and live.workflow.completed     # a correction after the end
     with step_context(at, live.ids, decisions):
         _HANDLERS[event.type](live, event.payload, version, script_engine)
         live.workflow.do_engine_steps()
@@ -82,8 +83,9 @@ def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
     for task_id, (element, due) in before.items():
         if _fired(live.workflow, task_id, after, due):
             facts.append(Event("timer_fired", {"task_id": task_id, "element": element, "due": due.isoformat()}))
-    check_progress(live.workflow)
-    if live.workflow.completed:
+    if not was_completed:        # a finished case was checked when it finished (and is compacted since)
+        check_progress(live.workflow)
+    if live.workflow.completed and not was_completed:
         facts.append(Event("case_completed", {"end": _end_element(live.workflow)}))
     if observe is not None:
         observe(live.workflow)
@@ -125,12 +127,23 @@ def _signal(live: Live, payload, version, script_engine) -> None:
     deliver(live.workflow, SignalEventDefinition, payload["name"], None)
 
 
+def _rectify(live: Live, payload, version, script_engine) -> None:
+    """A correction of the resident's data (``engine.privacy.subjects``): every place the workflow keeps
+    the field — its own data and each task's — gets the corrected value; nothing moves on."""
+    correction = payload.get("correction") or {}
+    for data in (live.workflow.data, *(t.data for t in all_tasks(live.workflow))):
+        for name, value in correction.items():
+            if name in data:
+                data[name] = value
+
+
 _HANDLERS: dict[str, Callable] = {
     "case_started": _start,
     "task_completed": _complete,
     "timers_due": _timers_due,
     "message_received": _message,
     "signal_received": _signal,
+    "data_rectified": _rectify,
 }
 
 

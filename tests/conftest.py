@@ -19,6 +19,8 @@ from engine.store.models import Base
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "tests" / "engine" / "models"
 PG_ADMIN_URL = os.environ.get("REGIE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# The master key that wraps per-case keys (engine.privacy.keys); a fixed one, so no key file is made.
+os.environ.setdefault("REGIE_MASTER_KEYS", "test:" + "A" * 43 + "=")
 
 
 def _pg_available() -> str | None:

@@ -30,6 +30,7 @@ PAGES = {
     "controle-export": "Controle: auditbundel",
     "controle-controle": "Controle: integriteit gecontroleerd",
     "export": "Export",
+    "privacy-inzage": "Privacy: inzage door de inwoner",
 }
 
 

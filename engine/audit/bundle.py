@@ -2,8 +2,10 @@
 
 Contents (see ``README.txt`` inside, and ``docs/audit.md``):
 
-- ``events.jsonl``    every event, one JSON object per line, the payload exactly as stored (hashed text)
-- ``case.json``       the stored case row, its task rows and timer rows (what verify compares)
+- ``events.jsonl``    every event, one JSON object per line, the payload exactly as stored (hashed text;
+                      personal values sealed with the case key, see ``engine.privacy.keys``)
+- ``case.json``       the stored case row, its task rows and timer rows (what verify compares), and the case
+                      key that opens the sealed values (none once retention removed the personal data)
 - ``model/<version>/bundle.json``  the exact model files of each version the case ran on; their SHA-256
                       (of the canonical JSON) is the version id, and each file is also there on its own
 - ``verification.json``  the outcome of verify when the bundle was made
@@ -67,7 +69,8 @@ def build(engine, case_id: str, anchor_file: str | Path | None = None, now: date
     with engine.store.read() as tx:
         case = tx.case(case_id)
         case_fields = {f: _plain(getattr(case, f, None)) for f in CASE_FIELDS}
-        events = tx.events(case_id)
+        events = tx.stored_events(case_id)
+        case_key, key_row = tx.case_key(case_id), tx.case_key_row(case_id)
         tasks = tx.case_tasks(case_id)
         timers = tx.case_timers(case_id)
         version_ids = {case.version_id} | versions_named(events)
@@ -75,11 +78,16 @@ def build(engine, case_id: str, anchor_file: str | Path | None = None, now: date
     files: dict[str, bytes] = {}
     files["events.jsonl"] = "".join(canonical_json({
         "case_id": e.case_id, "seq": e.seq, "type": e.type, "at": e.at.isoformat(), "actor": e.actor,
-        "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash}) + "\n" for e in events).encode()
+        "payload": getattr(e, "stored", e.payload), "prev_hash": e.prev_hash, "hash": e.hash}) + "\n"
+        for e in events).encode()
     files["case.json"] = _pretty({
         "case": case_fields,
         "tasks": [{f: _plain(getattr(t, f)) for f in TASK_FIELDS} for t in tasks],
         "timers": [{f: _plain(getattr(t, f)) for f in TIMER_FIELDS} for t in timers],
+        # The case's key opens the sealed personal values in events.jsonl (the bundle holds them anyway, in
+        # case.json); a case whose personal data was removed has none, and is checked as a skeleton.
+        "case_key": base64.b64encode(case_key).decode("ascii") if case_key else None,
+        "personal_data_removed_at": _plain(key_row.shredded_at) if key_row is not None else None,
     })
     for vid, row in versions.items():
         if row is None:
@@ -146,6 +154,7 @@ def check(data: bytes, public_key=None) -> BundleReport:
         return report
     case = stored["case"]
     report.case_id, report.events = case["id"], len(rows)
+    rows = _opened(rows, stored.get("case_key"), report)
     _replay(files, stored, rows, report)
     _anchor(files, case["id"], rows, public_key, report)
     return report
@@ -221,6 +230,25 @@ def _events(data: bytes, report: BundleReport) -> list[SimpleNamespace] | None:
     return rows
 
 
+def _opened(rows: list[SimpleNamespace], case_key: str | None, report: BundleReport) -> list[SimpleNamespace]:
+    """Sealed events opened with the bundled case key: ``payload`` the original, ``stored`` the hashed text."""
+    from ..privacy.keys import is_sealed_text, unseal
+
+    if not case_key:
+        return rows
+    key = base64.b64decode(case_key)
+    out = []
+    for row in rows:
+        if is_sealed_text(row.payload):
+            try:
+                opened = canonical_json(unseal(json.loads(row.payload), key, row.case_id, row.seq))
+                row = SimpleNamespace(**{**vars(row), "payload": opened, "stored": row.payload})
+            except RegieError as err:
+                report.problems.append(f"bestand events.jsonl, regel {row.seq}: {err}")
+        out.append(row)
+    return out
+
+
 def _json(files: dict[str, bytes], path: str, report: BundleReport) -> Any:
     try:
         return json.loads(files[path])
@@ -254,7 +282,9 @@ def _replay(files, stored, rows, report: BundleReport) -> None:
     timers = [SimpleNamespace(**{f: _typed(f, v) for f, v in t.items()}) for t in stored.get("timers", [])]
     needed = {case.version_id} | versions_named(rows)
     version_rows = {vid: versions.get(vid) for vid in needed}
-    findings = check_case(engine, case, rows, json.loads(case.state), tasks, timers, version_rows)
+    removed = stored.get("personal_data_removed_at")
+    findings = check_case(engine, case, rows, json.loads(case.state), tasks, timers, version_rows,
+                          removed=_typed("updated_at", removed) if removed else None)
     for f in findings:
         where = "events.jsonl" if f.table == "case_events" else "model" if f.table == "process_versions" else "case.json"
         report.problems.append(f"bestand {where}: {f}")

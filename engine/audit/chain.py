@@ -59,7 +59,8 @@ def check_chain(case_id: str, events) -> list[ChainProblem]:
             break
         if ev.prev_hash != prev:
             problems.append(ChainProblem(ev.seq, "de verwijzing naar het vorige event klopt niet"))
-        if event_hash(prev, case_id, ev.seq, ev.type, ev.at, ev.actor, ev.payload) != ev.hash:
+        stored = getattr(ev, "stored", ev.payload)     # sealed events: the chain covers the stored ciphertext
+        if event_hash(prev, case_id, ev.seq, ev.type, ev.at, ev.actor, stored) != ev.hash:
             problems.append(ChainProblem(ev.seq, "de inhoud is gewijzigd na het opslaan (hash klopt niet)"))
         prev = ev.hash
     return problems

@@ -185,6 +185,14 @@ def _command(engine, out: Replayed, ev: Recorded, observe) -> None:
 
 def _subject(out: Replayed, ev: Recorded, version) -> None:
     """The resident's display name: the value of the form field marked ``subject: true``."""
+    if ev.type == "data_rectified":           # a corrected name is the case's name from then on
+        correction = ev.payload.get("correction") or {}
+        for form in version.forms.values():
+            for f in form.fields:
+                if f.subject and correction.get(f.name):
+                    out.subject, out.subject_seq = str(correction[f.name])[:300], ev.seq
+                    return
+        return
     if ev.type == "case_started":
         form = version.start_form()
     elif ev.type == "task_completed":

@@ -62,18 +62,19 @@ class Verification:
     cases: int
     problems: list[str]
     findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)     # not problems: e.g. personal data removed on a date
 
     def __bool__(self) -> bool:
         return not self.problems
 
     def __str__(self) -> str:
         if not self.problems:
-            return f"{self.cases} zaak/zaken gecontroleerd: alles klopt."
+            return "\n".join([f"{self.cases} zaak/zaken gecontroleerd: alles klopt.", *self.notes])
         return "\n".join(self.problems)
 
     def to_dict(self) -> dict[str, Any]:
         return {"cases": self.cases, "ok": not self.problems, "problems": list(self.problems),
-                "findings": [f.to_dict() for f in self.findings]}
+                "findings": [f.to_dict() for f in self.findings], **({"notes": list(self.notes)} if self.notes else {})}
 
 
 def verify_all(engine, case_id: str | None = None, progress=None) -> Verification:
@@ -88,8 +89,9 @@ def verify_all(engine, case_id: str | None = None, progress=None) -> Verificatio
         ids = [case_id] if case_id else tx.case_ids()
     findings: list[Finding] = []
     problems: list[str] = []
+    notes: list[str] = []
     for done, cid in enumerate(ids, start=1):
-        found = verify_case(engine, cid)
+        found = verify_case(engine, cid, notes)
         findings += found
         problems += [str(f) for f in found]
         if progress is not None:
@@ -99,13 +101,16 @@ def verify_all(engine, case_id: str | None = None, progress=None) -> Verificatio
             for p in access.check(access_chain(tx)):
                 problems.append(p.message)
                 findings.append(Finding("-", "access_log", "hash", p.seq, p.message))
-    return Verification(len(ids), problems, findings)
+    return Verification(len(ids), problems, findings, notes)
 
 
-def verify_case(engine, case_id: str) -> list[Finding]:
-    """Every difference between the stored rows of ``case_id`` and a replay of its events."""
+def verify_case(engine, case_id: str, notes: list[str] | None = None) -> list[Finding]:
+    """Every difference between the stored rows of ``case_id`` and a replay of its events. A case whose
+    personal data retention removed is checked as a skeleton (see ``check_case``); ``notes`` gets a line."""
     with engine.store.read() as tx:
         case = tx.case(case_id)
+        key_row = tx.case_key_row(case_id)
+        removed = key_row.shredded_at if key_row is not None else None
         rows = tx.events(case_id)
         state = json.loads(case.state)
         task_rows = tx.case_tasks(case_id)
@@ -113,11 +118,21 @@ def verify_case(engine, case_id: str) -> list[Finding]:
         version_rows = {}
         for vid in {case.version_id, *(version_ids(rows))}:
             version_rows[vid] = tx.version(vid)
-    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows)
+    if removed is not None and notes is not None:
+        from ..privacy.retention import local_day
+
+        notes.append(f"Zaak {case.number or case_id}: persoonsgegevens verwijderd op {local_day(removed)} "
+                     "(bewaartermijn); de keten en het skelet (stappen, datums, beslissingen) zijn gecontroleerd.")
+    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed)
 
 
-def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows) -> list[Finding]:
-    """``verify_case`` on rows already read (also used for an audit bundle, with no database)."""
+def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed=None) -> list[Finding]:
+    """``verify_case`` on rows already read (also used for an audit bundle, with no database).
+
+    ``removed``: when retention removed the case's personal data (its key is gone, so sealed values cannot
+    be read and the case cannot be replayed): the chain, the versions and the skeleton are checked instead.
+    """
+    from ..privacy.keys import is_sealed_text
     from ..spiff import canonical_state, dump_instance
 
     cid = case.id
@@ -127,6 +142,15 @@ def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows) -
                              f"het laatste event is {rows[-1].seq}, maar de zaak verwijst naar event {case.last_seq} "
                              "(events verwijderd of toegevoegd?)", rows[-1].seq, case.last_seq))
     found += _versions(cid, version_rows)
+    if found:
+        return found
+    if removed is not None:
+        return _skeleton(cid, case, rows, task_rows)
+    for r in rows:
+        if not hasattr(r, "stored") and is_sealed_text(r.payload):
+            found.append(Finding(cid, "case_events", "payload", r.seq,
+                                 "de versleutelde persoonsgegevens zijn niet te openen: gewijzigd na het opslaan, "
+                                 "of versleuteld voor een andere zaak"))
     if found:
         return found
     events = [Recorded.of(r) for r in rows]
@@ -139,6 +163,35 @@ def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows) -
                    normalise(dump_instance(result.live.workflow)) if result.live else None)
     found += _tasks(cid, task_rows, result)
     found += _timers(cid, timer_rows, result)
+    return found
+
+
+def _skeleton(cid: str, case, rows, task_rows) -> list[Finding]:
+    """A case without personal data: what is left must still agree with the events — the removal is
+    recorded, no personal value is left in the case row, and every task row is a step the events name
+    (who finished it and when), and the other way round."""
+    found = []
+    if not any(r.type == "personal_data_removed" for r in rows):
+        found.append(Finding(cid, "case_events", "type", None,
+                             "de sleutel van de zaak is verwijderd, maar de log zegt niet wanneer en door wie"))
+    if _json(case.data) not in ({}, None) or (case.subject or ""):
+        found.append(Finding(cid, "cases", "data" if _json(case.data) else "subject", None,
+                             "de persoonsgegevens zijn verwijderd, maar de zaak bevat nog gegevens"))
+    completed = {}
+    for r in rows:
+        if r.type == "task_completed":
+            completed[json.loads(r.payload).get("task_id")] = r
+    for row in task_rows:
+        event = completed.pop(row.id, None)
+        if row.state == "completed" and event is None:
+            found.append(Finding(cid, "tasks", "state", None,
+                                 f"taak '{row.title}' ({row.id[:8]}) is afgerond, maar de log zegt dat niet"))
+        elif event is not None and (row.state != "completed" or row.completed_by != event.actor
+                                    or row.completed_at != event.at):
+            found.append(Finding(cid, "tasks", "completed_at", event.seq,
+                                 f"taak '{row.title}' ({row.id[:8]}): wie of wanneer wijkt af van event {event.seq}"))
+    for task_id, event in completed.items():
+        found.append(Finding(cid, "tasks", "id", event.seq, f"de rij van taak {str(task_id)[:8]} ontbreekt"))
     return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from ..audit import Event, canonical_json, event_hash
 from ..errors import CaseChanged, ConflictError, StoreUnavailable
 from .models import (
     Base,
+    CaseKeyRow,
     CaseNumberCounterRow,
     CaseRow,
     EventRow,
@@ -55,6 +57,16 @@ class Store:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._writer = self.engine.execution_options(regie_write=True)
+        self._master_keys = None      # engine.privacy.keys.MasterKeys, read on first use
+
+    @property
+    def master_keys(self):
+        """The master keys that wrap case keys (``engine.privacy.keys``: from the environment, not the DB)."""
+        if self._master_keys is None:
+            from ..privacy.keys import MasterKeys
+
+            self._master_keys = MasterKeys.from_env()
+        return self._master_keys
 
     def upgrade(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision."""
@@ -201,12 +213,30 @@ _TASK_WITH_CASE = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.c
 _TASK_WITH_CASE_LOCKED = _TASK_WITH_CASE.with_for_update(of=CaseRow)
 
 
+@dataclass(frozen=True)
+class OpenedEvent:
+    """A stored event whose sealed personal values were decrypted: ``payload`` is the original canonical
+    JSON (what replay reads), ``stored`` the text in the database (what the hash chain covers)."""
+
+    id: int
+    case_id: str
+    seq: int
+    type: str
+    at: datetime
+    actor: str
+    payload: str
+    prev_hash: str
+    hash: str
+    stored: str
+
+
 class Tx:
     """One unit of work. Methods change rows; only the ``Store`` context commits."""
 
     def __init__(self, session: Session, store: Store):
         self.session = session
         self.store = store
+        self._case_keys: dict[str, bytes | None] = {}     # unwrapped case keys, for this transaction only
 
     # --- processes and versions -------------------------------------------------------------
 
@@ -287,10 +317,14 @@ class Tx:
         """Append events to the case's chain (one INSERT); updates ``case.last_seq`` and ``case.last_hash``.
 
         A new case's row is inserted first (the events refer to it). Returns the inserted rows as dicts."""
+        from ..privacy.keys import needs_seal, seal
+
         rows = []
         for ev in events:
-            payload = canonical_json(ev.payload)
             seq = case.last_seq + 1
+            # The one seam where personal values are encrypted: the chain below hashes the sealed text.
+            payload = canonical_json(seal(ev.payload, self.case_key(case.id, create=at), case.id, seq)
+                                     if needs_seal(ev.payload) else ev.payload)
             digest = event_hash(case.last_hash, case.id, seq, ev.type, at, actor, payload)
             rows.append({"case_id": case.id, "seq": seq, "type": ev.type, "at": at, "actor": actor,
                          "payload": payload, "prev_hash": case.last_hash, "hash": digest})
@@ -336,10 +370,72 @@ class Tx:
         return {case_id: number for case_id, number in rows if number}
 
     def events(self, case_id: str, up_to: int | None = None) -> list[EventRow]:
+        """The case's events in order, personal values decrypted (``opened``); each keeps ``stored``, the
+        text the chain hashed. A shredded case's events come back as stored (no personal values)."""
         query = select(EventRow).where(EventRow.case_id == case_id)
         if up_to is not None:
             query = query.where(EventRow.seq <= up_to)
-        return list(self.session.scalars(query.order_by(EventRow.seq)))
+        return self.opened(case_id, list(self.session.scalars(query.order_by(EventRow.seq))))
+
+    def stored_events(self, case_id: str) -> list[EventRow]:
+        """The case's event rows exactly as stored (sealed values stay sealed): for retention and tests."""
+        query = select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.seq)
+        return list(self.session.scalars(query))
+
+    # --- per-case keys (crypto-shredding, engine.privacy.keys) -----------------------------------
+
+    def case_key(self, case_id: str, create: datetime | None = None) -> bytes | None:
+        """The case's unwrapped key; None when it was shredded or never made. ``create``: the moment to make
+        one at when there is none (the time of the event that needs it)."""
+        if case_id in self._case_keys:
+            return self._case_keys[case_id]
+        from ..privacy.keys import new_case_key
+
+        row = self.session.get(CaseKeyRow, case_id)
+        key = None
+        if row is not None and row.wrapped:
+            key = self.store.master_keys.unwrap(case_id, row.master_key, row.wrapped)
+        elif row is not None and row.shredded_at is not None and create:
+            from ..errors import PrivacyError
+
+            raise PrivacyError(f"De persoonsgegevens van deze zaak zijn verwijderd op {row.shredded_at:%d-%m-%Y} "
+                               "(bewaartermijn). Er kunnen geen nieuwe persoonsgegevens bij.")
+        elif row is None and create:
+            key = new_case_key()
+            master, wrapped = self.store.master_keys.wrap(case_id, key)
+            self.session.add(CaseKeyRow(case_id=case_id, master_key=master, wrapped=wrapped, created_at=create))
+        self._case_keys[case_id] = key
+        return key
+
+    def case_key_row(self, case_id: str) -> CaseKeyRow | None:
+        return self.session.get(CaseKeyRow, case_id)
+
+    def opened(self, case_id: str, rows: list) -> list:
+        """``rows`` with sealed payloads replaced by ``OpenedEvent``s carrying the decrypted payload."""
+        from ..privacy.keys import is_sealed_text
+
+        if not any(is_sealed_text(r.payload) for r in rows):
+            return rows
+        import json
+
+        from ..errors import PrivacyError
+        from ..privacy.keys import unseal
+
+        key = self.case_key(case_id)
+        if key is None:
+            return rows
+        out = []
+        for r in rows:
+            if not is_sealed_text(r.payload):
+                out.append(r)
+                continue
+            try:
+                plain = canonical_json(unseal(json.loads(r.payload), key, case_id, r.seq))
+            except PrivacyError:
+                out.append(r)        # changed ciphertext: left sealed, so verify names the event
+                continue
+            out.append(OpenedEvent(r.id, r.case_id, r.seq, r.type, r.at, r.actor, plain, r.prev_hash, r.hash, r.payload))
+        return out
 
     def case_ids(self) -> list[str]:
         return list(self.session.scalars(select(CaseRow.id).order_by(CaseRow.created_at, CaseRow.id)))

@@ -66,8 +66,8 @@ def access_chain(tx: Tx, batch: int = 5000):
 
 def events_between(tx: Tx, case_id: str, first: int, last: int) -> list[EventRow]:
     """A case's events ``first`` to ``last`` (inclusive), in order."""
-    return list(tx.session.scalars(select(EventRow).where(EventRow.case_id == case_id, EventRow.seq >= first,
-                                                          EventRow.seq <= last).order_by(EventRow.seq)))
+    return tx.opened(case_id, list(tx.session.scalars(select(EventRow).where(
+        EventRow.case_id == case_id, EventRow.seq >= first, EventRow.seq <= last).order_by(EventRow.seq))))
 
 
 def case_snapshot(tx: Tx, case_id: str) -> tuple[int, tuple]:
@@ -155,13 +155,15 @@ def _search_conditions(query: AuditQuery) -> list:
 
 def submitted_before(tx: Tx, case_id: str, seq: int) -> list[str]:
     """Payload texts of the case's start and task completions before event ``seq`` (for field diffs)."""
-    return list(tx.session.scalars(
-        select(EventRow.payload).where(EventRow.case_id == case_id, EventRow.seq < seq,
-                                       EventRow.type.in_(("case_started", "task_completed"))).order_by(EventRow.seq)))
+    rows = list(tx.session.scalars(
+        select(EventRow).where(EventRow.case_id == case_id, EventRow.seq < seq,
+                               EventRow.type.in_(("case_started", "task_completed"))).order_by(EventRow.seq)))
+    return [r.payload for r in tx.opened(case_id, rows)]
 
 
 def events_in_period(tx: Tx, since: datetime, until: datetime, batch: int = 2000):
-    """Every event stored in [since, until), with its case number, oldest first, in batches."""
+    """Every event stored in [since, until), with its case number, oldest first, in batches. Payloads as
+    stored: personal values stay sealed (the export is for accountability, and the hash covers this text)."""
     after = 0
     while True:
         rows = tx.session.execute(

@@ -20,4 +20,4 @@ def events_before(tx: Tx, case_id: str, before: int | None, limit: int) -> list[
     if before is not None:
         query = query.where(EventRow.seq < before)
     rows = list(tx.session.scalars(query.order_by(EventRow.seq.desc()).limit(limit)))
-    return rows[::-1]
+    return tx.opened(case_id, rows[::-1])

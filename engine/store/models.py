@@ -346,6 +346,20 @@ class MessageDeliveryRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
 
 
+class CaseKeyRow(Base):
+    """A case's own encryption key, wrapped (encrypted) by a master key that is not in the database
+    (``engine.privacy.keys``). Retention deletes ``wrapped``: the case's sealed personal values can then
+    never be read again, while the events and their hash chain stay as they are (crypto-shredding)."""
+
+    __tablename__ = "case_keys"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    master_key: Mapped[str | None] = mapped_column(String(50))      # which master key wrapped it
+    wrapped: Mapped[str | None] = mapped_column(Text)               # base64(nonce + AES-GCM); None: shredded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shredded_by: Mapped[str | None] = mapped_column(String(200))
+
+
 def include_for(dialect: str):
     """Alembic's ``include_object`` for ``dialect``: leave out what the models create only on another
     database (``ddl_if``, such as the PostgreSQL trigram indexes), so ``alembic check`` agrees on both."""

@@ -38,7 +38,7 @@ def _rewrite(engine, case_id: str, seq: int, actor: str) -> None:
     from engine.store.models import TaskRow
 
     with engine.store.write() as tx:
-        rows = tx.events(case_id)
+        rows = tx.stored_events(case_id)
         rows[seq - 1].actor = actor
         prev = rows[seq - 2].hash if seq > 1 else "0" * 64
         for row in rows[seq - 1:]:

@@ -55,10 +55,25 @@ def test_a_bundle_has_events_models_state_verification_and_anchor(made):
 def test_a_one_byte_change_in_an_event_is_located(made):
     _, data, public = made
     files = _files(data)
-    files["events.jsonl"] = files["events.jsonl"].replace(b'\\"bedrag\\":5', b'\\"bedrag\\":6')
+    files["events.jsonl"] = files["events.jsonl"].replace(b'\\"title\\":\\"Intake doen', b'\\"title\\":\\"Intake Doen')
     problems = bundle.check(_zip(files), public).problems
     assert "bestand events.jsonl: de SHA-256 wijkt af van SHA256SUMS (gewijzigd na het maken)" in problems
     assert "bestand events.jsonl, regel 2: de inhoud is gewijzigd na het opslaan (hash klopt niet)" in problems
+
+
+def test_a_changed_sealed_value_is_located(made):
+    """The personal values are sealed with the case key (in case.json); a changed byte of the ciphertext
+    breaks the hash, and the key no longer opens it."""
+    import re
+
+    _, data, public = made
+    files = _files(data)
+    line = files["events.jsonl"].splitlines()[1]
+    sealed = re.search(rb'sealed\\":\\"v1:([A-Za-z0-9+/]{8})', line).group(1)
+    files["events.jsonl"] = files["events.jsonl"].replace(sealed, sealed[::-1], 1)
+    problems = bundle.check(_zip(files), public).problems
+    assert "bestand events.jsonl, regel 2: de inhoud is gewijzigd na het opslaan (hash klopt niet)" in problems
+    assert any("regel 2: Event 2" in p and "niet te ontsleutelen" in p for p in problems), problems
 
 
 def test_a_one_byte_change_in_the_stored_state_is_located(made):

@@ -124,13 +124,15 @@ def test_an_altered_model_text_is_named(sqlite_engine, sqlite_cases):
 def test_an_altered_recorded_decision_is_named(sqlite_engine, sqlite_cases):
     """Rewriting a gateway decision and every hash after it: the chain is whole, the replay disagrees."""
     from engine.audit import event_hash
+    from engine.privacy.keys import seal, unseal
 
     aanvraag, _ = sqlite_cases
     with sqlite_engine.store.write() as tx:
-        rows = tx.events(aanvraag)
-        payload = json.loads(rows[2].payload)
+        rows = tx.stored_events(aanvraag)      # an insider with the case key: re-seals the changed values
+        key = tx.case_key(aanvraag)
+        payload = unseal(json.loads(rows[2].payload), key, aanvraag, 3)
         payload["values"]["bedrag"] = 7
-        rows[2].payload = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        rows[2].payload = json.dumps(seal(payload, key, aanvraag, 3), sort_keys=True, separators=(",", ":"))
         prev = rows[1].hash
         for row in rows[2:]:
             row.prev_hash = prev
