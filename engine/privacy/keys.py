@@ -1,7 +1,7 @@
 """Per-case keys and the sealing of personal values in event payloads (crypto-shredding).
 
 Every case gets its own random 256-bit key when its first event with personal values is written. The
-personal parts of an event payload (``SEALED``: form data, the values a gateway read, a correction and
+personal parts of an event payload (``SEALED``: form data, the values a gateway read, message variables, a correction and
 its reason, an incident's reason) are encrypted with AES-GCM under that key and stored as one
 ``"sealed"`` text; the rest of the payload (event type, task id, element, version, the gateway's
 result) stays readable. The hash chain hashes the stored text, ciphertext included, so deleting the
@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ..audit import canonical_json
 from ..errors import PrivacyError
 
-SEALED = ("data", "values", "correction", "reason")     # payload keys that hold personal values
+SEALED = ("data", "values", "variables", "correction", "reason")     # payload keys that hold personal values
 SEAL_KEY = "sealed"
 VERSION = "v1:"
 DEFAULT_KEY_FILE = "instance/master.key"
