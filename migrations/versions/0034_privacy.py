@@ -1,13 +1,13 @@
 """Privacy: per-case encryption keys (wrapped by a master key outside the database) for crypto-shredding
 
 Revision ID: 0034_privacy
-Revises: 0032_web_reads
+Revises: 0032_overview_counts
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0034_privacy'
-down_revision = '0032_web_reads'
+down_revision = '0032_overview_counts'
 branch_labels = None
 depends_on = None
 
