@@ -1,6 +1,6 @@
 """Account administration (``/beheer``) for functioneel beheer (role ``admin``): list, add, deactivate,
-reset a password, set roles. Every change is an ``account_events`` row with who made it (``engine.accounts``).
-Regie has no teams yet: a team is a role (the BPMN lane), so setting roles is setting teams.
+reset a password, set roles, and team membership (``/beheer/teams``, ``engine.teams``). Every change is an
+``account_events`` row with who made it (``engine.accounts``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from .services import engine, now
 
 bp = Blueprint("beheer", __name__, url_prefix="/beheer")
 ACTIONS = {"added": "toegevoegd", "updated": "bijgewerkt", "deactivated": "uitgezet", "activated": "aangezet",
-           "password_reset": "wachtwoord opnieuw ingesteld", "roles_set": "rollen gewijzigd"}
+           "password_reset": "wachtwoord opnieuw ingesteld", "roles_set": "rollen gewijzigd",
+           "team_added": "als team gemaakt", "team_renamed": "als team hernoemd", "team_member_set": "in een team gezet",
+           "team_member_removed": "uit een team gehaald", "team_process_set": "aan een proces gekoppeld",
+           "team_process_removed": "van een proces losgekoppeld"}
 
 
 @bp.get("")
@@ -63,7 +66,8 @@ def user(username: str):
     with engine().store.read() as tx:
         events = account_events(tx, username, limit=50)
     return render_template("beheer/user.html", user=row, roles=ROLES, held=roles_of(row), events=events,
-                           actions=ACTIONS, details={e.id: json.loads(e.detail or "{}") for e in events})
+                           actions=ACTIONS, details={e.id: json.loads(e.detail or "{}") for e in events},
+                           teams=engine().teams.of_user(username))
 
 
 @bp.post("/<username>/rollen")
@@ -134,3 +138,66 @@ def revoke_api_key(client_id: str):
     revoked = engine().api_clients.revoke(client_id, actor=g.user.username)
     flash(f"De sleutel van {revoked.name} is ingetrokken. Elke aanroep ermee wordt vanaf nu geweigerd.", "success")
     return redirect(url_for("beheer.api_keys"))
+
+
+# --- teams (``engine.teams``): members with a role per team, the processes (lanes) each team works --------
+
+TEAM_ROLES = {"casemanager": "Casemanager", "specialist": "Specialist", "coordinator": "Coördinator"}
+
+
+@bp.get("/teams")
+@roles_required("admin")
+def teams():
+    """Every team with its members and processes, and the forms to change them."""
+    from engine.teams import TEAM_ROLES as ROLES_IN_TEAM
+
+    users = [u for u in list_users(engine().store) if u.active and set(roles_of(u)) & set(ROLES_IN_TEAM)]
+    return render_template("beheer/teams.html", teams=engine().teams.list(), users=users, roles=TEAM_ROLES,
+                           processes={p["id"]: p["name"] for p in engine().processes()})
+
+
+@bp.post("/teams")
+@roles_required("admin")
+def add_team():
+    team_id = request.form.get("team", "").strip().lower()[:50]
+    return _team_change(lambda: engine().teams.add(team_id, request.form.get("naam", ""), g.user.username),
+                        f"Team {team_id} is opgeslagen.")
+
+
+@bp.post("/teams/<team_id>/leden")
+@roles_required("admin")
+def team_member(team_id: str):
+    username, role = request.form.get("gebruiker", "").strip(), request.form.get("rol", "")
+    if not username:
+        flash("Kies een medewerker om aan het team toe te voegen.", "error")
+        return redirect(url_for("beheer.teams"))
+    return _team_change(lambda: engine().teams.set_member(team_id, username, role, g.user.username),
+                        f"{username} zit nu in team {team_id} als {TEAM_ROLES.get(role, role).lower()}.")
+
+
+@bp.post("/teams/<team_id>/leden/<username>/weg")
+@roles_required("admin")
+def team_member_remove(team_id: str, username: str):
+    return _team_change(lambda: engine().teams.remove_member(team_id, username, g.user.username),
+                        f"{username} zit niet meer in team {team_id}.")
+
+
+@bp.post("/teams/<team_id>/processen")
+@roles_required("admin")
+def team_process(team_id: str):
+    process_id, lane = request.form.get("proces", "").strip(), request.form.get("baan", "").strip() or None
+    if not process_id:
+        flash("Kies het proces dat dit team doet.", "error")
+        return redirect(url_for("beheer.teams"))
+    return _team_change(lambda: engine().teams.assign_process(team_id, process_id, g.user.username, lane),
+                        f"Team {team_id} doet nu {'de baan ' + lane + ' van ' if lane else ''}{process_id}.")
+
+
+def _team_change(action, message: str):
+    try:
+        action()
+    except RegieError as err:
+        flash(str(err), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("beheer.teams"))

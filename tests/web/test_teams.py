@@ -114,3 +114,39 @@ def test_the_inbox_shows_only_what_is_needed_to_choose_a_task(engine, as_user):
     assert "Demo Ouder 2" in page
     for detail in ("1980", "3 februari", "ouder@example.org", "1234 5678", "Vertrouwelijke notitie"):
         assert detail not in page
+
+
+@pytest.fixture
+def admin(engine, password_hash, as_user):
+    from engine.store import UserRow
+
+    with engine.store.write() as tx:
+        tx.save_user(UserRow(username="ada", name="Ada Beheer", password_hash=password_hash, roles="admin",
+                             active=True))
+    return as_user("ada")
+
+
+def test_the_admin_page_shows_and_edits_team_membership(engine, admin, as_user):
+    from tests.web.conftest import flashes
+
+    assert "Nog geen teams" in text(admin.get("/beheer/teams"))
+    admin.post("/beheer/teams", {"team": "loket", "naam": "Loket"})
+    admin.post("/beheer/teams/loket/processen", {"proces": "aanvraag", "baan": ""})
+    done = admin.post("/beheer/teams/loket/leden", {"gebruiker": "cas", "rol": "casemanager"}, follow_redirects=True)
+    assert "cas zit nu in team loket als casemanager." in flashes(done)
+    page = text(admin.get("/beheer/teams"))
+    assert "Doet: aanvraag." in page or "Doet: Aanvraag" in page
+    assert "Cas Casemanager (cas) Casemanager" in page
+    assert "Loket: casemanager" in text(admin.get("/beheer/cas"))
+    # the team now decides: cas works aanvraag, carla (same role, no team) does not
+    case_id = engine.start("aanvraag", {"naam": "Demo Ouder 3"}, actor="pim")
+    assert as_user("cas").get(f"/zaken/{case_id}").status_code == 200
+    assert as_user("carla").get(f"/zaken/{case_id}").status_code == 403
+    refused = admin.post("/beheer/teams/loket/leden", {"gebruiker": "sam", "rol": "coordinator"},
+                         follow_redirects=True)
+    assert any("heeft de rol coordinator niet" in f for f in flashes(refused))
+    assert [m.username for m in engine.teams.get("loket").members] == ["cas"]          # nothing written
+    admin.post("/beheer/teams/loket/leden/cas/weg")
+    assert engine.teams.get("loket").members == ()
+    assert as_user("cas").get(f"/zaken/{case_id}").status_code == 403
+    assert "in een team gezet" in text(admin.get("/beheer/cas"))                          # who did it, when
