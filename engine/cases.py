@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import CancelEventDefinit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -282,8 +283,10 @@ def _reached_end(workflow: BpmnWorkflow) -> bool:
         if isinstance(spec, EndEvent) and isinstance(spec.event_definition, (TerminateEventDefinition, CancelEventDefinition)):
             return True
         if spec.name == "End":
+            # The last path to finish reached an end event — or was an event subprocess that ran to its own end
+            # after the main path had ended (it holds the process open until then).
             parent = task.parent
-            while parent is not None and not isinstance(parent.task_spec, EndEvent):
+            while parent is not None and not isinstance(parent.task_spec, (EndEvent, EventSubprocess)):
                 parent = parent.parent if not getattr(parent.task_spec, "bpmn_id", None) else None
             if parent is not None and parent.state == TaskState.COMPLETED:
                 return True

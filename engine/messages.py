@@ -253,8 +253,12 @@ def _waiting_cases(engine: Engine, kind: str, name: str, business_key: str | Non
 
 def _starting(engine: Engine, kind: str, name: str) -> list[str]:
     """The processes whose current version starts with message/signal ``name``."""
-    return [p["id"] for p in engine.processes()
-            if start_trigger(engine.version(p["version_id"])) == (kind, name)]
+    found = []
+    for process in engine.processes():
+        version = engine.version(process["version_id"])
+        if not version.documentation and start_trigger(version) == (kind, name):
+            found.append(process["id"])
+    return found
 
 
 # --- messages -------------------------------------------------------------------------------------------
@@ -399,6 +403,9 @@ def broadcast(engine: Engine, name: str, signal_id: str | None = None, actor: st
 
             engine.start(process_id, {}, actor, trigger={"signal": name, "signal_id": signal_id}, within=record)
             started.extend(numbers)
+        except IntegrityError:  # the same signal id, broadcast at this moment by another worker, started it
+            with engine.store.read() as tx:
+                started.append(sql.delivered_to(tx, SIGNAL, signal_id or "").get(marker, process_id))
         except RegieError:     # a start form that needs data, a step refused: the sender reads which process
             failed.append(process_id)
     answer = Broadcast(name, signal_id, tuple(reached), tuple(started), tuple(failed))

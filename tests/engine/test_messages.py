@@ -81,13 +81,16 @@ def test_message_start_event_starts_a_case(eng):
     assert eng.verify(delivery.case_id)
 
 
-def test_event_subprocess_message_start(eng):
+@pytest.mark.parametrize("order", [["Behandel de zaak", "Behandel de klacht"], ["Behandel de klacht", "Behandel de zaak"]])
+def test_event_subprocess_message_start(eng, order):
+    """The event subprocess waits from the start; once triggered it holds the case open until it ends, also
+    when the main path ends first (the case then ends with it, not as a stalled case)."""
     case_id = eng.start("bericht_subproces", {})
     assert "klacht_start" in eng.state(case_id).active
     eng.correlate_message("klacht_ontvangen", "k-1", variables={"klacht": "te laat"})
     assert titles(eng, case_id) == ["Behandel de klacht", "Behandel de zaak"]
-    for task in eng.tasks(case_id=case_id):
-        eng.complete(task.id, {})
+    for title in order:
+        eng.complete(next(t.id for t in eng.tasks(case_id=case_id) if t.title == title), {})
     assert eng.state(case_id).status == "completed"
     assert eng.verify(case_id)
 
@@ -223,3 +226,15 @@ def test_the_same_message_twice_at_once_is_delivered_once(db_url):
     assert delivered and all(d.case_id == case_id for d in delivered), outcomes
     assert types(setup, case_id).count("message_received") == 1
     setup.store.dispose()
+
+
+def test_event_subprocess_signal_start_reaches_every_case(eng):
+    cases = [eng.start("signaal_subproces", {}) for _ in range(2)]
+    result = eng.broadcast_signal("crisis")
+    assert sorted(result.cases) == sorted(eng.state(c).number for c in cases)
+    for case_id in cases:
+        assert titles(eng, case_id) == ["Gewoon werk", "Spoedactie"]
+        for task in eng.tasks(case_id=case_id):
+            eng.complete(task.id, {})
+        assert eng.state(case_id).status == "completed"
+        assert eng.verify(case_id)
