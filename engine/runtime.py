@@ -19,7 +19,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 
-from . import casemanagers, referrals
+from . import accountability, casemanagers, referrals
 from .accounts import check_assignee
 from .audit import GENESIS, Event, canonical_json
 from .audit.verify import Verification
@@ -337,6 +337,7 @@ class Engine:
                 last_hash=GENESIS, created_at=now, updated_at=now, created_by=actor,
             ), version)
             step.persist(step.apply(command, now), now)
+            accountability.record_start(step.tx, process_id, case_id, data, now)   # cases per source
             if within is not None:
                 within(step, case_id)
         return case_id, number
@@ -370,6 +371,7 @@ class Engine:
                 # Closed before persist, so bringing the task rows in line leaves this row as it is.
                 step.tx.update_task(task_row, state="completed", completed_at=now, completed_by=actor)
                 step.persist(events, now)
+                accountability.record_completion(step.tx, case.id, case.process_id, task_row.name, data, now)
                 delete_draft(step.tx, task_id)     # what was typed but not sent is done with, in the same commit
                 done = TaskView.of(task_row, case.number or "")
         except IncidentError as err:

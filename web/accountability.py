@@ -1,5 +1,7 @@
 """The coordinator's accountability page (``/overzicht/verantwoording``): cases per source, loket topics next
-to the Startscan's, time and costs per leefgebied (also as CSV)."""
+to the Startscan's, time and costs per leefgebied (also as CSV and as an Excel workbook). The overview
+(``/overzicht``) shows the cases per source and the costs per leefgebied from the same facts
+(``coordinator/_accountability.html``)."""
 
 from __future__ import annotations
 
@@ -27,10 +29,7 @@ def index():
     eng = engine()
     start, end = _period()
     lines = accountability.costs(eng, start, end)
-    per_leefgebied = {lg: [0.0, 0.0] for lg in accountability.LEEFGEBIEDEN}
-    for line in lines:
-        per_leefgebied[line.leefgebied][0] += line.hours
-        per_leefgebied[line.leefgebied][1] += line.costs
+    per_leefgebied = accountability.per_leefgebied(lines)
     most = max((c for _, c in per_leefgebied.values()), default=0)
     return render_template(
         "coordinator/accountability.html", sources=accountability.cases_by_source(eng),
@@ -46,3 +45,12 @@ def costs_csv():
     body = accountability.costs_csv(accountability.costs(engine(), start, end))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=kosten-per-leefgebied{'-' + start if start else ''}.csv"})
+
+
+@bp.get("/kosten.xlsx")
+@roles_required("coordinator")
+def costs_xlsx():
+    start, end = _period()
+    body = accountability.costs_xlsx(accountability.costs(engine(), start, end))
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f"attachment; filename=kosten-per-leefgebied{'-' + start if start else ''}.xlsx"})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from engine import accountability
+
 from .auth import roles_required
 from .services import engine, now
 
@@ -25,4 +27,5 @@ def index():
     return render_template(
         "coordinator/overview.html", data=data, processes=processes, running=running, completed=completed,
         busiest=busiest, stages_max=stages_max, names=data.people, break_glass=data.break_glass,
+        accountability=accountability.overview(engine()), leefgebieden=accountability.LEEFGEBIEDEN,
     )

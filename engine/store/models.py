@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -437,3 +437,22 @@ class CaseCountRow(Base):
     process_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
     delta: Mapped[int] = mapped_column(Integer)
+
+
+class AccountabilityFactRow(Base):
+    """A fact the municipality's accountability counts (``engine.accountability``), recorded in the same
+    transaction as the event it comes from: ``zaak`` — a case started, with its source; ``inzet`` — a
+    specialist's task completed, with the hours and costs on its leefgebied in that month. No personal data."""
+
+    __tablename__ = "accountability_facts"
+    __table_args__ = (Index("ix_accountability_facts_kind_period", "kind", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))                   # zaak | inzet
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(60), default="")     # bron (hersteloperatie), in_beeld_via (loket)
+    leefgebied: Mapped[str] = mapped_column(String(20), default="")
+    period: Mapped[str] = mapped_column(String(7), default="")      # YYYY-MM of an inzet
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    costs: Mapped[float] = mapped_column(Float, default=0.0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

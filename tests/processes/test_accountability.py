@@ -3,6 +3,8 @@ time and costs recorded per leefgebied in the specialists' forms, reported per m
 
 from __future__ import annotations
 
+import io
+
 from engine import accountability
 
 from .test_hersteloperatie import START_OUTREACH, to_uitvoering
@@ -23,6 +25,34 @@ def test_time_and_costs_per_leefgebied_and_source(flow):
     assert "Wonen;Lijst van de Belastingdienst;1;6,50;250,00" in csv
     assert accountability.costs(flow.eng, start="2099-01") == []
     assert flow.verified()
+
+
+def test_the_report_reads_recorded_facts_that_the_histories_rebuild_the_same(flow):
+    """The facts are written with the events (no history is read for a report); rebuilt from the case
+    logs they are the same, and the report follows the facts, not the logs."""
+    from openpyxl import load_workbook
+
+    to_uitvoering(flow, leefgebieden=("wonen", "financien"))
+    flow.do("Task_HulpWonen", {"wonen_ingezette_hulp": ["afsluiting_uitzetting"], "wonen_resultaat": "opgelost",
+                               "wonen_uren": 2, "wonen_kosten": 99.5})
+    before = accountability.costs(flow.eng)
+    sources = accountability.cases_by_source(flow.eng)
+    assert [(x.leefgebied, x.hours, x.costs) for x in before] == [("wonen", 2.0, 99.5)]
+    assert accountability.rebuild(flow.eng) == 2          # the case started, one specialist's task
+    assert accountability.costs(flow.eng) == before and accountability.cases_by_source(flow.eng) == sources
+    calls = []
+    real = type(flow.eng).history
+    type(flow.eng).history = lambda self, *a, **k: calls.append(a) or real(self, *a, **k)
+    try:
+        accountability.costs(flow.eng), accountability.overview(flow.eng)
+    finally:
+        type(flow.eng).history = real
+    assert calls == []                                    # no case history replayed for a report
+    sheet = load_workbook(io.BytesIO(accountability.costs_xlsx(before))).active
+    assert [c.value for c in sheet[1]] == ["Periode", "Leefgebied", "Bron", "Zaken", "Uren", "Kosten (euro)"]
+    assert [c.value for c in sheet[2]][1:] == ["Wonen", "Lijst van de Belastingdienst", 1, 2.0, 99.5]
+    overview = accountability.overview(flow.eng)
+    assert overview.per_leefgebied["wonen"] == (2.0, 99.5) and overview.per_leefgebied["gezin"] == (0.0, 0.0)
 
 
 def test_cases_are_counted_by_source(flow):

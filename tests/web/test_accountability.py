@@ -38,3 +38,20 @@ def test_only_the_coordinator_sees_the_accountability_figures(herstel, as_user, 
     browser = as_user(user)
     assert browser.get("/overzicht/verantwoording").status_code == 403
     assert browser.get("/overzicht/verantwoording/kosten.csv").status_code == 403
+
+
+def test_the_overview_counts_cases_by_source_and_charts_costs_per_leefgebied(herstel, as_user):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    herstel.start("loket", {"naam_inwoner": "Demo Inwoner", "in_beeld_via": "eigen_bezoek"}, actor="coby")
+    coby = as_user("coby")
+    page = coby.get("/overzicht")
+    shown = text(page)
+    assert "Zaken per bron" in shown and "Eigen initiatief (outreach) 1 0" in shown and "Eigen bezoek 1 0" in shown
+    assert "Kosten per leefgebied" in shown and "Wonen 0.00 0.0" in shown
+    xlsx = coby.client.get("/overzicht/verantwoording/kosten.xlsx?van=2026-01")
+    assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
+    assert [c.value for c in load_workbook(BytesIO(xlsx.data)).active[1]][0] == "Periode"
+    assert "Download als Excel" in text(coby.get("/overzicht/verantwoording"))

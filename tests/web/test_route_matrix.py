@@ -84,6 +84,7 @@ ROUTES: list[Route] = [
     Route("lijsten.upload", "POST", "/overzicht/lijst", frozenset({"coordinator"}), ok=400),
     Route("verantwoording.index", "GET", "/overzicht/verantwoording", frozenset({"coordinator"})),
     Route("verantwoording.costs_csv", "GET", "/overzicht/verantwoording/kosten.csv", frozenset({"coordinator"})),
+    Route("verantwoording.costs_xlsx", "GET", "/overzicht/verantwoording/kosten.xlsx", frozenset({"coordinator"})),
     # functioneel beheer: accounts
     Route("beheer.index", "GET", "/beheer", ADMIN),
     Route("beheer.new", "GET", "/beheer/nieuw", ADMIN),
