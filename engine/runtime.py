@@ -150,6 +150,18 @@ class CasePage:
 
 
 @dataclass(frozen=True)
+class TaskPage:
+    """What a task page and its form post read first (``Engine.task_page``): the task and its form, what the
+    user works on (``engine.teams.WorkScope``) and why they may read the task's case (need-to-know; None:
+    they may not; also None when not asked)."""
+
+    task: TaskView
+    form: Form | None
+    scope: Any
+    access: str | None
+
+
+@dataclass(frozen=True)
 class Deployed:
     process_id: str
     version_id: str
@@ -504,6 +516,22 @@ class Engine:
             raise UnknownTask(task_id)
         form = self.version(case.version_id).forms.get(row.form) if row.form else None
         return TaskView.of(row, case.number or ""), form
+
+    def task_page(self, task_id: str, user: str, roles: Iterable[str], case_access: bool = True) -> TaskPage:
+        """A task, its form, ``user``'s work scope (``engine.teams``) and, with ``case_access``, the need-to-know
+        check on its case (as ``case_access``), in one transaction: what the web app checks before it shows,
+        claims or completes a task. Raises ``UnknownTask``."""
+        from .store.teams import work_scope
+
+        roles = list(roles)
+        with self.store.read() as tx:
+            row, case = tx.task_with_case(task_id)
+            if row is None:
+                raise UnknownTask(task_id)
+            scope = work_scope(tx, user, roles)
+            access = self._case_link(tx, case.id, user, roles) if case_access else None
+        form = self.version(case.version_id).forms.get(row.form) if row.form else None
+        return TaskPage(TaskView.of(row, case.number or ""), form, scope, access)
 
     def resolve_case(self, ref: str) -> str:
         """The case id for ``ref``: a case id, a case number (``HO-2026-000123``, any letter case) or the
@@ -903,4 +931,4 @@ def _subject(form: Form | None, data: dict[str, Any]) -> str:
     return ""
 
 
-__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "CasePage", "Deployed", "Verification", "SourceFile"]
+__all__ = ["Engine", "TaskView", "CaseState", "HistoryEntry", "HistoryPage", "CaseView", "CasePage", "TaskPage", "Deployed", "Verification", "SourceFile"]

@@ -61,7 +61,8 @@ def _page_size() -> int:
 @bp.post("/<task_id>/oppakken")
 @login_required
 def claim(task_id: str):
-    task = engine().task(task_id)
+    found = engine().task_page(task_id, g.user.username, sorted(g.user.roles), case_access=False)   # one read
+    task, g.work_scope = found.task, found.scope
     refused = claim_refused(g.user, task)
     if refused:
         abort(403, description=refused)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 
 from engine.errors import ConflictError, InvalidData, RegieError, TaskNotReady
 
-from .access import log_read, may_complete, require_case_access, require_work
+from .access import log_read, may_complete, no_access_page, require_work
 from .auth import login_required
 from .services import engine, today
 from .views import people, process_names
@@ -15,12 +15,22 @@ from .widgets import WIDGETS, initial_values, raw_values, read_form, sections, s
 bp = Blueprint("tasks", __name__, url_prefix="/taken")
 
 
+def _open(task_id: str):
+    """The task and its form when the current user may work on it and read its case (need-to-know: the task
+    shows the case's personal data); else 403. One transaction (``Engine.task_page``)."""
+    found = engine().task_page(task_id, g.user.username, sorted(g.user.roles))
+    g.work_scope = found.scope                        # access.work_scope() uses what this read already
+    require_work(g.user, found.task)
+    if found.access is None:
+        task = found.task
+        abort(make_response(no_access_page(task.case_id, task.case_number or task.case_id[:8]), 403))
+    return found.task, found.form
+
+
 @bp.get("/<task_id>")
 @login_required
 def show(task_id: str):
-    task, form = engine().task_and_form(task_id)      # one query
-    require_work(g.user, task)
-    require_case_access(task.case_id)                 # need-to-know: the task shows the case's personal data
+    task, form = _open(task_id)
     saved = engine().draft(task_id)
     raw = saved.values if saved else (initial_values(form) if form else {})
     return _render(task, form, raw, draft_row=saved)
@@ -29,9 +39,7 @@ def show(task_id: str):
 @bp.post("/<task_id>")
 @login_required
 def submit(task_id: str):
-    task, form = engine().task_and_form(task_id)      # one query
-    require_work(g.user, task)
-    require_case_access(task.case_id)
+    task, form = _open(task_id)
     raw = raw_values(form, request.form) if form else {}
     if task.state != "open":
         return _render(task, form, raw, conflict=_closed(task), status=409)

@@ -11,6 +11,7 @@ import pytest
 
 from engine import CasePage, HistoryPage, UnknownCase, UnknownTask
 from engine.accounts import save_user
+from engine.runtime import TaskPage
 from engine.store import TaskRow
 from tests.engine.test_long_cases import LONG
 
@@ -123,3 +124,17 @@ def test_completed_elements_are_each_element_once_however_often_and_only_the_cas
                                    created_at=at))
     assert engine.completed_elements(case_id) == ["a", "b", "contact"]
     assert engine.completed_elements(other) == ["contact", "z"]
+
+
+def test_task_page_reads_task_form_work_scope_and_need_to_know_together(engine):
+    case_id = a_long_case(engine, 1)
+    [task] = engine.tasks(case_id=case_id)
+    page = engine.task_page(task.id, "carla", ["casemanager"])
+    assert isinstance(page, TaskPage)
+    assert (page.task, page.form) == engine.task_and_form(task.id)
+    assert page.scope == engine.teams.scope("carla", ["casemanager"])
+    assert page.access == engine.case_access(case_id, "carla", ["casemanager"]) == "team"
+    assert engine.task_page(task.id, "sam", ["specialist"]).access is None          # not the case's team
+    assert engine.task_page(task.id, "carla", ["casemanager"], case_access=False).access is None
+    with pytest.raises(UnknownTask):
+        engine.task_page("bestaat-niet", "carla", ["casemanager"])
