@@ -78,7 +78,22 @@ def main() -> None:
     pass
 
 
-from . import apikeys, audit, cases, demo, lists, messages, models, policy, privacy, scheduler, teams, timers, users  # noqa: E402,F401  (commands register themselves on `main`)
+from . import (  # noqa: E402,F401  (commands register themselves on `main`)
+    accountability,
+    apikeys,
+    audit,
+    cases,
+    demo,
+    lists,
+    messages,
+    models,
+    policy,
+    privacy,
+    scheduler,
+    teams,
+    timers,
+    users,
+)
 
 
 def _add_plugin_commands() -> None:

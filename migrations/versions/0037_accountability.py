@@ -29,7 +29,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_accountability_facts_case_id', 'accountability_facts', ['case_id'])
     op.create_index('ix_accountability_facts_kind_period', 'accountability_facts', ['kind', 'period'])
-    # Facts of cases that existed before this migration: `regie verantwoording opbouwen` (engine.accountability.rebuild)
+    # Facts of cases that existed before this migration: run `regie verantwoording opbouwen` once (engine.accountability.rebuild)
 
 
 def downgrade() -> None:

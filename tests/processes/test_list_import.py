@@ -190,3 +190,21 @@ def test_every_two_months_the_coordinator_gets_a_task_to_import_the_next_list(en
     engine.complete(task.id, {"lijst_ontvangen": True, "lijst_ingelezen": True, "aantal_nieuwe_ouders": 12},
                     actor="coco")
     assert engine.verify()
+
+
+def test_regie_verantwoording_opbouwen_makes_the_facts_from_the_histories(engine, monkeypatch):
+    from sqlalchemy import delete
+
+    from engine import accountability
+    from engine.cli import main
+    from engine.store.models import AccountabilityFactRow
+
+    import_rows(engine, read_bytes(list_file(5), "lijst.csv"), "2026-01-02", actor="coco")
+    counted = accountability.cases_by_source(engine)
+    with engine.store.write() as tx:          # as after the upgrade: cases from before the facts
+        tx.session.execute(delete(AccountabilityFactRow))
+    assert accountability.cases_by_source(engine) != counted
+    monkeypatch.setenv("REGIE_DATABASE_URL", str(engine.store.engine.url))
+    result = CliRunner().invoke(main, ["verantwoording", "opbouwen"])
+    assert result.exit_code == 0 and "4 feiten" in result.output, result.output
+    assert accountability.cases_by_source(engine) == counted
