@@ -26,6 +26,9 @@ class Defaults:
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)     # a session unused this long ends (BIO 9.4.2)
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=9)   # and any session ends after one working day
     PERMANENT_SESSION_LIFETIME = timedelta(hours=9)
+    # The cookie is signed and sent again only when its content changes (the idle clock moves at most once a
+    # minute, web/auth.py), not on every response: the timeouts are enforced on the server either way.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_CLOCK = None                   # tests pass a ManualClock; else real time (not the engine's clock)
     PROXY_COUNT = 0                        # reverse proxies in front (for the client address and https)
     WTF_CSRF_TIME_LIMIT = 9 * 3600

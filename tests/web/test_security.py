@@ -208,6 +208,22 @@ def test_a_session_ends_after_30_minutes_idle(as_user, session_clock):
     assert cas.get("/taken").status_code == 302
 
 
+def test_the_session_cookie_is_sent_again_only_when_the_idle_clock_moves_at_most_once_a_minute(as_user, session_clock):
+    """Pages do not re-sign the cookie on every request (SESSION_REFRESH_EACH_REQUEST off); the idle clock in
+    it moves at most once a minute, and that keeps an active session alive past the idle timeout."""
+    cas = as_user("cas")
+    cas.get("/taken")
+    session_clock.advance(seconds=30)
+    assert cas.get("/taken").headers.getlist("Set-Cookie") == []          # within the minute: nothing new
+    session_clock.advance(seconds=31)
+    assert cas.get("/taken").headers.getlist("Set-Cookie") != []          # the idle clock moved
+    assert cas.get("/taken").headers.getlist("Set-Cookie") == []
+    session_clock.advance(minutes=29)
+    assert cas.get("/taken").status_code == 200                           # 30 min after login, 29 after the move
+    session_clock.advance(minutes=31)
+    assert cas.get("/taken").status_code == 302
+
+
 def test_moving_case_time_forward_does_not_log_anyone_out(as_user, clock):
     cas = as_user("cas")
     clock.advance(days=3)                     # the engine's clock: tasks become overdue, sessions live on
