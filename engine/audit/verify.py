@@ -19,7 +19,7 @@ resolution) are not compared.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -90,8 +90,9 @@ def verify_all(engine, case_id: str | None = None, progress=None) -> Verificatio
     findings: list[Finding] = []
     problems: list[str] = []
     notes: list[str] = []
+    checked: dict[str, list[Finding]] = {}      # version id -> its findings: each version is checked once
     for done, cid in enumerate(ids, start=1):
-        found = verify_case(engine, cid, notes)
+        found = verify_case(engine, cid, notes, checked)
         findings += found
         problems += [str(f) for f in found]
         if progress is not None:
@@ -104,33 +105,39 @@ def verify_all(engine, case_id: str | None = None, progress=None) -> Verificatio
     return Verification(len(ids), problems, findings, notes)
 
 
-def verify_case(engine, case_id: str, notes: list[str] | None = None) -> list[Finding]:
+def verify_case(engine, case_id: str, notes: list[str] | None = None,
+                checked: dict[str, list[Finding]] | None = None) -> list[Finding]:
     """Every difference between the stored rows of ``case_id`` and a replay of its events. A case whose
-    personal data retention removed is checked as a skeleton (see ``check_case``); ``notes`` gets a line."""
+    personal data retention removed is checked as a skeleton (see ``check_case``); ``notes`` gets a line.
+
+    ``checked`` (verify of many cases): the findings of each model version checked so far, by version id,
+    so a version's stored files are read and hashed once per run instead of once per case."""
     with engine.store.read() as tx:
-        case = tx.case(case_id)
+        case = tx.case(case_id, with_state=True)
         key_row = tx.case_key_row(case_id)
         removed = key_row.shredded_at if key_row is not None else None
         rows = tx.events(case_id)
+        task_rows, timer_rows = tx.case_rows(case_id)
         state = json.loads(case.state)
-        task_rows = tx.case_tasks(case_id)
-        timer_rows = tx.case_timers(case_id)
         version_rows = {}
         for vid in {case.version_id, *(version_ids(rows))}:
-            version_rows[vid] = tx.version(vid)
+            if checked is None or vid not in checked:
+                version_rows[vid] = tx.version(vid)
     if removed is not None and notes is not None:
         from ..privacy.retention import local_day
 
         notes.append(f"Zaak {case.number or case_id}: persoonsgegevens verwijderd op {local_day(removed)} "
                      "(bewaartermijn); de keten en het skelet (stappen, datums, beslissingen) zijn gecontroleerd.")
-    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed)
+    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed, checked)
 
 
-def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed=None) -> list[Finding]:
+def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed=None,
+               checked: dict[str, list[Finding]] | None = None) -> list[Finding]:
     """``verify_case`` on rows already read (also used for an audit bundle, with no database).
 
     ``removed``: when retention removed the case's personal data (its key is gone, so sealed values cannot
     be read and the case cannot be replayed): the chain, the versions and the skeleton are checked instead.
+    ``checked``: see ``verify_case``; the versions found there are not in ``version_rows``.
     """
     from ..privacy.keys import is_sealed_text
     from ..spiff import canonical_state, dump_instance
@@ -141,7 +148,13 @@ def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, r
         found.append(Finding(cid, "cases", "last_hash", rows[-1].seq,
                              f"het laatste event is {rows[-1].seq}, maar de zaak verwijst naar event {case.last_seq} "
                              "(events verwijderd of toegevoegd?)", rows[-1].seq, case.last_seq))
-    found += _versions(cid, version_rows)
+    if checked is None:
+        found += _versions(cid, version_rows)
+    else:
+        for vid, row in version_rows.items():
+            checked[vid] = _versions("", {vid: row})
+        for vid in {case.version_id, *(version_ids(rows))}:
+            found += [replace(f, case_id=cid) for f in checked[vid]]
     if found:
         return found
     if removed is not None:

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, create_engine, event, func, insert, inspect, o
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -200,6 +200,9 @@ _CASE_STATE = select(_CASES.c.state).where(_CASES.c.id == bindparam("b_id"))
 _TASKS_TO_SYNC = select(_TASKS.c.id, _TASKS.c.state).where(
     _TASKS.c.case_id == bindparam("b_case"),
     or_(_TASKS.c.state == "open", _TASKS.c.id.in_(bindparam("b_ids", expanding=True))))
+_TASKS_OF_CASE = select(_TASKS).where(_TASKS.c.case_id == bindparam("b_case")).order_by(
+    _TASKS.c.created_at, _TASKS.c.id)
+_TIMERS_OF_CASE = select(TimerRow.__table__).where(TimerRow.__table__.c.case_id == bindparam("b_case"))
 _TIMER_DUES = select(TimerRow.__table__.c.task_id, TimerRow.__table__.c.due_at).where(
     TimerRow.__table__.c.case_id == bindparam("b_case"))
 _OPEN_TASKS_OF_CASE = (
@@ -276,9 +279,12 @@ class Tx:
 
     # --- cases and their events -------------------------------------------------------------
 
-    def case(self, case_id: str, lock: bool = False) -> CaseRow | None:
-        """The case row; ``lock`` takes the row lock (PostgreSQL) for the rest of the transaction."""
+    def case(self, case_id: str, lock: bool = False, with_state: bool = False) -> CaseRow | None:
+        """The case row; ``lock`` takes the row lock (PostgreSQL) for the rest of the transaction;
+        ``with_state`` loads the stored workflow state in the same query (else it is read when first used)."""
         query = select(CaseRow).where(CaseRow.id == case_id)
+        if with_state:
+            query = query.options(undefer(CaseRow.state))
         if lock and not self.store.is_sqlite:
             query = query.with_for_update()
         return self.session.scalars(query).first()
@@ -306,8 +312,7 @@ class Tx:
         result = self.session.connection().execute(_UPDATE_CASE, {"b_id": row.id, "b_revision": row.revision, **values})
         if result.rowcount != 1:
             raise CaseChanged(row.id)
-        for key, value in values.items():
-            set_committed_value(row, key, value)
+        self._written(row, values)
 
     def case_state(self, case_id: str) -> str:
         """The stored workflow state of a case (the deferred column, without loading it through the ORM)."""
@@ -437,6 +442,13 @@ class Tx:
             out.append(OpenedEvent(r.id, r.case_id, r.seq, r.type, r.at, r.actor, plain, r.prev_hash, r.hash, r.payload))
         return out
 
+    def case_rows(self, case_id: str) -> tuple[list, list]:
+        """A case's task rows and timer rows as plain read-only rows with the columns as attributes (two
+        queries, no ORM objects): what ``verify`` reads of every case besides its events."""
+        conn = self.session.connection()
+        return (list(conn.execute(_TASKS_OF_CASE, {"b_case": case_id})),
+                list(conn.execute(_TIMERS_OF_CASE, {"b_case": case_id})))
+
     def case_ids(self) -> list[str]:
         return list(self.session.scalars(select(CaseRow.id).order_by(CaseRow.created_at, CaseRow.id)))
 
@@ -480,8 +492,16 @@ class Tx:
     def update_task(self, row: TaskRow, **values) -> None:
         """Write changed columns of a task row (one UPDATE) and tell the ORM object what was written."""
         self.session.connection().execute(_UPDATE_TASK, {"b_id": row.id, **values})
+        self._written(row, values)
+
+    def _written(self, row, values: dict) -> None:
+        """Tell the ORM object that ``values`` are stored. When nothing else of it is pending, mark it clean as
+        a flush would (SQLAlchemy's own ``_commit_all``), so the commit does not walk it again."""
         for key, value in values.items():
             set_committed_value(row, key, value)
+        state = inspect(row)
+        if not state.committed_state:
+            state._commit_all(state.dict, self.session.identity_map)
 
     def insert_tasks(self, rows: list[dict]) -> None:
         """Insert new task rows (one INSERT)."""

@@ -121,6 +121,20 @@ def test_an_altered_model_text_is_named(sqlite_engine, sqlite_cases):
     assert f"tabel process_versions, kolom bundle: de modelbestanden van versie {version[:12]}" in str(result)
 
 
+def test_verify_of_every_case_names_an_altered_model_text_for_each_case_on_it(sqlite_engine, sqlite_cases, clock):
+    """verify() checks each version's files once per run; every case on the altered version is still named."""
+    aanvraag, _ = sqlite_cases
+    second = sqlite_engine.start("aanvraag", {"naam": "Tweede Bewoner"}, actor="anna")
+    version = sqlite_engine.state(aanvraag).version_id
+    with sqlite_engine.store.read() as tx:
+        bundle = json.loads(tx.version(version).bundle)
+    bundle["bpmn"] = {k: v.replace("bedrag &lt; 1000", "bedrag &lt; 100000") for k, v in bundle["bpmn"].items()}
+    _change(sqlite_engine, update(VersionRow).where(VersionRow.id == version).values(bundle=json.dumps(bundle)))
+    result = sqlite_engine.verify()
+    named = {f.case_id for f in result.findings if f.table == "process_versions"}
+    assert named == {aanvraag, second}, str(result)
+
+
 def test_an_altered_recorded_decision_is_named(sqlite_engine, sqlite_cases):
     """Rewriting a gateway decision and every hash after it: the chain is whole, the replay disagrees."""
     from engine.audit import event_hash
