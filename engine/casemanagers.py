@@ -26,9 +26,13 @@ ROLE = "casemanager"
 class NotACasemanager(RegieError):
     """The person a case is handed to cannot hold it."""
 
-    def __init__(self, user: str):
-        super().__init__(f"{user} kan geen casemanager zijn: geef de zaak aan een medewerker met de rol casemanager "
-                         "of coördinator.")
+    def __init__(self, user: str, team: str | None = None):
+        if team:
+            super().__init__(f"{user} zit niet als casemanager of coördinator in {team}, het team dat deze zaak "
+                             "doet. Geef de zaak aan iemand uit dat team.")
+        else:
+            super().__init__(f"{user} kan geen casemanager zijn: geef de zaak aan een medewerker met de rol "
+                             "casemanager of coördinator.")
         self.user = user
 
 
@@ -57,6 +61,13 @@ def hand_over(tx, case, user: str, reason: str) -> tuple[list[str], list[Event]]
         raise UnknownUser(user)
     if account is not None and (not account.active or not ({ROLE, "coordinator"} & set(_roles(account)))):
         raise NotACasemanager(user)
+    if account is not None:         # a process a team works: its casemanager comes from that team (engine.teams)
+        from .store.teams import team_name, work_scope
+
+        scope = work_scope(tx, user, _roles(account))
+        team = scope.team_of(case.process_id, ROLE)
+        if team is not None and not scope.works_on(case.process_id, ROLE):
+            raise NotACasemanager(user, team_name(tx, team))
     moved = []
     for task in tx.open_tasks(case_id=case.id, role=ROLE):
         if task.assignee != user:

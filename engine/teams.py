@@ -105,8 +105,9 @@ class Teams:
             return rows.work_scope(tx, username, roles)
 
     def of_user(self, username: str) -> list[tuple[str, str, str]]:
-        """(team id, team name, role) of each team ``username`` is in."""
-        return [(t.id, t.name, m.role) for t in self.list() for m in t.members if m.username == username]
+        """(team id, team name, role) of each team ``username`` is in, by team name."""
+        with self.store.read() as tx:
+            return rows.teams_of(tx, username)
 
     def add(self, team_id: str, name: str, actor: str) -> None:
         """Create a team (or rename it)."""

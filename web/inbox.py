@@ -48,7 +48,7 @@ def index():
         "inbox/index.html", rows=rows, total=total, capped=total > COUNT_CAP, page=page, size=size,
         view=view, views=VIEWS, filters=filters, due_options=DUE, processes=process_names(),
         tasks=task_names(filters["proces"] or None), colleagues=people, names=names,
-        has_work_role=user.has(*WORK_ROLES),
+        has_work_role=user.has(*WORK_ROLES), my_teams=engine().teams.of_user(user.username) if view == "team" else [],
     )
 
 

@@ -107,6 +107,13 @@ def team(tx: Tx, team_id: str) -> TeamRow | None:
     return tx.session.get(TeamRow, team_id)
 
 
+def teams_of(tx: Tx, username: str) -> list[tuple[str, str, str]]:
+    """(team id, team name, role) of each team ``username`` is in, by name: one indexed query."""
+    return [tuple(r) for r in tx.session.execute(
+        select(TeamRow.id, TeamRow.name, TeamMemberRow.role).join(TeamMemberRow, TeamMemberRow.team_id == TeamRow.id)
+        .where(TeamMemberRow.username == username).order_by(TeamRow.name))]
+
+
 def team_name(tx: Tx, team_id: str) -> str:
     found = tx.session.get(TeamRow, team_id)
     return found.name if found is not None else team_id

@@ -144,3 +144,13 @@ def test_assignment_goes_only_to_members_of_the_team(eng, teams):
         eng.assign(intake.id, "sam", "coby", "drukte")                          # in the team, another role
     assert eng.assign(intake.id, "carla", "coby", "drukte").assignee == "carla"
     assert eng.tasks(case_id=case_id)[0].assignee == "carla"
+
+
+def test_a_case_is_handed_over_only_to_a_casemanager_of_the_team_that_works_it(eng, teams):
+    from engine.casemanagers import NotACasemanager
+
+    case_id = eng.start("aanvraag", {"naam": "Demo Ouder"}, actor="carla")
+    with pytest.raises(NotACasemanager, match="Steunpunt hersteloperatie"):
+        eng.hand_over(case_id, "lot", "coby", "Lot neemt het over")
+    eng.hand_over(case_id, "carla", "coby", "Carla neemt het over")
+    assert eng.case_access(case_id, "carla", ["casemanager"]) in ("team", "eigen")

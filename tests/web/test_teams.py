@@ -56,6 +56,7 @@ def test_the_team_tab_shows_the_teams_work_and_oppakken_only_to_the_team(engine,
     carla = as_user("carla")
     page = carla.get("/taken?weergave=team")
     assert "Demo Ouder 1" in text(page) and "Oppakken" in text(page)
+    assert "Uw team: Steunpunt hersteloperatie (casemanager)." in text(page)
     outsider = as_user("cas")
     assert "Demo Ouder 1" not in text(outsider.get("/taken?weergave=team"))
     refused = outsider.post(f"/taken/{intake.id}/oppakken")
