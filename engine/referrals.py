@@ -8,16 +8,22 @@ tell the story again (003 §2.1 "warm doorverwijzen"; 002 "bijvangst" to the lok
 
 The start data is built and checked against the target's start form *before* the referring task is
 completed (``plan``), so a referral that cannot start writes nothing; the linked case starts right after
-the completion (``follow``). Which fields carry over is the table below: a municipality with other
-start forms changes it here.
+the completion (``follow``), and the link (``case_links``) is written in the transaction that starts it,
+so each case page lists the other: the referring case its linked cases, the linked case its origin
+(``links``). Which fields carry over is the table below: a municipality with other start forms changes it
+here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import or_, select
+
 from .forms import local_date
+from .store.models import CaseLinkRow, CaseRow
 
 if TYPE_CHECKING:
     from .runtime import Engine, TaskView
@@ -56,6 +62,7 @@ BUILDERS = {"loket": _to_loket, "hersteloperatie": _to_hersteloperatie}
 class Referral:
     process_id: str
     data: dict[str, Any]
+    origin_case_id: str = ""
 
 
 def plan(engine: Engine, task: TaskView, data: dict[str, Any]) -> Referral | None:
@@ -69,16 +76,45 @@ def plan(engine: Engine, task: TaskView, data: dict[str, Any]) -> Referral | Non
     form = engine.current_version(target).start_form()
     if form is not None:
         form.validate(start, today=local_date(engine.clock.now()))
-    return Referral(target, start)
+    return Referral(target, start, task.case_id)
 
 
 def follow(engine: Engine, referral: Referral | None, actor: str) -> str | None:
-    """Start the planned linked case; returns its id (None when there was nothing to start)."""
+    """Start the planned linked case, and record the link in the same transaction; returns its id (None
+    when there was nothing to start)."""
     if referral is None:
         return None
-    return engine.start(referral.process_id, data=referral.data, actor=actor)
+
+    def link(step, case_id: str) -> None:
+        step.tx.session.add(CaseLinkRow(from_case_id=referral.origin_case_id, to_case_id=case_id,
+                                        at=engine.clock.now()))
+
+    return engine.start(referral.process_id, data=referral.data, actor=actor,
+                        within=link if referral.origin_case_id else None)
 
 
-def linked_cases(engine: Engine, case_number: str, limit: int = 100) -> list:
-    """Cases started by a warm referral from the case with this number (newest first)."""
-    return [c for c in engine.cases(limit=limit) if c.data.get("verwezen_vanuit") == case_number]
+@dataclass(frozen=True)
+class Link:
+    """The other side of a warm referral, as a case page names it (no personal data)."""
+
+    case_id: str
+    number: str
+    process_id: str
+    status: str
+    at: datetime
+    direction: str          # "naar" (this case referred to it) or "vanuit" (this case came from it)
+
+
+def links(engine: Engine, case_id: str) -> list[Link]:
+    """The cases this case referred the resident to, and the case it came from (oldest first)."""
+    with engine.store.read() as tx:
+        rows = tx.session.execute(
+            select(CaseLinkRow.from_case_id, CaseLinkRow.to_case_id, CaseLinkRow.at, CaseRow.id, CaseRow.number,
+                   CaseRow.process_id, CaseRow.status)
+            .join(CaseRow, or_(
+                (CaseLinkRow.from_case_id == case_id) & (CaseRow.id == CaseLinkRow.to_case_id),
+                (CaseLinkRow.to_case_id == case_id) & (CaseRow.id == CaseLinkRow.from_case_id)))
+            .where(or_(CaseLinkRow.from_case_id == case_id, CaseLinkRow.to_case_id == case_id))
+            .order_by(CaseLinkRow.at)).all()
+    return [Link(other, number or other, process, status, at, "naar" if source == case_id else "vanuit")
+            for source, _target, at, other, number, process, status in rows]

@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         inbox,
         lists,
         modellen,
+        referrals,
         security,
         services,
         settings,
@@ -52,7 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     api.init_app(app)
-    for module in (auth, inbox, tasks, cases, casemanager, appointment, coordinator, lists, accountability, modellen,
+    for module in (auth, inbox, tasks, cases, casemanager, appointment, coordinator, lists, accountability, referrals,
+                   modellen,
                    beheer, controle):
         app.register_blueprint(module.bp)
     sso.init_app(app)

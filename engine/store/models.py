@@ -456,3 +456,14 @@ class AccountabilityFactRow(Base):
     hours: Mapped[float] = mapped_column(Float, default=0.0)
     costs: Mapped[float] = mapped_column(Float, default=0.0)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseLinkRow(Base):
+    """A warm referral (``engine.referrals``): case ``to_case_id`` was started from case ``from_case_id``. Written
+    in the transaction that starts the linked case; the linked case's start data also names its origin
+    (``verwezen_vanuit``), so its log vouches for the link."""
+
+    __tablename__ = "case_links"
+    from_case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    to_case_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

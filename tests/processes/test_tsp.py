@@ -128,9 +128,16 @@ def test_warm_referral_starts_a_linked_case(flow, target, first_task):
     assert [t.name for t in flow.eng.tasks(case_id=linked.id)] == [first_task]
     assert linked.data.get("telefoon") == "06 1234 5678"
     assert flow.open() == ["Task_BezoekAfronden"]
+    from engine import referrals
+
+    [to] = referrals.links(flow.eng, flow.case_id)              # the referring case lists its linked case
+    assert (to.case_id, to.number, to.process_id, to.direction) == (linked.id, linked.number, target, "naar")
+    [back] = referrals.links(flow.eng, linked.id)                # and the linked case its origin
+    assert (back.case_id, back.number, back.direction) == (flow.case_id, flow.state.number, "vanuit")
     flow.do("Task_BezoekAfronden", KLAAR)
     assert flow.done() and flow.verified()
     assert flow.eng.verify(linked.id)
+    assert [link.status for link in referrals.links(flow.eng, linked.id)] == ["completed"]
 
 
 def test_no_linked_case_without_the_residents_consent(flow):
@@ -139,6 +146,9 @@ def test_no_linked_case_without_the_residents_consent(flow):
     flow.do("Task_WarmDoorverwijzen", {"doorverwijzen_naar": "loket", "toestemming_inwoner": False,
                                        "doorverwijzing_reden": "Geldzorgen"})
     assert _linked(flow) == []
+    from engine import referrals
+
+    assert referrals.links(flow.eng, flow.case_id) == []
     assert flow.open() == ["Task_BezoekAfronden"]
 
 
