@@ -184,3 +184,7 @@ class IncidentError(RegieError):
 class PrivacyError(RegieError):
     """A privacy setting or request cannot be carried out (register config, retention, key material,
     data-subject request); the message says what to fix. Nothing is written."""
+
+
+class SchedulerSettingError(RegieError):
+    """A scheduler setting that cannot be used (the anchor time, say); the message says what to give instead."""

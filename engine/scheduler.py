@@ -23,9 +23,11 @@ import os
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo
 
-from .errors import ConflictError, StoreUnavailable
+from .errors import ConflictError, SchedulerSettingError, StoreUnavailable
 from .schedules import start_due
 from .store import timers as sql
 from .timers import PER_TRANSACTION, chunks, fire_case, fire_cases, record_failure
@@ -33,13 +35,25 @@ from .timers import PER_TRANSACTION, chunks, fire_case, fire_cases, record_failu
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "timers"
+ANCHOR_LEASE = "anchor"        # scheduler_leases row: until when the daily audit anchor is taken care of
+ANCHOR_TIME = "02:00"          # default time of day (Europe/Amsterdam) of the daily audit anchor
+LOCAL = ZoneInfo("Europe/Amsterdam")
+
+
+def _time_of_day(text: str) -> dt_time:
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return dt_time(hours, minutes)
+    except (ValueError, TypeError) as err:
+        raise SchedulerSettingError(f"'{text}' is geen tijd van de dag. Geef uren en minuten, bijvoorbeeld 02:00.") from err
 
 
 class Scheduler:
     """Polls and fires due timers for one engine; ``poll`` is one round, ``start_background`` a loop."""
 
     def __init__(self, engine, name: str | None = None, batch: int = 100, lease_seconds: float = 60.0,
-                 interval: float = 5.0, per_transaction: int = PER_TRANSACTION):
+                 interval: float = 5.0, per_transaction: int = PER_TRANSACTION, anchor_key: str | None = None,
+                 anchor_file: str | None = None, anchor_time: str = ANCHOR_TIME):
         self.engine = engine
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{engine.ids.new_id()[:8]}"
         self.batch = batch
@@ -47,6 +61,13 @@ class Scheduler:
         self.lease = timedelta(seconds=lease_seconds)
         self.interval = interval
         self.claimed = 0           # rows claimed by the last round
+        # The daily audit anchor (``engine.audit.anchors``): written by one scheduler per day, when a key is set.
+        self.anchor_key, self.anchor_file = anchor_key, anchor_file
+        self.anchor_time = _time_of_day(anchor_time)
+        if anchor_key:
+            from .audit import anchors
+
+            anchors.load_private(anchor_key)      # a key that cannot be used is said at start, not at night
         self._busy = threading.Lock()
         self._background = None
 
@@ -56,6 +77,7 @@ class Scheduler:
         """Claim a batch of due timers and fire them; returns how many fired (0 when not our turn)."""
         now = self.engine.clock.now()
         self.claimed = 0
+        self.anchor_if_due(now)
         if self.engine.store.is_sqlite and not self._hold_lease(now):
             return 0
         fired = start_due(self.engine, now)
@@ -93,6 +115,47 @@ class Scheduler:
             except Exception:       # the store itself is away: the claim lapses and it is tried again
                 log.exception("scheduler %s: could not record the failure of case %s", self.name, case_id)
             return 0
+
+    # --- the daily audit anchor --------------------------------------------------------------------
+
+    def anchor_if_due(self, now: datetime) -> bool:
+        """Write the day's audit anchor when it is due and no other scheduler took it; True when written.
+
+        Due: at the first round on or after ``anchor_time`` (Europe/Amsterdam) each day, and at once when
+        no anchor was ever written by a scheduler. The lease row ``scheduler_leases['anchor']`` says until
+        when the anchor is taken care of: a scheduler takes it for ``lease`` (SELECT … FOR UPDATE on
+        PostgreSQL, one writer on SQLite), writes the anchor, then moves it on to the next day's time. A
+        scheduler that dies in between leaves a lease that lapses, and another one writes the anchor.
+        A failure (no key file, say) is logged and tried again when the lease has lapsed.
+        """
+        if not self.anchor_key or not self.anchor_file:
+            return False
+        try:
+            with self.engine.store.write() as tx:
+                if not sql.take_due(tx, ANCHOR_LEASE, self.name, now, now + self.lease):
+                    return False
+        except ConflictError:
+            return False
+        try:
+            from .audit import anchors
+
+            made = self.engine.anchor(anchors.load_private(self.anchor_key), self.anchor_file)
+        except Exception:
+            log.exception("scheduler %s: writing the audit anchor to %s failed", self.name, self.anchor_file)
+            return False
+        with self.engine.store.write() as tx:
+            sql.hand_over(tx, ANCHOR_LEASE, self.name, self._next_anchor(now))
+        log.info("scheduler %s: audit anchor %s written to %s (%d case(s))", self.name, made.at, self.anchor_file,
+                 len(made.heads))
+        return True
+
+    def _next_anchor(self, now: datetime) -> datetime:
+        """The first ``anchor_time`` (Europe/Amsterdam) after ``now``."""
+        local = now.astimezone(LOCAL)
+        at = datetime.combine(local.date(), self.anchor_time, tzinfo=LOCAL)
+        if at <= local:
+            at = datetime.combine(local.date() + timedelta(days=1), self.anchor_time, tzinfo=LOCAL)
+        return at.astimezone(UTC)
 
     def _hold_lease(self, now) -> bool:
         try:

@@ -45,9 +45,12 @@ def serve(host, port, processes, threads, with_scheduler) -> None:
         listener, workers = None, []
     timers = None
     if with_scheduler:
-        from engine.scheduler import Scheduler
+        from engine.cli.audit import anchor_file
+        from engine.scheduler import ANCHOR_TIME, Scheduler
 
-        timers = Scheduler(engine_from_env())
+        # The daily audit anchor as `regie scheduler` writes it, when REGIE_ANCHOR_KEY names a key.
+        timers = Scheduler(engine_from_env(), anchor_key=os.environ.get("REGIE_ANCHOR_KEY") or None,
+                           anchor_file=anchor_file(), anchor_time=os.environ.get("REGIE_ANCHOR_TIME") or ANCHOR_TIME)
         timers.start_background()
     click.echo(f"Regie draait op http://{host}:{port}/ met {processes} proces(sen) (stoppen: Ctrl+C)")
     try:

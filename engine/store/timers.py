@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from . import open_task_query
@@ -208,6 +209,39 @@ def take_lease(tx, name: str, holder: str, now: datetime, until: datetime) -> bo
         return False
     row.holder, row.until = holder, until
     return True
+
+
+def take_due(tx, name: str, holder: str, now: datetime, until: datetime) -> bool:
+    """Take the named once-per-period job for ``holder`` until ``until`` when it is due (no row yet, or its
+    ``until`` has passed) — whoever holds it, this holder too; False when it is not due or another has it.
+
+    The row is locked while deciding (PostgreSQL ``FOR UPDATE``; SQLite has one writer at a time), so of
+    two schedulers asking at once one takes it and the other sees it taken. Two that both find no row:
+    the second insert fails on the primary key and that scheduler reports not taken.
+    """
+    query = select(SchedulerLeaseRow).where(SchedulerLeaseRow.name == name)
+    if not tx.store.is_sqlite:
+        query = query.with_for_update()
+    row = tx.session.scalars(query).first()
+    if row is None:
+        try:
+            with tx.session.begin_nested():
+                tx.session.add(SchedulerLeaseRow(name=name, holder=holder, until=until))
+        except IntegrityError:
+            return False
+        return True
+    if row.until > now:
+        return False
+    row.holder, row.until = holder, until
+    return True
+
+
+def hand_over(tx, name: str, holder: str, until: datetime) -> None:
+    """The job is done until ``until``: move the named row on (as long as ``holder`` still has it)."""
+    tx.session.execute(
+        update(SchedulerLeaseRow).where(SchedulerLeaseRow.name == name, SchedulerLeaseRow.holder == holder)
+        .values(until=until).execution_options(synchronize_session=False)
+    )
 
 
 def drop_lease(tx, name: str, holder: str) -> None:

@@ -308,3 +308,91 @@ def test_a_cycle_that_began_before_the_deploy_starts_at_its_next_occurrence(engi
     clock.set("2026-05-02T00:00:00+00:00")
     assert engine.fire_due_timers() == 2                                       # 1 March and 1 May
     assert engine.start_schedules()[0].next == datetime(2026, 7, 1, 8, tzinfo=UTC)
+
+
+# --- the daily audit anchor -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def anchor_key(tmp_path):
+    from engine.audit import anchors
+
+    path = tmp_path / "anker.pem"
+    anchors.generate_key(path)
+    return path
+
+
+def anchoring(engine, name: str, key, path, **options) -> Scheduler:
+    return Scheduler(engine, name=name, anchor_key=str(key), anchor_file=str(path), **options)
+
+
+def test_two_schedulers_write_the_daily_anchor_once_a_day(pair, clock, anchor_key, tmp_path):
+    from engine.audit import anchors
+
+    a, b = pair
+    [case_id] = start_cases(a, 1)
+    shared = tmp_path / "anchors.jsonl"          # on storage both hosts reach
+    first, second = anchoring(a, "a", anchor_key, shared), anchoring(b, "b", anchor_key, shared)
+
+    def round_of_both():
+        first.poll()
+        second.poll()
+        return anchors.read(shared)
+
+    assert len(round_of_both()) == 1              # none written before: at once, by one of the two
+    clock.advance(hours=3)
+    assert len(round_of_both()) == 1              # the same day: not again
+    clock.set("2026-01-06T00:59:00+00:00")        # 01:59 in Amsterdam
+    assert len(round_of_both()) == 1
+    clock.set("2026-01-06T01:00:00+00:00")        # 02:00 in Amsterdam: the next day's anchor
+    written = round_of_both()
+    assert [w.at for w in written] == ["2026-01-05T09:00:00+00:00", "2026-01-06T01:00:00+00:00"]
+    assert len(round_of_both()) == 2
+    public = anchors.load_private(anchor_key).public_key()
+    assert anchors.check_file(written, public) == []
+    assert written[-1].heads[case_id][0] == 1     # the case's chain head: its first event
+    assert a.check_anchors(str(shared), public) == []
+
+
+def test_a_scheduler_that_died_while_anchoring_leaves_it_to_another(pair, clock, anchor_key, tmp_path):
+    from engine.audit import anchors
+
+    a, b = pair
+    shared = tmp_path / "anchors.jsonl"
+    now = clock.now()
+    with a.store.write() as tx:                   # took the day's anchor, then died before writing it
+        assert sql.take_due(tx, "anchor", "gestorven", now, now + timedelta(seconds=60))
+    survivor = anchoring(b, "b", anchor_key, shared, lease_seconds=60)
+    assert not survivor.anchor_if_due(clock.now())
+    assert anchors.read(shared) == []
+    clock.advance(seconds=61)                     # its lease lapsed
+    assert survivor.anchor_if_due(clock.now())
+    assert len(anchors.read(shared)) == 1
+
+
+def test_a_failing_anchor_is_tried_again_when_its_lease_lapses(pair, clock, anchor_key, tmp_path):
+    from engine.audit import anchors
+
+    a, _ = pair
+    blocked = tmp_path / "geen-map"
+    blocked.write_text("een bestand, geen map")   # the anchor file cannot be made below it
+    scheduler = anchoring(a, "a", anchor_key, blocked / "anchors.jsonl", lease_seconds=60)
+    assert not scheduler.anchor_if_due(clock.now())
+    blocked.unlink()
+    clock.advance(seconds=30)
+    assert not scheduler.anchor_if_due(clock.now())   # not at every round: when the lease lapses
+    clock.advance(seconds=31)
+    assert scheduler.anchor_if_due(clock.now())
+    assert len(anchors.read(blocked / "anchors.jsonl")) == 1
+
+
+def test_anchor_settings_that_cannot_work_are_refused_at_start(pair, tmp_path, anchor_key):
+    from engine.audit.anchors import AnchorError
+    from engine.errors import SchedulerSettingError
+
+    a, _ = pair
+    with pytest.raises(AnchorError, match="bestaat niet"):
+        Scheduler(a, anchor_key=str(tmp_path / "weg.pem"), anchor_file=str(tmp_path / "a.jsonl"))
+    with pytest.raises(SchedulerSettingError, match="geen tijd van de dag"):
+        Scheduler(a, anchor_key=str(anchor_key), anchor_file=str(tmp_path / "a.jsonl"), anchor_time="twee uur")
+    assert not Scheduler(a).anchor_if_due(a.clock.now())     # no key: no anchor

@@ -91,3 +91,20 @@ def test_bad_input_gets_a_dutch_message(setup, regie):
 def test_scheduler_once_works_off_what_is_due(setup, regie):
     assert "3 timer(s) afgegaan." in regie("scheduler", "--once", "--name", "test").output
     assert "0 timer(s) afgegaan." in regie("scheduler", "--once").output
+
+
+def test_scheduler_writes_the_daily_anchor_with_the_key_the_audit_command_uses(setup, regie, tmp_path, monkeypatch):
+    from engine.audit import anchors
+
+    key, path = tmp_path / "anker.pem", tmp_path / "anchors.jsonl"
+    anchors.generate_key(key)
+    monkeypatch.setenv("REGIE_ANCHOR_KEY", str(key))
+    monkeypatch.setenv("REGIE_ANCHOR_FILE", str(path))
+    regie("scheduler", "--once")
+    regie("scheduler", "--once")                      # the same day: not again
+    [anchor] = anchors.read(path)
+    assert set(anchor.heads) == set(setup.values())
+    assert "geen tijd van de dag" in regie("scheduler", "--once", "--anchor-time", "25 uur", code=1).output
+    monkeypatch.setenv("REGIE_ANCHOR_KEY", str(tmp_path / "weg.pem"))
+    assert "bestaat niet" in regie("scheduler", "--once", code=1).output
+    assert len(anchors.read(path)) == 1
