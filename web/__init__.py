@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         inbox,
         lists,
         modellen,
+        privacy,
         referrals,
         security,
         services,
@@ -55,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     for module in (auth, inbox, tasks, cases, casemanager, appointment, coordinator, lists, accountability, referrals,
                    modellen,
-                   beheer, controle):
+                   beheer, controle, privacy):
         app.register_blueprint(module.bp)
     sso.init_app(app)
 

@@ -136,11 +136,11 @@ def to_html(data: dict[str, Any]) -> str:
             parts.append(f"<p>De persoonsgegevens van deze zaak zijn verwijderd op "
                          f"{e(case['persoonsgegevens_verwijderd_op'][:10])} (bewaartermijn).</p>")
         parts.append("<h3>Gegevens</h3>" + _table(["Gegeven", "Soort", "Waarde"],
-                     [[v["label"], CATEGORIES.get(v["soort"], v["soort"]), _shown(v["waarde"])] for v in case["gegevens"]]))
+                     [[v["label"], CATEGORIES.get(v["soort"], v["soort"]), shown(v["waarde"])] for v in case["gegevens"]]))
         rows = []
         for step in case["verloop"]:
             values = step.get("gegevens") or step.get("correctie") or []
-            text = "; ".join(f"{v['label']}: {_shown(v['waarde'])}" for v in values)
+            text = "; ".join(f"{v['label']}: {shown(v['waarde'])}" for v in values)
             if step.get("reden"):
                 text += f" (reden: {step['reden']})"
             rows.append([step["wanneer"][:16].replace("T", " "), step["wie"], step["stap"] or step["soort"], text])
@@ -152,7 +152,7 @@ def to_html(data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if isinstance(value, list):

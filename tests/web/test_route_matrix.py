@@ -85,6 +85,14 @@ ROUTES: list[Route] = [
     Route("verantwoording.index", "GET", "/overzicht/verantwoording", frozenset({"coordinator"})),
     Route("verantwoording.costs_csv", "GET", "/overzicht/verantwoording/kosten.csv", frozenset({"coordinator"})),
     Route("verantwoording.costs_xlsx", "GET", "/overzicht/verantwoording/kosten.xlsx", frozenset({"coordinator"})),
+    # data-subject requests (the coordinator, on behalf of the privacy officer)
+    Route("privacy.index", "GET", "/privacy", frozenset({"coordinator"})),
+    Route("privacy.search", "POST", "/privacy/inzage", frozenset({"coordinator"}), data={"naam": "Demo Ouder"}),
+    Route("privacy.download", "POST", "/privacy/inzage/bestand", frozenset({"coordinator"}),
+          data={"naam": "Demo Ouder", "soort": "json"}),
+    Route("privacy.correct", "POST", "/privacy/correctie", frozenset({"coordinator"}),
+          data={"naam": "Demo Ouder", "zaak": "{case}", "veld": "naam", "waarde": "Demo Ouder",
+                "reden": "Naam nagekeken"}),
     # functioneel beheer: accounts
     Route("beheer.index", "GET", "/beheer", ADMIN),
     Route("beheer.new", "GET", "/beheer/nieuw", ADMIN),
