@@ -151,3 +151,17 @@ def test_the_admin_page_shows_and_edits_team_membership(engine, admin, as_user):
     assert engine.teams.get("loket").members == ()
     assert as_user("cas").get(f"/zaken/{case_id}").status_code == 403
     assert "in een team gezet" in text(admin.get("/beheer/cas"))                          # who did it, when
+
+
+def test_the_api_gives_a_task_only_to_a_member_of_the_team_that_works_it(app, engine, case_id):
+    """API clients are systems with scopes, not people, so need-to-know there is the scope cases:read-personal
+    (logged); but a task a system claims for a person follows the team rule like everywhere else."""
+    _, key = engine.api_clients.create("kcc", ["tasks:read", "tasks:complete"], actor="admin")
+    client = app.test_client()
+    [task] = engine.tasks(case_id=case_id)
+    refused = client.post(f"/api/v1/tasks/{task.id}/claim", json={"user": "cas"},
+                          headers={"Authorization": f"Bearer {key}"})
+    assert refused.status_code == 403 and "zit niet in het team" in refused.get_json()["detail"]
+    assert engine.tasks(case_id=case_id)[0].assignee is None
+    done = client.post(f"/api/v1/tasks/{task.id}/claim", json={"user": "carla"}, headers={"Authorization": f"Bearer {key}"})
+    assert done.status_code == 200 and done.get_json()["assignee"] == "carla"
