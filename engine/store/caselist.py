@@ -7,10 +7,10 @@ Read-only queries over the case rows and the task projection. A page is one quer
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy import text as sql_text
 
 from . import Tx
@@ -24,7 +24,7 @@ _ID_PREFIX = re.compile(r"^[0-9a-f-]{4,36}$")
 
 @dataclass(frozen=True)
 class CaseQuery:
-    """Which cases to list. ``view``: ``mine`` (I started it, hold or held one of its tasks), ``team``
+    """Which cases to list. ``view``: ``mine`` (I started it, am its casemanager, hold or held one of its tasks), ``team``
     (one of its tasks is or was for one of ``roles``) or ``all``. ``status``: running, completed or None."""
 
     view: str = "mine"
@@ -33,6 +33,7 @@ class CaseQuery:
     status: str | None = "running"
     process_id: str | None = None
     search: str | None = None
+    scoped: bool = False        # set by case_page when teams decide the team view (engine.teams)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,12 @@ def _number_column():
 
 def case_page(tx: Tx, query: CaseQuery, limit: int = 25, offset: int = 0) -> tuple[list[CaseListRow], int]:
     """One page of cases, most recently changed first, and the number of matches (up to COUNT_CAP + 1)."""
-    where = _conditions(query)
+    scoped = _team_scope(tx, query)
+    if scoped is not None and not scoped:
+        return [], 0
+    where = _conditions(replace(query, scoped=scoped is not None))
+    if scoped:
+        where.append(scoped[0])
     open_count = (select(func.count()).where(TaskRow.case_id == CaseRow.id, TaskRow.state == "open")
                   .correlate(CaseRow).scalar_subquery())
     rows = tx.session.execute(
@@ -69,13 +75,35 @@ def case_page(tx: Tx, query: CaseQuery, limit: int = 25, offset: int = 0) -> tup
     return found, int(tx.session.scalar(select(func.count()).select_from(counted)) or 0)
 
 
+def _team_scope(tx: Tx, query: CaseQuery) -> list | None:
+    """With teams (``engine.teams``), need-to-know for the lists: ``team`` — cases with an open task that is the
+    work of one of the user's teams (in their role there); ``all`` — cases of the processes the user
+    coordinates. None without teams or for ``mine``; [] when nothing can match."""
+    from .teams import process_ids, work_scope
+
+    if query.view not in ("team", "all"):
+        return None
+    scope = work_scope(tx, query.user, query.roles)
+    if not scope.configured:
+        return None
+    processes = process_ids(tx)
+    if query.view == "all":
+        coordinated = sorted({p for p, _ in scope.all_walks(processes)})
+        return [CaseRow.process_id.in_(coordinated)] if coordinated else []
+    walks = scope.team_walks(processes)
+    if not walks:
+        return []
+    return [exists().where(TaskRow.case_id == CaseRow.id, TaskRow.state == "open",
+                           or_(*(and_(TaskRow.process_id == p, TaskRow.role == r) for p, r in walks)))]
+
+
 def _conditions(query: CaseQuery) -> list:
     where = []
     if query.view == "mine":
         mine = exists().where(TaskRow.case_id == CaseRow.id,
                               or_(TaskRow.assignee == query.user, TaskRow.completed_by == query.user))
-        where.append(or_(CaseRow.created_by == query.user, mine))
-    elif query.view == "team":
+        where.append(or_(CaseRow.created_by == query.user, CaseRow.casemanager == query.user, mine))
+    elif query.view == "team" and not query.scoped:
         where.append(exists().where(TaskRow.case_id == CaseRow.id, TaskRow.role.in_(query.roles or ("-",))))
     if query.status:
         where.append(CaseRow.status == query.status)

@@ -165,3 +165,20 @@ def test_the_api_gives_a_task_only_to_a_member_of_the_team_that_works_it(app, en
     assert engine.tasks(case_id=case_id)[0].assignee is None
     done = client.post(f"/api/v1/tasks/{task.id}/claim", json={"user": "carla"}, headers={"Authorization": f"Bearer {key}"})
     assert done.status_code == 200 and done.get_json()["assignee"] == "carla"
+
+
+def test_the_case_list_shows_names_only_of_cases_of_the_users_teams(engine, as_user, case_id, teams):
+    """Need-to-know for lists: 'Zaken van mijn team' and 'Alle zaken' follow the teams, so a casemanager of
+    another team (or of none) does not find the resident's name there either."""
+    assert "Demo Ouder 1" in text(as_user("carla").get("/zaken?weergave=team"))
+    assert "Demo Ouder 1" not in text(as_user("cas").get("/zaken?weergave=team"))
+    assert "Demo Ouder 1" not in text(as_user("cas").get("/zaken?weergave=team&zoek=Demo"))
+    assert "Demo Ouder 1" in text(as_user("coby").get("/zaken?weergave=alle"))
+    from engine.store import UserRow
+
+    with engine.store.write() as tx:
+        tx.save_user(UserRow(username="cor", name="Cor Coördinator", password_hash=tx.user("coby").password_hash,
+                             roles="coordinator", active=True))
+    teams.add("loket", "Loket", "admin")
+    teams.set_member("loket", "cor", "coordinator", "admin")
+    assert "Demo Ouder 1" not in text(as_user("cor").get("/zaken?weergave=alle"))
