@@ -5,8 +5,8 @@ rules: the cases that wait for a message of that name (an intermediate message c
 a message boundary event — interrupting or not — or the message start of an event subprocess) are narrowed
 by the business key (the case number, or the case id) and by process variables (every given field must equal
 the case's data). Exactly one case left: the message is caught there and its variables become case data. No
-case waits, but a process starts with this message: a case of that process starts, with the variables as its
-start data. Nothing at all: ``NoCaseWaits`` (the API's 404) — a message is never dropped silently. Several
+case waits, but a process starts with this message (and the sender named no case: no business key, no
+variables to match): a case of that process starts, with the variables as its start data. Nothing at all: ``NoCaseWaits`` (the API's 404) — a message is never dropped silently. Several
 cases: ``SeveralCasesWait`` (409) names them, and nothing is delivered.
 
 The sender gives every message its own id. The answer is stored with that id in the same transaction as the
@@ -283,7 +283,9 @@ def correlate(engine: Engine, name: str, message_id: str, business_key: str | No
             raise SeveralCasesWait(name, [number for _, number in cases])
         if cases:
             return _deliver(engine, cases[0][0], name, message_id, variables, actor)
-        processes = _starting(engine, MESSAGE, name) if business_key is None else []
+        # A start message only when the sender names no existing case (Camunda: instance restrictions such as
+        # processInstanceVariableEquals apply to waiting executions, never to start events).
+        processes = _starting(engine, MESSAGE, name) if business_key is None and not correlation else []
         if len(processes) > 1:
             raise SeveralStarts(name, processes)
         if processes:
@@ -337,6 +339,8 @@ def _deliver(engine: Engine, case_id: str, name: str, message_id: str, variables
             repeated = _answered(engine, MESSAGE, message_id, name, step.tx)   # the same id, a moment earlier
             if repeated is not None:
                 return repeated
+            if case is None:     # removed (retention) since it was found
+                raise MessageTaken(name, case_id)
             waiting = waiting_for(step.live.workflow, KINDS[MESSAGE], name) if case.status == "running" else []
             if not waiting:
                 raise MessageTaken(name, case.number or case.id)
@@ -427,6 +431,8 @@ def _signal_case(engine: Engine, case_id: str, name: str, signal_id: str | None,
     try:
         with engine.commands.step(actor) as step:
             case = step.lock_case(case_id)
+            if case is None:
+                return "gone"
             if signal_id and sql.delivery(step.tx, SIGNAL, signal_id, case_id) is not None:
                 return "reached"
             waiting = waiting_for(step.live.workflow, KINDS[SIGNAL], name) if case.status == "running" else []

@@ -238,3 +238,11 @@ def test_event_subprocess_signal_start_reaches_every_case(eng):
             eng.complete(task.id, {})
         assert eng.state(case_id).status == "completed"
         assert eng.verify(case_id)
+
+
+def test_a_message_that_names_a_case_never_starts_one(eng):
+    with pytest.raises(NoCaseWaits):
+        eng.correlate_message("melding_zorg", "kcc-2", correlation={"melder": "buurman"})
+    with pytest.raises(NoCaseWaits):
+        eng.correlate_message("melding_zorg", "kcc-3", business_key="BS-2026-000999")
+    assert eng.cases("bericht_start") == []
