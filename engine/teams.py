@@ -39,13 +39,14 @@ __all__ = ["Teams", "Team", "Member", "WorkScope", "TEAM_ROLES", "UnknownTeam", 
 TEAM_ROLES = ("casemanager", "specialist", "coordinator")
 _TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 
-# The demo's three teams (``regie users demo``): who works which process. Fictional people.
+# The demo's three teams (``regie users demo``): who works which process. Fictional people. The policy
+# processes (startscan, steunpunt-inrichten, tsp-inrichten) stay with the policy role: no team works them.
 DEMO_TEAMS = [
-    ("steunpunt", "Steunpunt hersteloperatie", ["hersteloperatie", "lijst-belastingdienst", "steunpunt-inrichten"],
+    ("steunpunt", "Steunpunt hersteloperatie", ["hersteloperatie", "lijst-belastingdienst"],
      {"casemanager": "casemanager", "specialist": "specialist", "coordinator": "coordinator"}),
-    ("loket", "Loket", ["loket", "startscan"],
+    ("loket", "Loket", ["loket"],
      {"loket": "casemanager", "specialist": "specialist", "coordinator": "coordinator"}),
-    ("tsp", "Toeslagenservicepunt", ["tsp", "tsp-inrichten"],
+    ("tsp", "Toeslagenservicepunt", ["tsp"],
      {"tsp": "casemanager", "coordinator": "coordinator"}),
 ]
 

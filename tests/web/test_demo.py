@@ -59,3 +59,12 @@ def test_the_demo_has_three_teams_each_with_its_own_work(tmp_path):
     assert eng.case_access(tsp_case.id, "tsp", ["casemanager"]) is not None
     assert eng.verify()
     eng.store.dispose()
+
+
+def test_policy_processes_stay_with_the_policy_role_in_the_demo():
+    from engine.store.teams import WorkScope
+    from engine.teams import DEMO_TEAMS
+
+    lanes = {(p, ""): team for team, _, processes, _ in DEMO_TEAMS for p in processes}
+    policy = WorkScope("policy", frozenset({"policy"}), {}, lanes)
+    assert policy.works_on("startscan", "policy") and policy.works_on("tsp-inrichten", "policy")
