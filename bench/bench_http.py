@@ -270,10 +270,10 @@ def in_process(eng: Engine, cases: list[str], cycles: int, threads: int, full_cy
     def work(case_id: str) -> None:
         barrier.wait()
         for _ in range(cycles):
-            if full_cycle:                     # what the case page reads
-                state = eng.state(case_id)
-                eng.version(state.version_id)
-                eng.history_page(case_id, limit=40)
+            if full_cycle:                     # what the case page reads and writes (web/cases.py show)
+                page = eng.case_page(case_id, "bench-1", ["casemanager"], limit=56)
+                eng.record_access("bench-1", page.case_id, "zaak")
+                eng.version(page.view.state.version_id)
             task = eng.tasks(case_id=case_id)[0].id
             if full_cycle:
                 eng.claim(task, "bench-1")
