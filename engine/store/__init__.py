@@ -22,6 +22,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from ..audit import Event, canonical_json, event_hash
 from ..errors import CaseChanged, ConflictError, StoreUnavailable
@@ -203,6 +204,7 @@ _TASKS_TO_SYNC = select(_TASKS.c.id, _TASKS.c.state).where(
 _TASKS_OF_CASE = select(_TASKS).where(_TASKS.c.case_id == bindparam("b_case")).order_by(
     _TASKS.c.created_at, _TASKS.c.id)
 _TIMERS_OF_CASE = select(TimerRow.__table__).where(TimerRow.__table__.c.case_id == bindparam("b_case"))
+_CASE_KEY = select(CaseKeyRow.__table__).where(CaseKeyRow.__table__.c.case_id == bindparam("b_case"))
 _TIMER_DUES = select(TimerRow.__table__.c.task_id, TimerRow.__table__.c.due_at).where(
     TimerRow.__table__.c.case_id == bindparam("b_case"))
 _OPEN_TASKS_OF_CASE = (
@@ -396,7 +398,11 @@ class Tx:
             return self._case_keys[case_id]
         from ..privacy.keys import new_case_key
 
-        row = self.session.get(CaseKeyRow, case_id)
+        # The row as this transaction holds it, else one built-once Core read (an ORM get costs more than the
+        # rest of the key's handling: it runs on every step that records personal values).
+        row = self.session.identity_map.get(identity_key(CaseKeyRow, case_id))
+        if row is None:
+            row = self.session.connection().execute(_CASE_KEY, {"b_case": case_id}).first()
         key = None
         if row is not None and row.wrapped:
             key = self.store.master_keys.unwrap(case_id, row.master_key, row.wrapped)
