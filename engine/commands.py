@@ -42,7 +42,7 @@ from .cases import Live, active_elements, apply_event, case_data, ready_user_tas
 from .deadlines import resolve_date
 from .definitions import ProcessVersion
 from .errors import IncidentError, RegieError, TaskNotReady, UnknownTask
-from .spiff import TaskIdSequence, dump_instance, load_instance
+from .spiff import StepRefused, TaskIdSequence, dump_instance, load_instance
 from .store import CaseRow, TaskRow, TimerRow
 
 if TYPE_CHECKING:
@@ -386,17 +386,22 @@ class Step:
             info = version.user_tasks.get(task.task_spec.bpmn_id)
             names = {**task.data}
             evaluator = self.engine.evaluator
-            role = self._role(info, names) if info else task.task_spec.lane
+            title = info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id)
+            try:
+                role = self._role(info, names) if info else task.task_spec.lane
+                assignee = casemanagers.assignee_for(case, role, self._assignee(info, names))
+                due = resolve_date(info.due if info else None, now, names, evaluator)
+                follow_up = resolve_date(info.follow_up if info else None, now, names, evaluator)
+            except GroupNotComputed:
+                raise
+            except RegieError as err:   # an assignee or date expression on this case's data: name the task
+                raise StepRefused(task.task_spec.bpmn_id, f"De taak '{title}' ({task.task_spec.bpmn_id}) kan niet "
+                                  f"klaargezet worden: {err}") from err
             new_rows.append(dict(
                 id=task_id, case_id=case.id, process_id=case.process_id, name=task.task_spec.bpmn_id,
-                title=info.title if info else (task.task_spec.bpmn_name or task.task_spec.bpmn_id),
-                role=role,
-                candidate_users=",".join(info.candidate_users) if info else "",
-                assignee=casemanagers.assignee_for(case, role, self._assignee(info, names)),
-                form=info.form if info else None, state="open",
-                due_at=resolve_date(info.due if info else None, now, names, evaluator),
-                follow_up_at=resolve_date(info.follow_up if info else None, now, names, evaluator),
-                created_at=now, completed_at=None, completed_by=None,
+                title=title, role=role, candidate_users=",".join(info.candidate_users) if info else "",
+                assignee=assignee, form=info.form if info else None, state="open",
+                due_at=due, follow_up_at=follow_up, created_at=now, completed_at=None, completed_by=None,
             ))
         tx.insert_tasks(new_rows)
         return frozenset(ready)

@@ -414,6 +414,22 @@ def test_a_computed_group_that_names_nobody_refuses_the_step_and_stores_nothing(
     assert [t.role for t in engine.tasks(case_id=case_id)] == ["specialist"]
 
 
+def test_an_assignee_on_a_field_the_case_lacks_names_the_task_and_stores_nothing(engine, tmp_path):
+    """Found by bench/bench_corpus.py on the MIWG invoice model: the refusal named no element."""
+    from engine.errors import RegieError
+
+    path = model(tmp_path, '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1"/>'
+                 '<bpmn:userTask id="t1" name="Goedkeuren" camunda:assignee="${approver}"/>')
+    engine.deploy([path])
+    with pytest.raises(RegieError) as refused:
+        engine.start("p", {})
+    assert getattr(refused.value, "element_id", "") == "t1"
+    assert "De taak 'Goedkeuren' (t1) kan niet klaargezet worden" in str(refused.value)
+    assert engine.cases() == []
+    case_id = engine.start("p", {"approver": "jan"})
+    assert [t.assignee for t in engine.tasks(case_id=case_id)] == ["jan"]
+
+
 # --- smaller ------------------------------------------------------------------------------------------
 
 
