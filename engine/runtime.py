@@ -637,7 +637,7 @@ class Engine:
             data = overview(tx, now, limit)
             processes = {p.id: (p.name, p.current_version_id) for p in tx.processes()}
             people = {u.username: u.name for u in tx.users()}
-            glass = [access.of(r) for r in break_glass_rows(tx, now - timedelta(days=30), 50)]
+            glass = [access.of(r, tx) for r in break_glass_rows(tx, now - timedelta(days=30), 50)]
             fold = counts.needs_compacting(tx)
         if fold:
             with self.store.write() as tx:
@@ -750,7 +750,7 @@ class Engine:
 
         with self.store.read() as tx:
             rows = break_glass_rows(tx, self.clock.now() - timedelta(days=days), limit)
-            return [access.of(r) for r in rows]
+            return [access.of(r, tx) for r in rows]
 
     def event_window(self, case_id: str, page: int, size: int) -> tuple[list, list[str], int, int]:
         """A page of a case's events for the auditor's timeline, in one transaction: the events of page ``page``
@@ -814,7 +814,7 @@ class Engine:
         from .store.audit import access_rows
 
         with self.store.read() as tx:
-            return [access.of(r) for r in access_rows(tx, case_id, actor, limit, offset)]
+            return [access.of(r, tx) for r in access_rows(tx, case_id, actor, limit, offset)]
 
     def replay(self, case_id: str, up_to: int | None = None) -> Live | None:
         """Rebuild a case's workflow from its events (up to event ``up_to``), touching nothing stored."""

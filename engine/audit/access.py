@@ -72,14 +72,46 @@ def record(store, at: datetime, actor: str, case_id: str | None, page: str, reas
         lock_access_chain(tx)
         last = last_access(tx)
         seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
-        row = AccessRow(seq=seq, at=at, actor=actor, case_id=case_id, page=page[:100], reason=reason,
-                        prev_hash=prev, hash=access_hash(prev, seq, at, actor, case_id, page[:100], reason))
+        stored = _sealed_reason(tx, case_id, reason, at)
+        row = AccessRow(seq=seq, at=at, actor=actor, case_id=case_id, page=page[:100], reason=stored,
+                        prev_hash=prev, hash=access_hash(prev, seq, at, actor, case_id, page[:100], stored))
         add_access(tx, row)
-        return of(row)
+        return AccessEntry(row.seq, row.at, row.actor, row.case_id, row.page, reason, row.hash)
 
 
-def of(row) -> AccessEntry:
-    return AccessEntry(row.seq, row.at, row.actor, row.case_id, row.page, row.reason, row.hash)
+def _sealed_reason(tx, case_id: str | None, reason: str | None, at: datetime) -> str | None:
+    """A reason about one case is sealed with the case's key (it may name the resident), so retention's
+    removal of the key removes it too; the chain hashes the sealed text. Without a case: as given."""
+    from ..privacy.keys import seal_text
+
+    if not reason or not case_id or not tx.case_exists(case_id):
+        return reason
+    row = tx.case_key_row(case_id)
+    if row is not None and row.shredded_at is not None:
+        return reason
+    return seal_text(reason, tx.case_key(case_id, create=at), case_id, "access")
+
+
+def of(row, tx=None) -> AccessEntry:
+    """The entry of a stored row; with ``tx`` a sealed reason is opened (removed by retention: said so)."""
+    return AccessEntry(row.seq, row.at, row.actor, row.case_id, row.page, opened_reason(row, tx), row.hash)
+
+
+def opened_reason(row, tx) -> str | None:
+    from ..privacy.keys import VERSION, unseal_text
+
+    reason = row.reason
+    if tx is None or not reason or not row.case_id or not reason.startswith(VERSION):
+        return reason
+    key = tx.case_key(row.case_id)
+    if key is None:
+        return "(verwijderd na de bewaartermijn)"
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        return unseal_text(reason, key, row.case_id, "access")
+    except (ValueError, InvalidTag):
+        return reason
 
 
 def check(rows) -> list[ChainProblem]:

@@ -75,6 +75,7 @@ class TimeTravel:
                 raise UnknownCase(case_id)
             if seq < 1 or seq > case.last_seq:
                 raise NoSuchEvent(case_id, seq, case.last_seq)
+            _not_shredded(tx, case)
             point = self._best(case_id, seq)
             rows = tx.events(case_id, up_to=seq) if point is None else _events_from(tx, case_id, point.seq, seq)
         records = [Recorded.of(r) for r in rows]
@@ -167,6 +168,19 @@ class TimeTravel:
         out._seen = {t.id for t in all_tasks(workflow) if t.state == TaskState.COMPLETED}
         out._arrived = {t.id for t in all_tasks(workflow) if t.has_state(ARRIVED)}
         return out
+
+
+def _not_shredded(tx, case) -> None:
+    """A case whose personal data retention removed cannot be replayed (its decisions read values that are
+    gone): say so, instead of the replay's failure."""
+    from ..errors import PrivacyError
+    from ..privacy.retention import local_day
+
+    row = tx.case_key_row(case.id)
+    if row is not None and row.shredded_at is not None:
+        raise PrivacyError(f"De persoonsgegevens van zaak {case.number or case.id} zijn verwijderd op "
+                           f"{local_day(row.shredded_at)} (bewaartermijn). De zaak is daarom niet meer stap voor "
+                           "stap af te spelen; de stappen, datums en beslissingen staan in de tijdlijn.")
 
 
 def _events_from(tx, case_id: str, first: int, last: int):

@@ -46,6 +46,8 @@ def dump(engine) -> str:
 def test_dry_run_lists_exactly_the_expired_cases_and_the_run_shreds_them(engine, clock, settings):
     engine.deploy([MODELS])
     old = _closed_case(engine, NAME, REASON, AMOUNT)
+    engine.record_access("sam", old, "zaak", f"Gebeld door {NAME}")      # a reason may name the resident
+    assert engine.access_log(case_id=old)[0].reason == f"Gebeld door {NAME}"
     clock.advance(days=20)
     recent = _closed_case(engine, "Berend Botje", "Andere schuld", 12.5)
     running = engine.start("aanvraag", {"naam": "Nog Lopend"}, actor="anna")
@@ -67,6 +69,7 @@ def test_dry_run_lists_exactly_the_expired_cases_and_the_run_shreds_them(engine,
     for value in SECRETS:
         assert value not in everything, f"{value!r} is still in the database"
     assert "Berend Botje" in everything and "Nog Lopend" in everything   # the others keep theirs
+    assert engine.access_log(case_id=old)[-1].reason == "(verwijderd na de bewaartermijn)"
 
     state = engine.state(old)                           # the skeleton: status, steps, dates, who
     assert state.status == "completed" and state.subject == "" and state.data == {}
@@ -189,3 +192,12 @@ def test_master_key_rotation_rewraps_every_case_key(tmp_path, clock, monkeypatch
     with pytest.raises(PrivacyError, match="hoofdsleutel 'k2'"):
         fourth.history(case_id)
     fourth.store.dispose()
+
+
+def test_time_travel_on_a_shredded_case_says_why_not(sqlite_engine, clock, settings):
+    sqlite_engine.deploy([MODELS])
+    case_id = _closed_case(sqlite_engine, NAME, REASON, AMOUNT)
+    clock.advance(days=31)
+    retention.run(sqlite_engine, "fg")
+    with pytest.raises(PrivacyError, match="niet meer stap voor stap af te spelen"):
+        sqlite_engine.case_at(case_id, 2)
