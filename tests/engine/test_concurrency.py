@@ -63,3 +63,32 @@ def test_a_cached_workflow_of_an_older_revision_is_not_used(db_url):
     assert a.verify(case_id), a.verify(case_id).problems
     a.store.dispose()
     b.store.dispose()
+
+
+def test_a_case_row_written_since_it_was_read_is_refused_and_nothing_is_stored(db_url):
+    """The revision check of the case UPDATE itself (``WHERE id = … AND revision = …``): the row locks keep a
+    second writer out today, so simulate one that got in between the read and the write. Without the
+    check the step would overwrite the other writer's case row."""
+    import pytest
+    from sqlalchemy import update
+
+    from engine.errors import CaseChanged
+    from engine.store import CaseRow
+
+    eng = Engine.from_url(db_url, clock=ManualClock("2026-01-05T09:00:00+00:00"), ids=SequentialIds())
+    eng.deploy([MODELS])
+    case_id = eng.start("aanvraag", {"naam": "Fictieve Bewoner"}, actor="anna")
+    table = CaseRow.__table__
+    with eng.store.read() as tx:
+        before = tx.case(case_id)
+    with pytest.raises(CaseChanged):
+        with eng.store.write() as tx:
+            case = tx.case(case_id)
+            tx.session.connection().execute(
+                update(table).where(table.c.id == case_id).values(revision=table.c.revision + 1))   # the other writer
+            case.subject = "Overschreven"
+            tx.save_case(case)
+    with eng.store.read() as tx:
+        after = tx.case(case_id)
+    assert (after.subject, after.revision) == (before.subject, before.revision)
+    eng.store.dispose()
