@@ -467,3 +467,61 @@ class CaseLinkRow(Base):
     from_case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     to_case_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExternalTaskRow(Base):
+    """A service task that waits for a worker (``engine.external``): one row while the task is ready.
+
+    Workers fetch-and-lock rows by topic over the API; built-in connectors do the same inside the scheduler.
+    ``status`` open (free or locked) or incident (retries used up). Migration 0036_external.
+    """
+
+    __tablename__ = "external_tasks"
+    __table_args__ = (Index("ix_external_tasks_topic", "status", "topic", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)    # the workflow task's id
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    element: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retries: Mapped[int | None] = mapped_column(Integer)             # None until the first failure
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # back-off: not fetched before
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookRow(Base):
+    """A webhook subscription (``engine.outbox``): where to send which case events, and the signing secret."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))       # HMAC-SHA256 key; the receiver holds it too
+    event_types: Mapped[str] = mapped_column(String(500), default="")   # comma separated; empty: every type
+    process_id: Mapped[str | None] = mapped_column(String(200))         # only this process's cases
+    personal: Mapped[bool] = mapped_column(default=False)               # payloads (personal data) included
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxRow(Base):
+    """One case event to deliver to one webhook, written in the same transaction as the event."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (
+        Index("ix_webhook_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_webhook_outbox_order", "webhook_id", "case_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="pending")   # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
