@@ -28,6 +28,9 @@ SCOPES = {
     "tasks:complete": "Taken oppakken en afronden",
     "messages:deliver": "Berichten en signalen aan zaken afleveren (kan zaken starten en verder zetten)",
     "lists:import": "Lijsten van de Belastingdienst inlezen (start een zaak per nieuwe ouder)",
+    "external-tasks": "Externe taken ophalen, vasthouden en afronden (werkers; ziet de gegevens van die zaken, gelogd)",
+    "events:read": "Gebeurtenissen van zaken volgen (feed), zonder persoonsgegevens",
+    "webhooks:manage": "Webhooks aanmaken, bekijken en intrekken",
 }
 _KEY = re.compile(r"^regie_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,99}$")

@@ -34,7 +34,8 @@ from .errors import FieldProblem, InvalidData, RegieError
 from .spiff import RegieScriptEngine, TaskIdSequence, step_context
 
 # Events that change the workflow; every other event type records a fact (decision, claim, …).
-COMMANDS = ("case_started", "task_completed", "timers_due", "message_received", "signal_received", "data_rectified")
+COMMANDS = ("case_started", "task_completed", "timers_due", "message_received", "signal_received", "data_rectified",
+            "external_task_error")
 
 
 @dataclass
@@ -138,6 +139,33 @@ def _rectify(live: Live, payload, version, script_engine) -> None:
                 data[name] = value
 
 
+class ErrorNotCaught(RegieError):
+    """A worker's BPMN error that no error boundary event of the task (or around it) catches."""
+
+    def __init__(self, element_id: str, code: str):
+        super().__init__(f"Geen foutgebeurtenis in het model vangt de fout '{code}' van deze stap op. Meld een "
+                         "mislukking (failure) in plaats van een BPMN-fout, of pas het model aan.")
+        self.element_id = element_id
+
+
+def _external_error(live: Live, payload, version, script_engine) -> None:
+    """A worker throws a BPMN error on its service task (``engine.external``): an error boundary event whose
+    error code matches (or that names no code) catches it and the task is cancelled, as in Camunda 7."""
+    from copy import deepcopy
+
+    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+    task = live.workflow.get_task_from_id(uuid.UUID(payload["task_id"]))
+    task.data.update(payload.get("data") or {})
+    code = payload["code"]
+    event = BpmnEvent(ErrorEventDefinition(code, code), payload=deepcopy(task.data), target=task.workflow)
+    top = task.workflow.top_workflow
+    if not any(t.task_spec.event_definition.catches(t, event) for t in top.event_manager.tasks.values()):
+        raise ErrorNotCaught(task.task_spec.bpmn_id, code)
+    top.catch(event)
+
+
 _HANDLERS: dict[str, Callable] = {
     "case_started": _start,
     "task_completed": _complete,
@@ -145,6 +173,7 @@ _HANDLERS: dict[str, Callable] = {
     "message_received": _message,
     "signal_received": _signal,
     "data_rectified": _rectify,
+    "external_task_error": _external_error,
 }
 
 
@@ -191,7 +220,14 @@ def all_tasks(workflow: BpmnWorkflow):
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list:
-    return [t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual]
+    return [t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual
+            and not getattr(t.task_spec, "external_topic", None)]
+
+
+def ready_external_tasks(workflow: BpmnWorkflow) -> dict[str, tuple[str, str]]:
+    """Ready service tasks that wait for a worker (``engine.external``): task id -> (element id, topic)."""
+    return {str(t.id): (t.task_spec.bpmn_id, t.task_spec.external_topic) for t in all_tasks(workflow)
+            if t.state == TaskState.READY and getattr(t.task_spec, "external_topic", None)}
 
 
 def is_timer(task) -> bool:

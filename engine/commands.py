@@ -42,6 +42,7 @@ from .cases import Live, active_elements, apply_event, case_data, ready_user_tas
 from .deadlines import resolve_date
 from .definitions import ProcessVersion
 from .errors import IncidentError, RegieError, TaskNotReady, UnknownTask
+from .external import sync_external
 from .spiff import StepRefused, TaskIdSequence, dump_instance, load_instance
 from .store import CaseRow, TaskRow, TimerRow
 
@@ -55,6 +56,7 @@ class Synced:
 
     open_tasks: frozenset[str]
     timers: dict
+    external: frozenset[str] = frozenset()    # ready service tasks waiting for a worker (engine.external)
 
 
 NOTHING = Synced(frozenset(), {})
@@ -329,8 +331,9 @@ class Step:
         self.tx.save_case(case)
         open_tasks = self._sync_tasks(case, workflow, version, at, before)
         timers = self._sync_timers(case, workflow, before)
+        external = sync_external(self.tx, case, workflow, version, at, before) if version.external else frozenset()
         self._new, self._clean = False, True
-        self._synced, self._synced_known = Synced(open_tasks, timers), True
+        self._synced, self._synced_known = Synced(open_tasks, timers, external), True
 
     def record(self, events: list[Event], at: datetime, updated_at: datetime | None = None) -> None:
         """Append facts that do not change the workflow (a claim, an incident) to the case's chain.

@@ -100,6 +100,16 @@ class ProcessVersion:
     notices: list[ModelProblem] = field(default_factory=list, repr=False)   # deploys, but will not run as drawn
 
     @property
+    def external(self) -> bool:
+        """Whether any service task of this version waits for a worker or a connector (``engine.external``)."""
+        found = self.__dict__.get("_external")
+        if found is None:
+            specs = [self.spec, *self.subprocess_specs.values()]
+            found = any(getattr(ts, "external_topic", None) for s in specs for ts in s.task_specs.values())
+            self.__dict__["_external"] = found
+        return found
+
+    @property
     def initiator(self) -> str | None:
         """The case field that holds who started the case (``camunda:initiator``), or None."""
         for start in self.spec.start.outputs if self.spec.start else ():
@@ -498,6 +508,8 @@ def _user_tasks(specs, where, forms, broken, generated):
     for spec in specs:
         for ts in spec.task_specs.values():
             if not getattr(ts, "manual", False) or not hasattr(ts, "candidate_groups"):
+                continue
+            if getattr(ts, "external_topic", None):   # done by a worker (engine.external), not a person
                 continue
             raw = getattr(getattr(ts, "form", None), "key", None)
             key = form_key(raw)

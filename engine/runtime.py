@@ -216,6 +216,27 @@ class Engine:
 
         return broadcast(self, name, signal_id, actor)
 
+    @property
+    def external_tasks(self):
+        """Service tasks done by workers and connectors (``engine.external.ExternalTasks``)."""
+        from .external import ExternalTasks
+
+        return ExternalTasks(self)
+
+    @property
+    def webhooks(self):
+        """Webhook subscriptions and their delivery (``engine.outbox.Webhooks``)."""
+        from .outbox import Webhooks
+
+        return Webhooks(self)
+
+    def event_feed(self, after: str | None = None, limit: int = 100, personal: bool = False):
+        """Case events after the cursor ``after``, oldest first, with the next cursor (``engine.outbox.FeedPage``);
+        ``personal``: with their payloads (the caller logs that read)."""
+        from .outbox import feed
+
+        return feed(self, after, limit, personal)
+
     @classmethod
     def from_url(cls, url: str | None = None, **kwargs) -> Engine:
         """An engine on ``url`` (else ``REGIE_DATABASE_URL``, else the local SQLite file), schema upgraded."""

@@ -249,3 +249,6 @@ class Scheduler:
             coalesce=True, misfire_grace_time=None,
             next_run_time=SystemClock().now(),   # first round right away: catch up after downtime
         )
+        from .jobs import add_integration_jobs  # connectors and webhooks (engine.jobs)
+
+        add_integration_jobs(self, apscheduler)

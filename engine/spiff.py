@@ -275,6 +275,11 @@ class RegieUserTaskParser(UserTaskParser):
         task.assignee_expression = attrib.get(regie + "assignee") or attrib.get(camunda + "assignee")
         task.due_date_expression = attrib.get(camunda + "dueDate") or attrib.get(regie + "dueDate")
         task.follow_up_expression = attrib.get(camunda + "followUpDate") or attrib.get(regie + "followUpDate")
+        # engine.dialects marks a service task done by a worker (regie:topic) or a built-in connector
+        # (regie:connector): it waits for engine.external, not for a person
+        connector = (attrib.get(regie + "connector") or "").strip()
+        task.external_topic = f"connector:{connector}" if connector else (attrib.get(regie + "topic") or "").strip() or None
+        task.connector_inputs = {k: attrib[regie + k] for k in ("to", "subject", "body") if regie + k in attrib}
         return task
 
 

@@ -27,6 +27,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from ..cases import normalise
 from ..errors import RegieError
+from ..store import external as external_sql
 from .chain import canonical_json, check_chain
 from .replay import TASK_COLUMNS, Recorded, replay
 
@@ -118,6 +119,7 @@ def verify_case(engine, case_id: str, notes: list[str] | None = None,
         removed = key_row.shredded_at if key_row is not None else None
         rows = tx.events(case_id)
         task_rows, timer_rows = tx.case_rows(case_id)
+        external_rows = external_sql.case_tasks(tx, case_id)
         state = json.loads(case.state)
         version_rows = {}
         for vid in {case.version_id, *(version_ids(rows))}:
@@ -128,11 +130,11 @@ def verify_case(engine, case_id: str, notes: list[str] | None = None,
 
         notes.append(f"Zaak {case.number or case_id}: persoonsgegevens verwijderd op {local_day(removed)} "
                      "(bewaartermijn); de keten en het skelet (stappen, datums, beslissingen) zijn gecontroleerd.")
-    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed, checked)
+    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed, checked, external_rows)
 
 
 def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed=None,
-               checked: dict[str, list[Finding]] | None = None) -> list[Finding]:
+               checked: dict[str, list[Finding]] | None = None, external_rows=None) -> list[Finding]:
     """``verify_case`` on rows already read (also used for an audit bundle, with no database).
 
     ``removed``: when retention removed the case's personal data (its key is gone, so sealed values cannot
@@ -176,6 +178,8 @@ def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, r
                    normalise(dump_instance(result.live.workflow)) if result.live else None)
     found += _tasks(cid, task_rows, result)
     found += _timers(cid, timer_rows, result)
+    if external_rows is not None:
+        found += _external(cid, external_rows, result)
     return found
 
 
@@ -316,6 +320,27 @@ def _timers(cid: str, rows, result) -> list[Finding]:
                                  f"timer bij '{row.element}': {_differs(row.due_at, expected[1])}", row.due_at, expected[1]))
     for task_id, (element, _due) in waiting.items():
         found.append(Finding(cid, "timers", "task_id", seq, f"de timer bij '{element}' ontbreekt", None, task_id))
+    return found
+
+
+def _external(cid: str, rows, result) -> list[Finding]:
+    """``external_tasks``: one row per ready external task, with its element and topic (``engine.external``);
+    locks, retries and back-off are operational columns, set by the worker's events, not compared."""
+    from ..cases import ready_external_tasks
+
+    found = []
+    ready = ready_external_tasks(result.live.workflow) if result.live else {}
+    seq = result.last_command
+    for row in rows:
+        expected = ready.pop(row.id, None)
+        if expected is None:
+            found.append(Finding(cid, "external_tasks", "id", seq,
+                                 f"de externe taak bij '{row.element}' wacht volgens de events niet (meer)", row.id, None))
+        elif (row.element, row.topic) != expected:
+            found.append(Finding(cid, "external_tasks", "topic", seq, _differs((row.element, row.topic), expected),
+                                 (row.element, row.topic), expected))
+    for task_id, (element, _topic) in ready.items():
+        found.append(Finding(cid, "external_tasks", "id", seq, f"de externe taak bij '{element}' ontbreekt", None, task_id))
     return found
 
 

@@ -84,6 +84,7 @@ from . import (  # noqa: E402,F401  (commands register themselves on `main`)
     audit,
     cases,
     demo,
+    external,
     lists,
     messages,
     models,
@@ -93,6 +94,7 @@ from . import (  # noqa: E402,F401  (commands register themselves on `main`)
     teams,
     timers,
     users,
+    webhooks,
 )
 
 

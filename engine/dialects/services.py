@@ -2,9 +2,10 @@
 
 A service or send task whose ``camunda:expression`` the evaluator can run becomes a script step (its
 ``camunda:resultVariable`` receives the value; ``${execution.setVariable('x', ...)}`` sets ``x``), so
-``${true}`` placeholders complete by themselves. Java code (``camunda:class``, ``delegateExpression``),
-external tasks, connectors and job workers cannot run in Regie: the task stays a task for a person, and a
-notice says so. Listeners with an expression that only sets data become script steps before or after
+``${true}`` placeholders complete by themselves. External tasks (``camunda:type="external"`` with a
+``camunda:topic``, or Regie's ``regie:topic``) wait for a worker, and ``regie:connector`` for a built-in
+connector (``engine.external``). Java code (``camunda:class``, ``delegateExpression``), Camunda connectors
+and job workers cannot run in Regie: the task stays a task for a person, and a notice says so. Listeners with an expression that only sets data become script steps before or after
 their element; any other listener is reported, never silently dropped.
 """
 
@@ -34,15 +35,17 @@ class Services(Document):
         for element in list(process.iter(_b("serviceTask"), _b("sendTask"))):
             eid = element.get("id", "")
             expression = element.get(_c("expression"))
-            if expression is not None:
+            if element.get(_r("topic")) is not None or element.get(_r("connector")) is not None:
+                self.external_task(element)
+            elif element.get(_c("type")) == "external":
+                element.set(_r("topic"), element.get(_c("topic")) or "")
+                self.external_task(element)
+            elif expression is not None:
                 self.expression_step(element, expression)
             elif element.get(_c("class")) or element.get(_c("delegateExpression")):
                 attribute = "class" if element.get(_c("class")) else "delegateExpression"
                 self.notice(eid, f"De Java-code '{element.get(_c(attribute))}' (camunda:{attribute}) kan Regie niet "
                             f"uitvoeren. {MANUAL}")
-            elif element.get(_c("type")) == "external":
-                self.notice(eid, f"Extern werk (camunda:topic '{element.get(_c('topic')) or '-'}') wordt in Regie "
-                            f"nog door geen programma opgehaald. {MANUAL}")
             elif element.find(f"{_b('extensionElements')}/{_c('connector')}") is not None:
                 self.notice(eid, f"Een connector (camunda:connector) kan Regie niet uitvoeren. {MANUAL}")
             elif element.find(f"{_b('extensionElements')}/{_z('taskDefinition')}") is not None:
@@ -52,6 +55,18 @@ class Services(Document):
             else:
                 self.notice(eid, f"Deze {'servicetaak' if element.tag == _b('serviceTask') else 'verzendtaak'} zegt "
                             f"niet wat er automatisch moet gebeuren. {MANUAL}")
+
+    def external_task(self, element) -> None:
+        """Work for a worker that fetches it by topic, or for a built-in connector (``engine.external``)."""
+        from engine.external import CONNECTORS
+
+        eid = element.get("id", "")
+        connector = element.get(_r("connector"))
+        if connector is not None:
+            if connector.strip() not in CONNECTORS:
+                self.problem(eid, f"De connector '{connector}' kent Regie niet. Kies uit: {', '.join(sorted(CONNECTORS))}.")
+        elif not (element.get(_r("topic")) or "").strip():
+            self.problem(eid, "Geef het topic waarop werkers deze taak ophalen (camunda:topic of regie:topic).")
 
     def expression_step(self, element, expression: str) -> None:
         """``camunda:expression`` the evaluator can run: the task becomes a script step."""

@@ -39,6 +39,7 @@ from .models import (
     UserRow,
     VersionRow,
 )
+from .outbox import queue as queue_webhooks
 
 __all__ = ["Store", "Tx", "CaseRow", "EventRow", "TaskRow", "TimerRow", "UserRow", "VersionRow", "ProcessRow", "IncidentRow"]
 
@@ -340,6 +341,7 @@ class Tx:
             if not inspect(case).persistent:
                 self.save_case(case)
             self.session.connection().execute(_INSERT_EVENTS, rows)
+            queue_webhooks(self, case, rows, at)   # the webhook outbox, in this same transaction (engine.outbox)
         return rows
 
     def next_case_number(self, prefix: str, year: int) -> int:

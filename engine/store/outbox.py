@@ -1,0 +1,69 @@
+"""SQL of the event feed and the webhook outbox (``engine.outbox``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+
+from .models import CaseRow, EventRow, OutboxRow, WebhookRow
+
+
+def queue(tx, case: CaseRow, rows: list[dict], at: datetime) -> None:
+    """Outbox rows for ``rows`` (events being appended to ``case``) for every active webhook whose filter
+    they pass: in the same transaction as the events, so an event is queued if and only if it is stored."""
+    table = WebhookRow.__table__
+    hooks = tx.session.execute(select(table.c.id, table.c.event_types, table.c.process_id)
+                               .where(table.c.revoked_at.is_(None))).all()
+    if not hooks:
+        return
+    queued = []
+    for hook_id, types, process_id in hooks:
+        if process_id and process_id != case.process_id:
+            continue
+        wanted = {t for t in (types or "").split(",") if t}
+        queued.extend({"webhook_id": hook_id, "case_id": case.id, "seq": r["seq"], "status": "pending", "attempts": 0,
+                       "next_attempt_at": at} for r in rows if not wanted or r["type"] in wanted)
+    if queued:
+        tx.session.connection().execute(insert(OutboxRow.__table__), queued)
+
+
+def outbox_row(tx, row_id: int) -> OutboxRow | None:
+    return tx.session.get(OutboxRow, row_id)
+
+
+def delivered(tx, row_ids: list[int]) -> None:
+    tx.session.execute(delete(OutboxRow).where(OutboxRow.id.in_(row_ids)))
+
+
+def pending_with_events(tx, limit: int) -> list[tuple[OutboxRow, EventRow, str | None, str]]:
+    """The oldest undelivered rows with their events and the case's number and process, in one query."""
+    query = (select(OutboxRow, EventRow, CaseRow.number, CaseRow.process_id)
+             .join(EventRow, (EventRow.case_id == OutboxRow.case_id) & (EventRow.seq == OutboxRow.seq))
+             .join(CaseRow, CaseRow.id == OutboxRow.case_id)
+             .where(OutboxRow.status == "pending").order_by(OutboxRow.id).limit(limit))
+    return [(r[0], r[1], r[2], r[3]) for r in tx.session.execute(query)]
+
+
+def events_after(tx, after: int, limit: int) -> list[tuple[EventRow, str | None, str]]:
+    """Events with an id above ``after``, in id order, with their case's number and process (the feed)."""
+    rows = tx.session.execute(
+        select(EventRow, CaseRow.number, CaseRow.process_id).join(CaseRow, CaseRow.id == EventRow.case_id)
+        .where(EventRow.id > after).order_by(EventRow.id).limit(limit))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def webhook(tx, ref: str) -> WebhookRow | None:
+    return tx.session.get(WebhookRow, ref) or tx.session.scalars(select(WebhookRow).where(WebhookRow.name == ref)).first()
+
+
+def webhooks(tx) -> list[WebhookRow]:
+    return list(tx.session.scalars(select(WebhookRow).order_by(WebhookRow.created_at, WebhookRow.name)))
+
+
+def pending_counts(tx) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = tx.session.execute(select(OutboxRow.webhook_id, func.count()).where(OutboxRow.status == "pending")
+                              .group_by(OutboxRow.webhook_id))
+    return {hook_id: count for hook_id, count in rows}
