@@ -114,6 +114,24 @@ def _signal(p, n):
     return f"Signaal '{p.get('name', '')}' ontvangen", [("Bij", ", ".join(n.element(e) for e in p.get("elements") or []))]
 
 
+def _external_locked(p, n):
+    return f"Stap '{n.element(p.get('element'))}' opgehaald door systeem {p.get('worker', '?')}", []
+
+
+def _external_failed(p, n):
+    return (f"Stap '{n.element(p.get('element'))}' mislukt bij systeem {p.get('worker', '?')}",
+            [("Melding", p.get("message", "")), ("Pogingen over", str(p.get("retries", 0)))])
+
+
+def _external_error(p, n):
+    return (f"Systeem {p.get('worker', '?')} meldt bij '{n.element(p.get('element'))}': {p.get('code', '')}",
+            [("Melding", p.get("message") or "–"), *n.data(p.get("data") or {})])
+
+
+def _external_retried(p, n):
+    return f"Stap '{n.element(p.get('element'))}' wordt opnieuw geprobeerd", [("Pogingen", str(p.get("retries", 1)))]
+
+
 DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]] = {
     "case_started": _started,
     "task_completed": _completed,
@@ -127,6 +145,10 @@ DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]]
     "case_migrated": _migrated,
     "message_received": _message,
     "signal_received": _signal,
+    "external_task_locked": _external_locked,
+    "external_task_failed": _external_failed,
+    "external_task_error": _external_error,
+    "external_task_retried": _external_retried,
 }
 HIDDEN = {"timers_due"}      # the command behind 'timer_fired': the fact says it better
 

@@ -39,7 +39,7 @@ class Api(SmorestApi):
 
 def init_app(app: Flask) -> None:
     from .. import csrf
-    from . import docs, lists, messages, resources  # noqa: F401  (lists, messages add routes to resources.blp)
+    from . import docs, events, external, lists, messages, resources  # noqa: F401  (they add routes to resources.blp)
 
     app.config.setdefault("API_TITLE", "Regie API")
     app.config.setdefault("API_VERSION", "v1")
