@@ -3,11 +3,13 @@
 A **message** (``Engine.correlate_message``) goes to exactly one case, following Camunda 7's correlation
 rules: the cases that wait for a message of that name (an intermediate message catch event, a receive task,
 a message boundary event — interrupting or not — or the message start of an event subprocess) are narrowed
-by the business key (the case number, or the case id) and by process variables (every given field must equal
-the case's data). Exactly one case left: the message is caught there and its variables become case data. No
-case waits, but a process starts with this message (and the sender named no case: no business key, no
-variables to match): a case of that process starts, with the variables as its start data. Nothing at all: ``NoCaseWaits`` (the API's 404) — a message is never dropped silently. Several
-cases: ``SeveralCasesWait`` (409) names them, and nothing is delivered.
+by the business key (the case number, the case id, or the business key given at the case's start) and by
+process variables (every given field must equal the case's data). Exactly one case left: the message is
+caught there and its variables become case data. No case waits, but a process starts with this message and
+the sender named no existing case (no variables to match; no business key, or one no case has yet, which
+becomes the new case's business key): a case of that process starts, with the variables as its start data.
+Nothing at all: ``NoCaseWaits`` (the API's 404) — a message is never dropped silently. Several cases:
+``SeveralCasesWait`` (409) names them, and nothing is delivered.
 
 The sender gives every message its own id. The answer is stored with that id in the same transaction as the
 case's step, so the same id again gets the same answer and nothing is written twice. Two different messages
@@ -226,10 +228,8 @@ def _waiting_cases(engine: Engine, kind: str, name: str, business_key: str | Non
 
     with engine.store.read() as tx:
         if business_key:
-            key = business_key.strip()
-            case = tx.case_by_number(canonical(key)) if looks_like_number(key) else tx.case(key)
-            rows = [(case.id, case.number, case.active, case.data, case.version_id)] if case is not None and \
-                case.status == "running" else []
+            rows = [(c.id, c.number, c.active, c.data, c.version_id) for c in _cases_named(tx, business_key)
+                    if c.status == "running"]
             versions = {r[4] for r in rows}
         else:
             versions = set(sql.running_versions(tx))
@@ -249,6 +249,35 @@ def _waiting_cases(engine: Engine, kind: str, name: str, business_key: str | Non
                 continue
         found.append((case_id, number or case_id))
     return found
+
+
+def _cases_named(tx, business_key: str) -> list:
+    """The cases a business key names: by case number or case id, else by the key given at their start."""
+    from .store import messages as sql
+
+    key = business_key.strip()
+    case = tx.case_by_number(canonical(key)) if looks_like_number(key) else tx.case(key)
+    return [case] if case is not None else sql.cases_with_business_key(tx, key)
+
+
+def check_business_key(business_key: str) -> str:
+    key = (business_key or "").strip()
+    if not _NAME.match(key):
+        raise InvalidData([FieldProblem("business_key", "Een business key heeft 1 tot 200 tekens, zonder spaties aan "
+                                                        "het begin of eind.")])
+    return key
+
+
+def keep_business_key(key: str, within=None):
+    """A ``within`` for ``Engine.start`` that stores the case's business key (and runs ``within`` after it)."""
+    from .store import messages as sql
+
+    def keep(step, case_id: str) -> None:
+        sql.add_business_key(step.tx, case_id, key)
+        if within is not None:
+            within(step, case_id)
+
+    return keep
 
 
 def _starting(engine: Engine, kind: str, name: str) -> list[str]:
@@ -284,12 +313,13 @@ def correlate(engine: Engine, name: str, message_id: str, business_key: str | No
         if cases:
             return _deliver(engine, cases[0][0], name, message_id, variables, actor)
         # A start message only when the sender names no existing case (Camunda: instance restrictions such as
-        # processInstanceVariableEquals apply to waiting executions, never to start events).
-        processes = _starting(engine, MESSAGE, name) if business_key is None and not correlation else []
+        # processInstanceVariableEquals apply to waiting executions, never to start events; a business key no
+        # case has yet becomes the new case's business key).
+        processes = _starting(engine, MESSAGE, name) if not correlation and not _named(engine, business_key) else []
         if len(processes) > 1:
             raise SeveralStarts(name, processes)
         if processes:
-            return _start_by_message(engine, processes[0], name, message_id, variables, actor)
+            return _start_by_message(engine, processes[0], name, message_id, variables, actor, business_key)
         raise NoCaseWaits(name, business_key, correlation)
     except IntegrityError:
         # The same message id was delivered at the same moment by another worker: that answer stands.
@@ -356,8 +386,18 @@ def _deliver(engine: Engine, case_id: str, name: str, message_id: str, variables
     return delivery
 
 
+def _named(engine: Engine, business_key: str | None) -> bool:
+    """Whether ``business_key`` names a case that exists (a case number, a case id, or a key given at start)."""
+    if business_key is None:
+        return False
+    if looks_like_number(business_key):
+        return True
+    with engine.store.read() as tx:
+        return bool(_cases_named(tx, business_key))
+
+
 def _start_by_message(engine: Engine, process_id: str, name: str, message_id: str, variables: dict[str, Any],
-                      actor: str) -> Delivery:
+                      actor: str, business_key: str | None = None) -> Delivery:
     answers: list[Delivery] = []
 
     def record(step, case_id: str) -> None:
@@ -365,7 +405,8 @@ def _start_by_message(engine: Engine, process_id: str, name: str, message_id: st
         _record(step.tx, MESSAGE, message_id, "", name, delivery.to_dict(), engine.clock.now(), actor)
         answers.append(delivery)
 
-    engine.start(process_id, variables, actor, trigger={"message": name, "message_id": message_id}, within=record)
+    engine.start(process_id, variables, actor, business_key=business_key,
+                 trigger={"message": name, "message_id": message_id}, within=record)
     return answers[0]
 
 

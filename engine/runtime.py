@@ -322,11 +322,19 @@ class Engine:
     # --- cases ----------------------------------------------------------------------------------
 
     def start(self, process_id: str, data: dict[str, Any] | None = None, actor: str = "system", *,
-              trigger: dict[str, Any] | None = None, within=None) -> str:
+              business_key: str | None = None, trigger: dict[str, Any] | None = None, within=None) -> str:
         """Start a case on the process's current version; returns the new case id.
 
-        ``trigger`` (a message or signal start, ``engine.messages``) is recorded in the first event;
-        ``within(step, case_id)`` runs in the same transaction, after the case is written."""
+        ``business_key``: another system's key for the case (Camunda's business key), recorded in the first
+        event; messages find the case by it (``engine.messages``). ``trigger`` (a message or signal start)
+        is recorded in the first event; ``within(step, case_id)`` runs in the same transaction, after the
+        case is written."""
+        if business_key is not None:
+            from .messages import check_business_key, keep_business_key
+
+            key = check_business_key(business_key)
+            trigger = {**(trigger or {}), "business_key": key}
+            within = keep_business_key(key, within)
         return self._start(process_id, data, actor, None, trigger, within)[0]
 
     def start_many(self, process_id: str, datas: list[dict[str, Any]], actor: str = "system",

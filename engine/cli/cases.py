@@ -15,11 +15,12 @@ from .access import reason as reason_option
 @click.argument("process_id")
 @click.option("--data", help="Startgegevens als JSON-object.")
 @click.option("--as", "actor", default="system", help="Wie de zaak start.")
+@click.option("--business-key", help="Kenmerk van de zaak in een ander systeem; berichten vinden de zaak ermee.")
 @click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
 @handle_errors
-def start(process_id, data, actor, as_json) -> None:
+def start(process_id, data, actor, business_key, as_json) -> None:
     eng = engine_from_env()
-    case_id = eng.start(process_id, parse_json(data), actor=actor)
+    case_id = eng.start(process_id, parse_json(data), actor=actor, business_key=business_key)
     echo_json({"id": case_id, "number": eng.state(case_id).number}) if as_json else click.echo(case_id)
 
 

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import or_, select
 
-from .models import CaseRow, MessageDeliveryRow
+from .models import BusinessKeyRow, CaseRow, MessageDeliveryRow
 
 ANSWER = ""   # the case_id of a delivery's answer row
 
@@ -47,3 +47,13 @@ def delivered_to(tx, kind: str, message_id: str) -> dict[str, str]:
 def add_delivery(tx, row: MessageDeliveryRow) -> None:
     tx.session.add(row)
     tx.session.flush([row])
+
+
+def add_business_key(tx, case_id: str, key: str) -> None:
+    tx.session.add(BusinessKeyRow(case_id=case_id, business_key=key))
+
+
+def cases_with_business_key(tx, key: str) -> list[CaseRow]:
+    query = (select(CaseRow).join(BusinessKeyRow, BusinessKeyRow.case_id == CaseRow.id)
+             .where(BusinessKeyRow.business_key == key).order_by(CaseRow.created_at, CaseRow.id))
+    return list(tx.session.scalars(query))

@@ -360,6 +360,15 @@ class CaseKeyRow(Base):
     shredded_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class BusinessKeyRow(Base):
+    """Another system's key for a case, given when it started (Camunda's business key; ``engine.messages``
+    finds the case waiting for a message by it). Also in the case's first event. Migration 0035_business_keys."""
+
+    __tablename__ = "case_business_keys"
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    business_key: Mapped[str] = mapped_column(String(200), index=True)
+
+
 def include_for(dialect: str):
     """Alembic's ``include_object`` for ``dialect``: leave out what the models create only on another
     database (``ddl_if``, such as the PostgreSQL trigram indexes), so ``alembic check`` agrees on both."""

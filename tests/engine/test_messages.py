@@ -246,3 +246,29 @@ def test_a_message_that_names_a_case_never_starts_one(eng):
     with pytest.raises(NoCaseWaits):
         eng.correlate_message("melding_zorg", "kcc-3", business_key="BS-2026-000999")
     assert eng.cases("bericht_start") == []
+
+
+def test_business_key_given_at_start(eng):
+    case_id = eng.start("bericht_tussen", {}, business_key="ZS-0042")
+    other = eng.start("bericht_tussen", {}, business_key="ZS-0043")
+    assert eng.history(case_id)[0].payload["trigger"] == {"business_key": "ZS-0042"}
+    delivery = eng.correlate_message("besluit_ontvangen", "bk-1", business_key="ZS-0042")
+    assert delivery.case_id == case_id
+    assert eng.state(other).active == ["wacht"]
+    with pytest.raises(NoCaseWaits):                       # the case with that key no longer waits
+        eng.correlate_message("besluit_ontvangen", "bk-2", business_key="ZS-0042")
+    eng.start("bericht_tussen", {}, business_key="ZS-0043")
+    with pytest.raises(SeveralCasesWait):
+        eng.correlate_message("besluit_ontvangen", "bk-3", business_key="ZS-0043")
+    with pytest.raises(InvalidData):
+        eng.start("bericht_tussen", {}, business_key="  ")
+    assert eng.verify(case_id)
+
+
+def test_a_start_message_with_a_new_business_key_gives_it_to_the_case(eng):
+    started = eng.correlate_message("melding_zorg", "kcc-7", business_key="KCC-77")
+    assert started.started
+    assert eng.history(started.case_id)[0].payload["trigger"]["business_key"] == "KCC-77"
+    with pytest.raises(NoCaseWaits):      # the key now names that case, which waits for nothing: no second case
+        eng.correlate_message("melding_zorg", "kcc-8", business_key="KCC-77")
+    assert len(eng.cases("bericht_start")) == 1

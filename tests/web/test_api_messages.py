@@ -106,3 +106,13 @@ def test_the_timeline_says_which_message_came_and_what_it_started(call, engine):
     started = call("POST", "/api/v1/messages", json={"name": "melding_zorg", "message_id": "t-2"}).get_json()
     first = timeline(engine.history(started["case_id"]), engine.version(engine.state(started["case_id"]).version_id), {})
     assert first[-1].what == "Zaak gestart door bericht 'melding_zorg'"
+
+
+def test_a_case_started_with_a_business_key_gets_messages_by_it(app, call, engine):
+    _, key = engine.api_clients.create("starter", ["cases:start"], actor="admin")
+    started = app.test_client().post("/api/v1/cases", json={"process_id": "bericht_tussen", "business_key": "ZS-7"},
+                                     headers={"Authorization": f"Bearer {key}"})
+    assert started.status_code == 201
+    answer = call("POST", "/api/v1/messages", json={"name": "besluit_ontvangen", "message_id": "b-1",
+                                                     "business_key": "ZS-7"})
+    assert answer.status_code == 200 and answer.get_json()["case_id"] == started.get_json()["id"]

@@ -100,7 +100,7 @@ def processes():
 @scope("cases:start")
 def start_case(body):
     """Start a case on the process's current version, with the data of its start form."""
-    case_id = engine().start(body["process_id"], body["data"], actor=_actor())
+    case_id = engine().start(body["process_id"], body["data"], actor=_actor(), business_key=body.get("business_key"))
     return _case(engine().state(case_id), personal=g.api_client.may("cases:read-personal"))
 
 

@@ -44,6 +44,8 @@ class CaseSchema(Schema):
 class CaseStartSchema(Schema):
     process_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     data = fields.Dict(load_default=dict, metadata={"description": "De velden van het startformulier."})
+    business_key = fields.String(validate=validate.Length(min=1, max=200), allow_none=True, metadata={
+        "description": "Uw eigen kenmerk van de zaak (business key); berichten vinden de zaak ermee."})
 
 
 class CaseQuerySchema(Schema):
