@@ -104,6 +104,16 @@ def privacy_value(value) -> str:
     return subjects.shown(value)
 
 
+@bp.app_template_filter("privacy_fields")
+def privacy_fields(data) -> list[tuple[str, str]]:
+    """(field, label) of every field the resident's cases hold, each once, in the order found."""
+    seen: dict[str, str] = {}
+    for zaak in (data or {}).get("zaken", []):
+        for v in zaak["gegevens"]:
+            seen.setdefault(v["veld"], v["label"])
+    return list(seen.items())
+
+
 @bp.app_context_processor
 def _categories():
     from engine.forms import CATEGORIES
