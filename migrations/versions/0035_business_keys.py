@@ -1,13 +1,13 @@
 """business keys: another system's key for a case, given at start, by which messages find it
 
 Revision ID: 0035_business_keys
-Revises: 0037_case_links
+Revises: 0036_external
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0035_business_keys'
-down_revision = '0037_case_links'
+down_revision = '0036_external'
 branch_labels = None
 depends_on = None
 
