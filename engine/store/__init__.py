@@ -424,7 +424,8 @@ class Tx:
         return self.session.get(CaseKeyRow, case_id)
 
     def opened(self, case_id: str, rows: list) -> list:
-        """``rows`` with sealed payloads replaced by ``OpenedEvent``s carrying the decrypted payload."""
+        """``rows`` with sealed payloads replaced by ``OpenedEvent``s carrying the decrypted payload (after
+        retention: the readable part with ``"removed": true``); ``stored`` keeps the hashed text."""
         from ..privacy.keys import is_sealed_text
 
         if not any(is_sealed_text(r.payload) for r in rows):
@@ -435,12 +436,15 @@ class Tx:
         from ..privacy.keys import unseal
 
         key = self.case_key(case_id)
-        if key is None:
-            return rows
         out = []
         for r in rows:
             if not is_sealed_text(r.payload):
                 out.append(r)
+                continue
+            if key is None:          # shredded: the readable part, and a mark where the personal values were
+                kept = {k: v for k, v in json.loads(r.payload).items() if k != "sealed"}
+                out.append(OpenedEvent(r.id, r.case_id, r.seq, r.type, r.at, r.actor,
+                                       canonical_json({**kept, "removed": True}), r.prev_hash, r.hash, r.payload))
                 continue
             try:
                 plain = canonical_json(unseal(json.loads(r.payload), key, case_id, r.seq))

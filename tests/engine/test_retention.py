@@ -75,6 +75,8 @@ def test_dry_run_lists_exactly_the_expired_cases_and_the_run_shreds_them(engine,
     assert state.status == "completed" and state.subject == "" and state.data == {}
     history = [e.type for e in engine.history(old)]
     assert history[:2] == ["case_started", "task_completed"] and history[-1] == "personal_data_removed"
+    completed = engine.history(old)[1].payload                  # the step stays, its values are gone
+    assert completed["title"] == "Intake doen" and completed["removed"] is True and "sealed" not in completed
     assert retention.run(engine, "fg", dry_run=True).removed == []        # done once
     assert [c.case_id for c in retention.expired(engine)] == []
     assert running and recent
@@ -201,3 +203,23 @@ def test_time_travel_on_a_shredded_case_says_why_not(sqlite_engine, clock, setti
     retention.run(sqlite_engine, "fg")
     with pytest.raises(PrivacyError, match="niet meer stap voor stap af te spelen"):
         sqlite_engine.case_at(case_id, 2)
+
+
+def test_audit_bundle_of_a_shredded_case_checks_as_a_skeleton(sqlite_engine, clock, settings):
+    from engine.audit import bundle
+
+    sqlite_engine.deploy([MODELS])
+    case_id = _closed_case(sqlite_engine, NAME, REASON, AMOUNT)
+    before = bundle.build(sqlite_engine, case_id)
+    assert bundle.check(before), str(bundle.check(before))          # with the key: opened and replayed
+    clock.advance(days=31)
+    retention.run(sqlite_engine, "fg")
+    after = bundle.build(sqlite_engine, case_id)
+    report = bundle.check(after)
+    assert report, str(report)
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(after)) as archive:
+        text = "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
+    assert not any(value in text for value in SECRETS)
