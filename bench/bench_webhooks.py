@@ -2,15 +2,18 @@
 
 One run, one database (SQLite file, or PostgreSQL with ``--pg``), a receiver on loopback that answers 204:
 
+0. **raw append**: one event per write transaction straight through the store's append seam
+   (``Tx.append_events`` on a locked case row: hash chain, revision check), no workflow — the raw
+   event-append rate;
 1. **append, no webhook**: start ``--cases`` cases (each start appends its events: case_started, ...);
-   events appended per second — the engine's raw event-append rate here;
+   events appended per second through the whole engine;
 2. **append, with a webhook**: the same with one subscription, so every event also writes its outbox row
    in the same transaction — the cost of the outbox on the write path;
 3. **delivery**: the scheduler's delivery rounds (``engine.outbox.deliver_due``) until the outbox is empty:
    events POSTed (signed, one request each, in order per case) per second.
 
-Printed: the three rates and the ratios delivery / append and append-with-outbox / append-without, measured
-in the same run, so a loaded machine inflates all of them alike.
+Printed: the rates and the ratios delivery / raw append, delivery / engine append and append-with-outbox /
+append-without, measured in the same run, so a loaded machine inflates all of them alike.
 
     .venv/bin/python bench/bench_webhooks.py [--cases 500] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/regie_bench_webhooks]
 """
@@ -67,6 +70,15 @@ def _recreate_pg(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _drop_pg(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0].replace("+psycopg", "") + "/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _events(engine) -> int:
     from sqlalchemy import func, select
 
@@ -87,6 +99,19 @@ def _append(engine, cases: int) -> tuple[float, int]:
     return appended / seconds, appended
 
 
+def _raw_append(engine, case_id: str, count: int) -> float:
+    """``count`` events, one write transaction each, through the store's append seam; events per second."""
+    from engine.audit import Event
+
+    began = time.perf_counter()
+    for n in range(count):
+        with engine.store.write() as tx:
+            case = tx.case(case_id, lock=True)
+            tx.append_events(case, [Event("bench_note", {"n": n})], engine.clock.now(), "bench")
+            tx.save_case(case)
+    return count / (time.perf_counter() - began)
+
+
 def run(url: str, cases: int) -> dict:
     from engine import Engine, ManualClock, outbox
 
@@ -99,7 +124,8 @@ def run(url: str, cases: int) -> dict:
             model.write_text(MODEL, encoding="utf-8")
             engine = Engine.from_url(url, clock=ManualClock())
             engine.deploy([model])
-        engine.start("bench_webhooks", {})                          # warm: version parsed, connections open
+        warm = engine.start("bench_webhooks", {})                   # warm: version parsed, connections open
+        raw = _raw_append(engine, warm, cases)
         plain, _ = _append(engine, cases)
         engine.webhooks.create("bench", f"http://127.0.0.1:{server.server_address[1]}/hook", "bench")
         with_outbox, queued = _append(engine, cases)
@@ -117,7 +143,7 @@ def run(url: str, cases: int) -> dict:
         server.server_close()
         thread.join()
     rate = delivered / seconds if seconds else 0.0
-    return {"append_plain": plain, "append_outbox": with_outbox, "queued": queued, "delivered": delivered,
+    return {"append_raw": raw, "append_plain": plain, "append_outbox": with_outbox, "queued": queued, "delivered": delivered,
             "received": _Receiver.received, "delivery": rate}
 
 
@@ -130,15 +156,21 @@ def main() -> None:
         url = args.pg or f"sqlite:///{Path(tmp) / 'bench.db'}"
         if args.pg:
             _recreate_pg(args.pg)
-        result = run(url, args.cases)
+        try:
+            result = run(url, args.cases)
+        finally:
+            if args.pg:
+                _drop_pg(args.pg)
     backend = "PostgreSQL" if args.pg else "SQLite"
     print(f"webhooks on {backend}, {args.cases} cases per phase")
-    print(f"  event append, no webhook:    {result['append_plain']:8.0f} events/s")
+    print(f"  raw event append (store):    {result['append_raw']:8.0f} events/s")
+    print(f"  event append, no webhook:    {result['append_plain']:8.0f} events/s (starting cases)")
     print(f"  event append, with outbox:   {result['append_outbox']:8.0f} events/s "
           f"(ratio {result['append_outbox'] / result['append_plain']:.2f} of no webhook)")
     print(f"  webhook delivery:            {result['delivery']:8.0f} events/s "
           f"({result['delivered']} of {result['queued']} queued, {result['received']} received; "
-          f"ratio {result['delivery'] / result['append_outbox']:.2f} of the append rate)")
+          f"ratio {result['delivery'] / result['append_raw']:.2f} of the raw append rate, "
+          f"{result['delivery'] / result['append_outbox']:.2f} of the engine's)")
     if result["delivered"] != result["queued"] or result["received"] != result["queued"]:
         sys.exit("not every queued event was delivered exactly once")
 
