@@ -467,8 +467,8 @@ class Engine:
     def fire_due_timers(self, now: datetime | None = None, limit: int = 1000) -> int:
         """Fire every timer whose due time has passed at ``now``; returns how many timers fired.
 
-        Each case is its own transaction: one case failing does not stop the others; a failure is
-        recorded as an incident on the case. Timers missed while no scheduler ran fire in order,
+        A batch of cases per transaction (``engine.timers.fire_cases``): one case failing does not stop
+        the others; a failure is recorded as an incident on the case. Timers missed while no scheduler ran fire in order,
         each at its own due time (see ``engine.timers``). Timer start events start their cases.
         """
         from .timers import fire_due
