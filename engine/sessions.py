@@ -12,8 +12,8 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from .store import Store, UserRow
-from .store.accounts import add_session, prune_sessions, revoke_session, session_with_user
+from .store import Store
+from .store.accounts import add_session, prune_sessions, revoke_session, session_account
 from .store.models import SessionRow
 
 
@@ -32,10 +32,11 @@ def open_session(store: Store, username: str, now: datetime, via: str = "passwor
     return token
 
 
-def find(store: Store, token: str) -> tuple[SessionRow, UserRow] | None:
-    """The session for ``token`` and its account (revoked or not: the caller decides), or None."""
+def find(store: Store, token: str):
+    """The session for ``token`` with its account as one plain row (``revoked_at``, ``created_at``,
+    ``username``, ``name``, ``roles``, ``active``, ``source``; revoked or not: the caller decides), or None."""
     with store.read() as tx:
-        return session_with_user(tx, _digest(token))
+        return session_account(tx, _digest(token))
 
 
 def close(store: Store, token: str, now: datetime) -> None:

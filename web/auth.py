@@ -85,19 +85,18 @@ def _load_user() -> None:
     if found is None:
         session.clear()
         return
-    row, user = found
     seen = session.get("seen", 0)
     idle = moment.timestamp() - seen > config["SESSION_IDLE_TIMEOUT"].total_seconds()
-    expired = moment - row.created_at > config["SESSION_ABSOLUTE_LIFETIME"]
-    demo_outside_demo = user.source == "demo" and not config["DEMO"]
-    if row.revoked_at is not None or not user.active or idle or expired or demo_outside_demo:
-        if row.revoked_at is None:
+    expired = moment - found.created_at > config["SESSION_ABSOLUTE_LIFETIME"]
+    demo_outside_demo = found.source == "demo" and not config["DEMO"]
+    if found.revoked_at is not None or not found.active or idle or expired or demo_outside_demo:
+        if found.revoked_at is None:
             sessions.close(engine().store, token, moment)
         session.clear()
         return
     if moment.timestamp() - seen > 60:      # refresh the idle clock, at most once a minute
         session["seen"] = moment.timestamp()
-    g.user = CurrentUser(user.username, user.name, frozenset(r for r in user.roles.split(",") if r))
+    g.user = CurrentUser(found.username, found.name, frozenset(r for r in found.roles.split(",") if r))
 
 
 def start_session(username: str, via: str) -> None:
