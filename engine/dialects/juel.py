@@ -286,7 +286,11 @@ def juel_to_script(text: str) -> str:
     """A JUEL expression that is run for its effect (a service task's or listener's ``camunda:expression``)
     as a Regie script: ``${execution.setVariable('x', a + 1)}`` -> ``x = a + 1``; any other expression is
     evaluated for nothing (``${true}``). Raises ``UnsafeExpression`` like ``juel_to_expression``."""
-    parts = [part for part in _juel_parts(text) if part[0] or part[1].strip()] if "{" in text else []
+    if "${" not in text and "#{" not in text:
+        # Plain text is a literal in JUEL (camunda:expression="true" yields the text "true"): it does nothing
+        # but give its text to a result variable.
+        return repr(text.strip())
+    parts = [part for part in _juel_parts(text) if part[0] or part[1].strip()]
     if len(parts) != 1 or not parts[0][0]:
         return juel_to_expression(text)
     content = parts[0][1]

@@ -158,6 +158,22 @@ def test_service_task_expressions_run_by_themselves_and_the_rest_is_said_out_lou
     assert sqlite_engine.state(case_id).status == "completed"
 
 
+def test_a_plain_text_expression_is_a_literal_as_in_juel(engine, tmp_path):
+    """Valtimo's test models write camunda:expression="true" (no ${...}): in JUEL plain text is that text, so
+    the step does nothing; it used to stop the case on an unknown field 'true' (found by bench_corpus.py)."""
+    path = model(tmp_path, '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="st"/>'
+                 '<bpmn:serviceTask id="st" camunda:expression="true" camunda:resultVariable="uitkomst"/>'
+                 '<bpmn:sequenceFlow id="f2" sourceRef="st" targetRef="lt"/>'
+                 '<bpmn:serviceTask id="lt" camunda:expression="true"><bpmn:extensionElements>'
+                 '<camunda:executionListener event="end" expression="klaar"/></bpmn:extensionElements>'
+                 '</bpmn:serviceTask><bpmn:sequenceFlow id="f3" sourceRef="lt" targetRef="e"/><bpmn:endEvent id="e"/>')
+    assert engine.validate([path], warnings=True) == []
+    engine.deploy([path])
+    case_id = engine.start("p", {})
+    assert engine.state(case_id).status == "completed"
+    assert engine.state(case_id).data["uitkomst"] == "true"
+
+
 def test_regie_validate_prints_the_notices_and_succeeds(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
