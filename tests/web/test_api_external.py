@@ -92,3 +92,15 @@ def test_the_case_timeline_tells_what_the_worker_did_in_dutch(worker, engine):
                         "Stap 'Adres controleren in de BRP' opgehaald door systeem w1",
                         "Stap 'Adres controleren in de BRP' mislukt bij systeem w1",
                         "Stap 'Adres controleren in de BRP' opgehaald door systeem w1"]
+
+
+def test_a_worker_that_runs_out_of_retries_shows_on_the_coordinators_overview(worker, engine, as_user):
+    from .conftest import text
+
+    engine.start("adrescheck", {"naam": "Demo Ouder 7"}, actor="cas")
+    [task] = _fetch(worker)
+    worker("POST", f"/api/v1/external-tasks/{task['id']}/failure",
+           json={"worker_id": "w1", "error_message": "BRP geeft geen antwoord", "retries": 0})
+    body = text(as_user("coby").get("/overzicht"))
+    assert "1 zaak met een probleem" in body
+    assert "Externe taak 'brp-adres' mislukt, geen pogingen meer over: BRP geeft geen antwoord" in body
