@@ -277,6 +277,14 @@ def _body(hook, ev, number, process_id, plain: str | None = None) -> bytes:
     return canonical_json({"webhook": hook.name, "event": event}).encode()
 
 
+def release(engine, holder: str) -> None:
+    """Give up ``holder``'s delivery lease (a ``--once`` run that ends), so the next deliverer need not wait."""
+    from .store.timers import drop_lease
+
+    with engine.store.write() as tx:
+        drop_lease(tx, LEASE, holder)
+
+
 def _take_lease(engine, holder: str, now: datetime) -> bool:
     from sqlalchemy.exc import IntegrityError
 

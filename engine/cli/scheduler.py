@@ -37,8 +37,15 @@ def scheduler(interval, batch, lease, once, max_seconds, name, anchor_key, ancho
                        anchor_key=anchor_key, anchor_file=anchor_path, anchor_time=anchor_time)
     if once:
         fired = worker.run_until_idle(max_seconds)
+        from ..jobs import run_integration  # connectors and webhooks: one round (engine.jobs)
+
+        done = run_integration(worker)
+        from ..outbox import release
+
+        release(worker.engine, worker.name)
         worker.release()
         click.echo(f"{fired} timer(s) afgegaan.")
+        click.echo(f"{done} stap(pen) van koppelingen en webhooks afgehandeld.")
         return
     anchoring = f"; dagelijks anker om {anchor_time} in {anchor_path}" if anchor_key else ""
     click.echo(f"Scheduler {worker.name} draait (elke {interval:g} s{anchoring}; stoppen: Ctrl+C).")

@@ -45,3 +45,27 @@ def test_external_tasks_on_the_command_line(tmp_path, monkeypatch):
     assert done.exit_code == 0 and "2 nieuwe poging(en)" in done.output
     assert "vrij" in runner.invoke(main, ["external", "list", "--topic", "brp-adres"]).output
     engine.store.dispose()
+
+
+def test_scheduler_once_also_delivers_webhooks(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from engine import Engine
+    from engine.cli import main
+    from tests.conftest import MODELS
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("REGIE_DATABASE_URL", url)
+    engine = Engine.from_url(url)
+    engine.deploy([MODELS])
+    box = Receiver()
+    engine.webhooks.create("zaaksysteem", box.url, "beheer")
+    engine.start("aanvraag", {"naam": "Demo"})
+    out = CliRunner().invoke(main, ["scheduler", "--once", "--name", "test"]).output
+    assert "0 timer(s) afgegaan." in out and "1 stap(pen) van koppelingen en webhooks afgehandeld." in out
+    assert len(box.received) == 1
+    engine.start("aanvraag", {"naam": "Demo 2"})
+    out = CliRunner().invoke(main, ["scheduler", "--once", "--name", "een-ander"]).output   # no lease left behind
+    assert "1 stap(pen) van koppelingen en webhooks afgehandeld." in out and len(box.received) == 2
+    box.close()
+    engine.store.dispose()
