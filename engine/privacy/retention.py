@@ -113,7 +113,8 @@ def remove(engine, item: Expired, actor: str, period: str) -> None:
         step.record([Event(REMOVED, {"closed_at": item.closed_at.isoformat(), "retention": period,
                                      "process_id": item.process_id})], now)
         case.data, case.subject = "{}", ""
-        case.state = json.dumps(_without_data(json.loads(case.state)), separators=(",", ":"), ensure_ascii=False)
+        case.state = json.dumps(_without_data(json.loads(step.tx.case_state(case.id))), separators=(",", ":"),
+                                ensure_ascii=False)
         step.tx.save_case(case)
         remove_side_data(step.tx, case.id)
         step.rows_changed()          # the cached workflow (with its data) is not kept

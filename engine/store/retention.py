@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from . import Tx
 from .models import CaseKeyRow, CaseRow, DraftRow, EventRow, IncidentRow, TaskRow
 
 __all__ = ["closed_cases", "remove_side_data"]
+
+_DRAFTS, _TASKS, _INCIDENTS = DraftRow.__table__, TaskRow.__table__, IncidentRow.__table__
+_DELETE_DRAFTS = delete(_DRAFTS).where(_DRAFTS.c.task_id.in_(
+    select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("b_case")).scalar_subquery()))
+_BLANK_INCIDENTS = (update(_INCIDENTS).where(_INCIDENTS.c.case_id == bindparam("b_case"))
+                    .values(message="(verwijderd na de bewaartermijn)"))
 
 
 def closed_cases(tx: Tx, process_ids: list[str]) -> list[tuple[str, str | None, str, datetime]]:
@@ -28,10 +34,9 @@ def closed_cases(tx: Tx, process_ids: list[str]) -> list[tuple[str, str | None, 
 
 def remove_side_data(tx: Tx, case_id: str) -> None:
     """Drafts of the case's tasks are deleted; its incidents keep when and where, not the message."""
-    task_ids = select(TaskRow.id).where(TaskRow.case_id == case_id).scalar_subquery()
-    tx.session.execute(delete(DraftRow).where(DraftRow.task_id.in_(task_ids)))
-    tx.session.execute(update(IncidentRow).where(IncidentRow.case_id == case_id)
-                       .values(message="(verwijderd na de bewaartermijn)"))
+    conn = tx.session.connection()      # Core: the ORM's bulk machinery costs more than these two statements
+    conn.execute(_DELETE_DRAFTS, {"b_case": case_id})
+    conn.execute(_BLANK_INCIDENTS, {"b_case": case_id})
 
 
 def shred_key(tx: Tx, case_id: str, at: datetime, actor: str) -> None:
