@@ -85,10 +85,7 @@ class MasterKeys:
             return cls.parse(text, "REGIE_MASTER_KEYS")
         path = Path(os.environ.get("REGIE_MASTER_KEY_FILE") or DEFAULT_KEY_FILE)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(new_master_key("k1") + "\n")
+            _make_key_file(path)
         return cls.parse(path.read_text(encoding="utf-8"), str(path))
 
     def wrap(self, case_id: str, case_key: bytes) -> tuple[str, str]:
@@ -108,6 +105,22 @@ class MasterKeys:
         except InvalidTag as err:
             raise PrivacyError(f"De sleutel van zaak {case_id} past niet bij hoofdsleutel '{key_id}'. Controleer "
                                "REGIE_MASTER_KEYS.") from err
+
+
+def _make_key_file(path: Path) -> None:
+    """Write a fresh master key to ``path`` (mode 0600) unless another process got there first: the key is
+    written to a file of this process and linked into place, so a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    own = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(own, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(new_master_key("k1") + "\n")
+    try:
+        os.link(own, path)
+    except FileExistsError:
+        pass                 # another process made it: use theirs
+    finally:
+        own.unlink()
 
 
 def new_master_key(key_id: str) -> str:

@@ -223,3 +223,19 @@ def test_audit_bundle_of_a_shredded_case_checks_as_a_skeleton(sqlite_engine, clo
     with zipfile.ZipFile(io.BytesIO(after)) as archive:
         text = "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
     assert not any(value in text for value in SECRETS)
+
+
+def test_without_master_keys_a_key_file_is_made_once_and_kept(tmp_path, monkeypatch):
+    import stat
+
+    from engine.privacy.keys import MasterKeys
+
+    monkeypatch.delenv("REGIE_MASTER_KEYS")
+    monkeypatch.setenv("REGIE_MASTER_KEY_FILE", str(tmp_path / "sleutels" / "master.key"))
+    first, second = MasterKeys.from_env(), MasterKeys.from_env()
+    assert first == second and first.current == "k1"
+    assert stat.S_IMODE((tmp_path / "sleutels" / "master.key").stat().st_mode) == 0o600
+    assert sorted(p.name for p in (tmp_path / "sleutels").iterdir()) == ["master.key"]
+    monkeypatch.setenv("REGIE_MASTER_KEYS", "k1:te-kort")
+    with pytest.raises(PrivacyError, match="ongeldig"):
+        MasterKeys.from_env()
