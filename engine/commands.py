@@ -56,10 +56,10 @@ class Synced:
 
     open_tasks: frozenset[str]
     timers: dict
-    external: frozenset[str] = frozenset()    # ready service tasks waiting for a worker (engine.external)
+    external: frozenset[str] | None = None    # ready service tasks waiting for a worker (engine.external); None: unknown
 
 
-NOTHING = Synced(frozenset(), {})
+NOTHING = Synced(frozenset(), {}, frozenset())
 
 
 @dataclass

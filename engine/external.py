@@ -110,11 +110,15 @@ def sync_external(tx, case, workflow, version, at: datetime, before) -> frozense
     ``before``: what the rows held (``engine.commands.Synced``), or None when unknown."""
     ready = ready_external_tasks(workflow)
     ids = frozenset(ready)
-    if before is not None and before.external == ids:
+    if before is not None and before.external is not None and before.external == ids:
         return ids
     rows = {r.id: r for r in sql.case_tasks(tx, case.id)}
     for task_id, row in rows.items():
         if task_id not in ready:
+            if row.status == "incident":     # the step that cancelled the task (a boundary timer) ends its incident
+                for incident in tx.incidents(case.id):
+                    if incident.kind == "external" and incident.element == row.element:
+                        incident.resolved_at = at
             tx.delete(row)
     for task_id, (element, topic) in ready.items():
         if task_id not in rows:
@@ -258,11 +262,12 @@ def retry(engine, task_id: str, retries: int = 1, actor: str = "system") -> Exte
         if row.status != "incident":
             raise NotStopped(task_id)
         row.status, row.retries, row.retry_at, row.worker_id, row.locked_until = "open", retries, None, None, None
+        events = [Event("external_task_retried", {"task_id": task_id, "element": row.element, "retries": retries})]
         for incident in step.tx.incidents(row.case_id):
             if incident.kind == "external" and incident.element == row.element:
                 incident.resolved_at = now
-        step.record([Event("external_task_retried", {"task_id": task_id, "element": row.element, "retries": retries})],
-                    now)
+                events.append(Event("incident_resolved", {"incident": incident.id, "element": incident.element}))
+        step.record(events, now)
         return ExternalTaskView.of(row)
 
 

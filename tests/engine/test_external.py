@@ -279,3 +279,23 @@ def test_the_scheduler_runs_the_connectors_in_its_integration_job(deployed, smtp
     add_integration_jobs(scheduler, SimpleNamespace(add_job=lambda *a, **k: jobs.append(k["id"])))
     assert jobs == ["regie-integration"]
     assert run_integration(scheduler) == 1 and len(box.messages) == 1
+
+
+def test_a_boundary_timer_takes_over_from_a_stopped_external_task_and_ends_its_incident(deployed, clock):
+    case_id = deployed.start("termijn", {})
+    [task] = external.fetch_and_lock(deployed, "zgw", ["zgw-registratie"], 1, 60)
+    external.failure(deployed, task.id, "zgw", "Zaaksysteem weigert", 0)
+    assert [i.kind for i in deployed.incidents(case_id)] == ["external"]
+    clock.advance(hours=4, seconds=1)
+    deployed.fire_due_timers()
+    assert deployed.state(case_id).active == ["zelf"]
+    assert external.list_tasks(deployed, case_id=case_id) == [] and deployed.incidents(case_id) == []
+    assert deployed.verify(case_id).problems == []
+
+
+def test_a_retry_records_that_the_incident_is_resolved(deployed):
+    case_id = deployed.start("adrescheck", {"naam": "Demo"})
+    [task] = external.fetch_and_lock(deployed, "w1", ["brp-adres"], 1, 60)
+    external.failure(deployed, task.id, "w1", "BRP weg", 0)
+    external.retry(deployed, task.id, 1, "beheer")
+    assert [h.type for h in deployed.history(case_id)][-2:] == ["external_task_retried", "incident_resolved"]
