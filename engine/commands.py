@@ -135,6 +135,7 @@ class CommandRunner:
             step.tx = tx
             try:
                 yield step
+                step.save()
             finally:
                 self.cache.forget(step.case_id)
             return
@@ -142,6 +143,7 @@ class CommandRunner:
             with self.engine.store.write() as tx:
                 step.tx = tx
                 yield step
+                step.save()
         except BaseException:
             self.cache.forget(step.case_id)
             raise
@@ -157,6 +159,8 @@ class CommandRunner:
             with self.engine.store.write() as tx:
                 batch.tx = tx
                 yield batch
+                for step in batch.steps:
+                    step.save()
         except BaseException:
             for step in batch.steps:
                 self.cache.forget(step.case_id)
@@ -219,6 +223,7 @@ class Step:
         self._keep = True           # remember the workflow after the commit
         self._timer_rows: list | None = None   # the case's timer rows, read already by a batch
         self._state: str | None = None          # the stored workflow, read already by a batch
+        self._unsaved = False       # events written, the case row not yet (``persist(case_row=False)``)
 
     @property
     def case_id(self) -> str | None:
@@ -314,32 +319,56 @@ class Step:
 
     # --- writing ----------------------------------------------------------------------------------
 
-    def persist(self, events: list[Event], at: datetime) -> None:
-        """Write the step: events, workflow state, task projection and timers, under the revision check."""
+    def persist(self, events: list[Event], at: datetime, case_row: bool = True) -> None:
+        """Write the step: events, workflow state, task projection and timers, under the revision check.
+
+        ``case_row=False`` (a catch-up round that another round of the same step follows): the events and
+        the task and timer rows now, the case row and its workflow state once, by ``save`` at the end.
+        """
         case, live, version = self.case, self._live, self.version_of()
         workflow = live.workflow
-        case.state = json.dumps(dump_instance(workflow), separators=(",", ":"), ensure_ascii=False, default=str)
-        case.active = json.dumps(active_elements(workflow))
-        case.data = canonical_json(case_data(workflow))
-        case.status = status(workflow)
+        if case_row or self._new:
+            self._case_columns(workflow)
         case.task_counter = live.ids.counter
         case.updated_at = at
         if self._new:
             self.tx.add_case(case)
         before = self._before()
         self.tx.append_events(case, events, at, self.actor)
-        self.tx.save_case(case)
+        if case_row or self._new:
+            self.tx.save_case(case)
+        self._unsaved = not (case_row or self._new)
         open_tasks = self._sync_tasks(case, workflow, version, at, before)
         timers = self._sync_timers(case, workflow, before)
         external = sync_external(self.tx, case, workflow, version, at, before) if version.external else frozenset()
         self._new, self._clean = False, True
         self._synced, self._synced_known = Synced(open_tasks, timers, external), True
 
+    @property
+    def unsaved(self) -> bool:
+        """Rounds persisted with ``case_row=False`` wait for ``save`` (the runner saves at the end of the block)."""
+        return self._unsaved
+
+    def save(self) -> None:
+        """Write the case row and workflow state that rounds persisted with ``case_row=False`` left out."""
+        if self._unsaved:
+            self._case_columns(self._live.workflow)
+            self.tx.save_case(self.case)
+            self._unsaved = False
+
+    def _case_columns(self, workflow) -> None:
+        case = self.case
+        case.state = json.dumps(dump_instance(workflow), separators=(",", ":"), ensure_ascii=False, default=str)
+        case.active = json.dumps(active_elements(workflow))
+        case.data = canonical_json(case_data(workflow))
+        case.status = status(workflow)
+
     def record(self, events: list[Event], at: datetime, updated_at: datetime | None = None) -> None:
         """Append facts that do not change the workflow (a claim, an incident) to the case's chain.
 
         The case counts as changed at ``updated_at`` (default: ``at``).
         """
+        self.save()
         self.tx.append_events(self.case, events, at, self.actor)
         self.case.updated_at = updated_at or at
         self.tx.save_case(self.case)

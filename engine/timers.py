@@ -147,10 +147,12 @@ def fire_cases(engine, case_ids: list[str], now: datetime, one=None) -> tuple[di
                 step = batch.step()
                 step.use_case(case, case.state)
                 fired[case.id] = _fire_locked(step, now, False, timer_rows.get(case.id, []),
-                                              open_tasks.get(case.id, []))
+                                              open_tasks.get(case.id, []), defer=True)
         return fired, busy
     except StoreUnavailable:
         raise
+    except _Redo as redo:
+        log.info("case %s failed after a catch-up round; the batch goes again case by case", redo)
     except RegieError as err:
         log.info("batch of %d case(s) rolled back (%s); firing them one by one", len(case_ids), err)
     except Exception:
@@ -164,8 +166,16 @@ def fire_cases(engine, case_ids: list[str], now: datetime, one=None) -> tuple[di
     return fired, busy
 
 
-def _fire_locked(step, now: datetime, retry: bool, rows=None, open_tasks=None) -> int:
-    """Fire the due timers of the case ``step`` has locked (``rows``/``open_tasks``: read by a batch)."""
+class _Redo(Exception):
+    """A round failed after earlier rounds of the same case left the case row for the end (``defer``):
+    the batch is rolled back and its cases fire one by one, each round written in full."""
+
+
+def _fire_locked(step, now: datetime, retry: bool, rows=None, open_tasks=None, defer: bool = False) -> int:
+    """Fire the due timers of the case ``step`` has locked (``rows``/``open_tasks``: read by a batch).
+
+    ``defer``: a catch-up of several rounds writes the case row and workflow state once, after the last
+    round, instead of after each (``Step.persist(case_row=False)``)."""
     case = step.case
     if case.status != "running":
         # A closed or cancelled case cannot fire anything: its rows go.
@@ -175,7 +185,7 @@ def _fire_locked(step, now: datetime, retry: bool, rows=None, open_tasks=None) -
     if rows is not None:
         step.known_rows(open_tasks or [], rows)
     outcome = _Outcome()
-    _rounds(step, now, retry, outcome, rows)
+    _rounds(step, now, retry, outcome, rows, defer)
     if outcome.failure is not None:
         _record_incident(step, outcome.failure, outcome.failed_rows, now)
     elif outcome.had_failed or retry:
@@ -213,7 +223,7 @@ class _Outcome:
     had_failed: bool = False
 
 
-def _rounds(step, now: datetime, retry: bool, outcome: _Outcome, rows=None) -> None:
+def _rounds(step, now: datetime, retry: bool, outcome: _Outcome, rows=None, defer: bool = False) -> None:
     case, tx = step.case, step.tx
     rows = sql.case_timers(tx, case.id) if rows is None else rows
     failed = {r.task_id for r in rows if r.status == "failed"}
@@ -230,6 +240,8 @@ def _rounds(step, now: datetime, retry: bool, outcome: _Outcome, rows=None) -> N
         try:
             events = step.apply(command, at)
         except IncidentError as err:
+            if step.unsaved:      # the rounds before it stay: written in full, case by case
+                raise _Redo(case.id) from err
             outcome.failed_rows = [r for r in sql.case_timers(tx, case.id) if r.due_at < at]
             if err.element_id == "-" and outcome.failed_rows:   # no element named: say which timer it was
                 err = IncidentError(case.id, outcome.failed_rows[0].element, err.reason)
@@ -237,14 +249,16 @@ def _rounds(step, now: datetime, retry: bool, outcome: _Outcome, rows=None) -> N
             return
         fired = sum(1 for f in events if f.type == "timer_fired")
         if not fired:
+            if step.unsaved:
+                raise _Redo(case.id)
             _resync(step, outcome, at)
             return
-        step.persist(events, at)
-        outcome.fired += fired
-        outcome.last_at = at
         # What is due next comes from the workflow itself (a timer that failed before stays for a retry).
         due = [d for task_id, (_, d) in waiting_timers(step.live.workflow).items()
                if d < now and task_id not in failed]
+        step.persist(events, at, case_row=not (defer and due and number + 1 < MAX_ROUNDS))
+        outcome.fired += fired
+        outcome.last_at = at
         if due:
             sql.flush(tx)    # the next round's task and timer sync reads the rows this one wrote
 

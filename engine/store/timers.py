@@ -160,8 +160,13 @@ def timers(tx, now: datetime | None = None, case_id: str | None = None, limit: i
 
 
 def flush(tx) -> None:
-    """Write what the unit of work holds so far, so the next step of the same transaction reads it."""
-    tx.session.flush()
+    """Write what the unit of work holds so far, so the next round of the same transaction reads it.
+
+    Case rows stay out: a catch-up writes its case row once, after the last round (``Step.save``)."""
+    session = tx.session
+    pending = [row for row in (*session.new, *session.dirty, *session.deleted) if not isinstance(row, CaseRow)]
+    if pending:
+        session.flush(pending)
 
 
 # --- incidents ------------------------------------------------------------------------------------

@@ -170,8 +170,8 @@ def test_a_batch_with_one_failing_case_fires_the_others_and_keeps_the_failure(pa
     before = a.state(bad)
     persist = Step.persist
 
-    def failing(step, events, at):      # a bug while writing one case: the whole batch rolls back
-        persist(step, events, at)       # its events and row went to the database already ...
+    def failing(step, events, at, **options):   # a bug while writing one case: the whole batch rolls back
+        persist(step, events, at, **options)     # its events and row went to the database already ...
         if step.case.id == bad:
             raise RuntimeError("schijf vol")
 
@@ -242,6 +242,48 @@ def test_background_scheduler_catches_up_when_it_starts(pair, clock):
         scheduler.shutdown()
     assert timer_count(a) == 0
     assert sum(fired_per_case(a).values()) == 3
+
+
+def test_a_catch_up_in_a_batch_writes_the_case_row_once_with_every_round_in_the_history(pair, clock):
+    a, _ = pair
+    a.deploy([TIMER_MODELS / "timer_vijf.bpmn"])
+    [case_id] = start_cases(a, 1, "timer_vijf")
+    before = a.state(case_id).revision
+    clock.advance(days=2)                                        # all five came due while nobody fired
+    assert Scheduler(a, name="a").poll() == 5
+    rounds = [e for e in a.history(case_id) if e.type == "timers_due"]
+    assert len(rounds) == 5 and len({e.at for e in rounds}) == 5  # each round at its own time ...
+    after = a.state(case_id)
+    assert after.revision == before + 1                           # ... and the case row written once
+    assert after.status == "completed"
+    assert a.verify(case_id)
+
+
+def test_a_round_that_fails_after_others_keeps_them_and_records_the_incident(pair, clock, monkeypatch):
+    from engine.commands import CommandRunner
+    from engine.errors import IncidentError
+
+    a, _ = pair
+    a.deploy([TIMER_MODELS / "timer_vijf.bpmn"])
+    [case_id] = start_cases(a, 1, "timer_vijf")
+    [other] = start_cases(a, 1)
+    clock.advance(days=2)
+    apply, calls = CommandRunner.apply, []
+
+    def third_round_fails(runner, live, event, at, cid, version):
+        if cid == case_id and event.type == "timers_due":
+            calls.append(at)
+            if len(calls) % 3 == 0:                              # the third round, in the batch and on its own,
+                apply(runner, live, event, at, cid, version)     # fails half-way through the workflow
+                raise IncidentError(cid, "wacht3", "het register antwoordt niet")
+        return apply(runner, live, event, at, cid, version)
+
+    monkeypatch.setattr(CommandRunner, "apply", third_round_fails)
+    assert Scheduler(a, name="a").poll() == 3                    # two rounds of the case, and the other case
+    assert [e.type for e in a.history(case_id)][1:] == ["timers_due", "timer_fired"] * 2 + ["incident"]
+    assert [i.case_id for i in a.incidents()] == [case_id]
+    assert a.state(other).status == "completed"
+    assert a.verify()
 
 
 # --- timer start events ---------------------------------------------------------------------------
