@@ -29,3 +29,14 @@ def run_integration(scheduler) -> int:
 def add_integration_jobs(scheduler, apscheduler) -> None:
     apscheduler.add_job(run_integration, "interval", args=[scheduler], seconds=scheduler.interval,
                         id="regie-integration", max_instances=1, coalesce=True, misfire_grace_time=None)
+
+
+def run_once(scheduler) -> int:
+    """One round for ``regie scheduler --once``; then the delivery lease goes back, so the next run need not
+    wait for it to lapse."""
+    from .outbox import release
+
+    try:
+        return run_integration(scheduler)
+    finally:
+        release(scheduler.engine, scheduler.name)

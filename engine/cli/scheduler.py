@@ -37,12 +37,9 @@ def scheduler(interval, batch, lease, once, max_seconds, name, anchor_key, ancho
                        anchor_key=anchor_key, anchor_file=anchor_path, anchor_time=anchor_time)
     if once:
         fired = worker.run_until_idle(max_seconds)
-        from ..jobs import run_integration  # connectors and webhooks: one round (engine.jobs)
+        from ..jobs import run_once  # connectors and webhooks (engine.jobs)
 
-        done = run_integration(worker)
-        from ..outbox import release
-
-        release(worker.engine, worker.name)
+        done = run_once(worker)
         worker.release()
         click.echo(f"{fired} timer(s) afgegaan.")
         click.echo(f"{done} stap(pen) van koppelingen en webhooks afgehandeld.")
