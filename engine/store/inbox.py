@@ -109,7 +109,14 @@ def _scoped_walks(tx: Tx, query: InboxQuery) -> list[tuple[str, str | None]] | N
     if not scope.configured:
         return None
     processes = process_ids(tx)
-    return scope.team_walks(processes) if query.view == "team" else scope.all_walks(processes)
+    if query.view == "team":
+        walks = scope.team_walks(processes)
+        everything = {(p, r) for p in processes for r in query.roles}
+    else:
+        walks = scope.all_walks(processes)
+        everything = {(p, None) for p in processes}
+    # Scoping that leaves nothing out (a coordinator of every team) reads as before: one index walk per role.
+    return None if set(walks) == everything and query.roles else walks
 
 
 _URGENT = (TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow.id)
