@@ -126,3 +126,34 @@ class Flow:
 @pytest.fixture(params=["direct", "herstel"], ids=["direct", "save-restore"])
 def flow(engine, request) -> Flow:
     return Flow(engine, restore=request.param == "herstel")
+
+
+class _Mailbox:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """A local SMTP server on a free loopback port; ``box.settings`` points the e-mail connector at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from engine.external import SmtpSettings
+
+    box = _Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.settings = SmtpSettings("127.0.0.1", port, "regie@gemeente.test", 5)
+    yield box
+    controller.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import timedelta
 
 import pytest
@@ -19,7 +21,7 @@ START_MELDING = {"naam_ouder": "Fictieve Ouder C", "bron": "melding_ouder", "mel
 HULP = {"contact_uitkomst": "hulp_gewenst", "contact_kanaal": "telefoon"}
 NIET_BEREIKT = {"contact_uitkomst": "niet_bereikt", "contact_kanaal": "telefoon"}
 VOORBEREIDING = {"afspraak_datum": "2026-01-08", "afspraak_vorm": "thuis", "maatschappelijk_werker": True,
-                 "afspraakbevestiging_verstuurd": True}
+                 "afspraakbevestiging_verstuurd": True, "afspraakbevestiging_kanaal": "post"}
 
 
 def kennismaking(**over):
@@ -91,6 +93,76 @@ def test_happy_path(flow):
     assert flow.done()
     assert flow.data["afsluitreden"] == "nazorg_gestopt"
     assert flow.verified()
+
+
+# --- Bijlage D: de afspraakkaart gaat digitaal naar de ouder ------------------------------------------
+
+KAART = {"afspraak_datum": "2026-01-08", "afspraak_vorm": "op_kantoor", "maatschappelijk_werker": True,
+         "afspraak_waar": "Stadskantoor, kamer 2.14", "naam_maatwerker": "Demo Maatwerker",
+         "naam_zaakbehandelaar_belastingdienst": "Demo Zaakbehandelaar", "afspraak_onderwerpen": ["schulden", "zorg_kinderen"],
+         "afspraakbevestiging_verstuurd": True, "afspraakbevestiging_kanaal": "email", "email": "ouder@example.test"}
+
+
+def _mailed(flow, smtp, start):
+    from engine import external
+
+    flow.start("hersteloperatie", start)
+    first = "Task_ContactOpnemen" if start["bron"] == "lijst_belastingdienst" else "Task_ContactOpnemenGemeente"
+    flow.do(first, HULP)
+    flow.do("Task_KennismakingVoorbereiden", KAART)
+    # the conversation does not wait for the mail; the mail waits for the scheduler's connector round
+    assert flow.open() == ["Task_Kennismakingsgesprek"]
+    assert "Send_AfspraakkaartMailen" in flow.state.active and smtp.messages == []
+    assert external.run_connectors(flow.eng, "planner", smtp.settings) == 1
+    flow._record()
+    [mail] = smtp.messages
+    assert mail.rcpt_tos == ["ouder@example.test"]
+    message = email.message_from_bytes(mail.content, policy=email.policy.default)
+    return f"Subject: {message['Subject']}\n{message.get_content()}"
+
+
+def test_the_appointment_card_is_mailed_to_the_parent(flow, smtp):
+    text = _mailed(flow, smtp, {**START_LIJST, "email": "oud@example.test"})
+    assert "Subject: Afspraakbevestiging: uw gesprek op 8 januari 2026" in text
+    for line in ("Beste Fictieve Ouder A,", "Datum: 8 januari 2026", "Vorm: Op kantoor", "Waar: Stadskantoor, kamer 2.14",
+                 "Maatwerker: Demo Maatwerker", "Wijkwerker: -",
+                 "Persoonlijk zaakbehandelaar Belastingdienst: Demo Zaakbehandelaar",
+                 "- Geldzaken: schulden", "- Zorg voor/over: kinderen"):
+        assert line in text, line
+    assert "Geldzaken: inkomen" not in text and "Tijdsbesteding" not in text
+    assert "Belastingdienst/Herstelorganisatie toeslagen" in text       # a parent from the list
+    assert "Send_AfspraakkaartMailen" not in flow.state.active
+    sent = [e for e in flow.eng.history(flow.case_id) if e.type == "task_completed"
+            and e.payload.get("element") == "Send_AfspraakkaartMailen"]
+    assert len(sent) == 1 and sent[0].actor == "regie-connector"       # the case log records that it was sent
+    flow.do("Task_Kennismakingsgesprek", kennismaking())
+    assert flow.verified()
+
+
+def test_the_mailed_card_speaks_for_the_belastingdienst_only_for_list_parents(flow, smtp):
+    text = _mailed(flow, smtp, START_OUTREACH)
+    assert "Beste Fictieve Ouder B," in text and "U heeft met ons contact gehad over extra hulp van de gemeente." in text
+    assert "Belastingdienst/Herstelorganisatie" not in text
+    assert flow.verified()
+
+
+@pytest.mark.parametrize("over", [{"afspraakbevestiging_kanaal": "post"}, {"afspraakbevestiging_verstuurd": False}],
+                         ids=["post", "niet-verstuurd"])
+def test_without_email_the_caseworker_sends_the_card_as_before(flow, over):
+    flow.start("hersteloperatie", {**START_LIJST, "email": "ouder@example.test"})
+    flow.do("Task_ContactOpnemen", HULP)
+    data = {k: v for k, v in KAART.items() if k not in ("email", "afspraakbevestiging_kanaal")}
+    flow.do("Task_KennismakingVoorbereiden", {**data, **over})
+    assert flow.state.active == ["Task_Kennismakingsgesprek"]
+    assert flow.verified()
+
+
+def test_email_as_channel_needs_the_parents_address(flow):
+    flow.start("hersteloperatie", START_LIJST)
+    flow.do("Task_ContactOpnemen", HULP)
+    with pytest.raises(InvalidData, match="email"):
+        flow.do("Task_KennismakingVoorbereiden", {k: v for k, v in KAART.items() if k != "email"})
+    assert flow.open() == ["Task_KennismakingVoorbereiden"]
 
 
 # --- de drie manieren waarop een zaak start (004 stap 2 A/B, whatsapp binnen 24 uur) ------------------

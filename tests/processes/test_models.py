@@ -32,9 +32,9 @@ DMN = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI}
 ROLES = {"casemanager", "specialist", "coordinator", "policy"}
 FLOW_NODES = {"startEvent", "endEvent", "intermediateCatchEvent", "boundaryEvent", "userTask", "scriptTask",
-              "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess"}
+              "sendTask", "businessRuleTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess"}
 ID_PREFIX = {"startEvent": "StartEvent_", "endEvent": "End_", "intermediateCatchEvent": "Timer_",
-             "boundaryEvent": "Boundary_", "userTask": "Task_", "scriptTask": "Script_",
+             "boundaryEvent": "Boundary_", "userTask": "Task_", "scriptTask": "Script_", "sendTask": "Send_",
              "businessRuleTask": "BusinessRule_", "exclusiveGateway": "Gateway_", "parallelGateway": "Gateway_",
              "inclusiveGateway": "Gateway_", "subProcess": "Subprocess_", "sequenceFlow": "Flow_"}
 EXPECTED = {"hersteloperatie", "loket", "tsp", "startscan", "steunpunt-inrichten", "tsp-inrichten",
@@ -201,8 +201,8 @@ def test_traceability_names_only_tests_that_exist():
     assert not missing
     for path in MODEL_FILES:
         for element in re.findall(r'<bpmn:(?:userTask|exclusiveGateway|inclusiveGateway|boundaryEvent|'
-                                  r'businessRuleTask) id="([^"]+)"', path.read_text(encoding="utf-8")):
-            if element.startswith(("Task_", "Boundary_", "BusinessRule_")):
+                                  r'businessRuleTask|sendTask) id="([^"]+)"', path.read_text(encoding="utf-8")):
+            if element.startswith(("Task_", "Boundary_", "BusinessRule_", "Send_")):
                 assert element in text, f"{element} ({path.stem}) staat niet in docs/traceability.md"
 
 

@@ -13,7 +13,7 @@ VOORBEREIDING = {"afspraak_datum": "2026-01-08", "afspraak_vorm": "op_kantoor", 
                  "afspraak_waar": "Stadskantoor, kamer 2.14", "naam_maatwerker": "Demo Maatwerker",
                  "naam_wijkwerker": "Demo Wijkwerker", "naam_zaakbehandelaar_belastingdienst": "Demo Zaakbehandelaar",
                  "afspraak_onderwerpen": ["schulden", "zorg_kinderen"], "afspraakbevestiging_verstuurd": True,
-                 "afspraakbevestiging_kanaal": "email"}
+                 "afspraakbevestiging_kanaal": "email", "email": "ouder@example.test"}
 
 
 @pytest.fixture
