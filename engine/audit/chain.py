@@ -19,8 +19,8 @@ GENESIS = "0" * 64
 def _default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    if isinstance(value, (set, frozenset)):   # (json writes tuples as lists itself)
+        return sorted(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -7,6 +7,7 @@ hashed in whatever order the process happened to hold it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -58,6 +59,16 @@ def test_dates_and_tuples_have_one_form_and_anything_else_is_refused_by_name():
 
     with pytest.raises(TypeError, match="^Unknown is not JSON serialisable$"):
         canonical_json({"x": Unknown()})
+
+
+def test_the_hash_of_an_event_is_the_documented_one():
+    """docs/audit.md: sha256 over prev_hash, case id, seq, type, time, actor and payload, one per line.
+    An outside auditor recomputes this by hand; the engine may never drift from it."""
+    assert event_hash(GENESIS, "c1", 1, "case_started", AT, "anna", '{"naam":"Demo"}') == (
+        "f8906dcd5c9dfac1b385ad5791a725c7fd15eb20d28597491072fcb13956f97b")
+    text = "\n".join((GENESIS, "c1", "1", "case_started", "2026-01-05T09:00:00+00:00", "anna", '{"naam":"Demo"}'))
+    assert event_hash(GENESIS, "c1", 1, "case_started", AT, "anna", '{"naam":"Demo"}') == (
+        hashlib.sha256(text.encode()).hexdigest())
 
 
 # --- the chain check -------------------------------------------------------------------------------
@@ -122,6 +133,10 @@ def test_nesting_up_to_the_limit_passes_one_more_layer_is_refused_with_the_field
         "gegevens", "De gegevens zijn te diep genest (meer dan 32 lagen). Geef platte velden met waarden.")
 
 
+def test_plain_values_beside_a_deep_one_do_not_end_the_check_early():
+    assert _refusal(lambda: check_input({"diep": _nested(MAX_DEPTH), "los": 1})).field == "-"   # the default name
+
+
 def test_values_up_to_the_limit_pass_one_more_is_refused_with_the_field():
     assert len(check_input({"l": [0] * (MAX_ITEMS - 1)}, "x")["l"]) == MAX_ITEMS - 1
     assert _refusal(lambda: check_input({"l": [0] * MAX_ITEMS}, "lijst")) == FieldProblem(
@@ -139,7 +154,7 @@ def test_size_up_to_the_limit_passes_one_byte_more_is_refused_with_the_size():
 def test_json_text_at_the_byte_limit_is_read_one_byte_more_is_refused_unread():
     text = '"' + "a" * (MAX_BYTES - 2) + '"'
     assert len(parse_json_text(text, "--data")) == MAX_BYTES - 2
-    assert _refusal(lambda: parse_json_text(text + " ", "--data")) == FieldProblem(
+    assert _refusal(lambda: parse_json_text(text + " ")) == FieldProblem(   # --data: the default name
         "--data", "De JSON is te groot (de grens is 1000 kB).")
 
 
