@@ -35,6 +35,7 @@ def test_the_card_shows_date_place_attendees_and_topics(engine, case, as_user):
     shown = text(page)
     assert "Afspraakbevestiging" in shown and "Beste Demo Ouder" in shown
     assert "Belastingdienst/Herstelorganisatie toeslagen" in shown        # this parent came from the list
+    assert "Regie stuurt deze kaart per e-mail naar de ouder" in shown     # e-mail was chosen: the connector sends it
     assert "Stadskantoor, kamer 2.14" in shown and "Op kantoor" in shown
     assert "Maatwerker Demo Maatwerker" in shown and "Persoonlijk zaakbehandelaar Belastingdienst Demo Zaakbehandelaar" in shown
     assert page.text.count('class="gekozen"') == 2
