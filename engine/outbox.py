@@ -2,6 +2,16 @@
 
 - **Feed** (``Engine.event_feed``): every case event in the order stored, after a cursor, a page at a
   time. Payloads (which hold personal data) only when asked for.
+- **High water mark**: event ids come from a sequence (PostgreSQL) and are taken when a transaction
+  inserts, not when it commits, so id 101 may become visible after 102. A page therefore ends before the
+  first gap in the ids (after the cursor, or between two events) that may still be filled: a gap counts
+  as open while the event after it was stored less than ``FEED_SETTLE`` seconds ago (the engine's clock
+  against the event's stored time). A transaction that rolled back leaves a gap for good; it is passed
+  once it is older than that. The consumer's cursor never moves past an open gap, so it gets the late
+  event on a later page, in id order. SQLite lets one writer at a time commit, so there a gap only comes
+  from removed events, which are old: the rule costs nothing. What it does not cover: a transaction that
+  keeps an inserted event uncommitted for longer than the settle time, and an event stored with a time
+  in the past (a timer's catch-up round stores the due time) right behind a gap that is still open.
 - **Webhooks**: a subscription (``Webhooks.create``: name, URL, filter on event types and process,
   whether payloads go along) gets every matching event POSTed to its URL. The store writes an outbox row
   for each matching event in the SAME transaction as the event (``engine.store.outbox.queue``, called by
@@ -19,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import urllib.error
@@ -39,6 +50,8 @@ MAX_BACKOFF = 3600.0
 TIMEOUT = 10.0            # seconds for one POST
 TOLERANCE = 300           # seconds a receiver accepts between the signature's time and its own clock
 FEED_LIMIT = 500
+# Seconds after which a gap in the event ids counts as a rolled-back transaction (REGIE_FEED_SETTLE).
+FEED_SETTLE = float(os.environ.get("REGIE_FEED_SETTLE") or 5.0)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,99}$")
 _TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 
@@ -101,16 +114,35 @@ def parse_cursor(after: str | None) -> int:
     return int(after)
 
 
-def feed(engine, after: str | None = None, limit: int = 100, personal: bool = False) -> FeedPage:
-    """Case events after cursor ``after``, oldest first; ``personal``: with their payloads."""
+def feed(engine, after: str | None = None, limit: int = 100, personal: bool = False,
+         settle: float | None = None) -> FeedPage:
+    """Case events after cursor ``after``, oldest first, up to the first gap in the ids that may still be
+    filled (the high water mark, see the module docstring); ``personal``: with their payloads.
+    ``settle``: seconds before a gap counts as left for good (default ``FEED_SETTLE``, set by
+    ``REGIE_FEED_SETTLE``)."""
     cursor = parse_cursor(after)
     if not isinstance(limit, int) or not 1 <= limit <= FEED_LIMIT:
         raise InvalidData([FieldProblem("limit", f"Geef een aantal van 1 tot en met {FEED_LIMIT}.")])
+    if settle is None:
+        settle = FEED_SETTLE
+    settled_before = engine.clock.now() - timedelta(seconds=settle)
     with engine.store.read() as tx:
-        rows = sql.events_after(tx, cursor, limit)
+        rows = settled(sql.events_after(tx, cursor, limit), cursor, settled_before)
         plain = _opened(tx, [ev for ev, _, _ in rows]) if personal else {}
     events = [_feed_event(ev, number, process_id, personal, plain.get(ev.id)) for ev, number, process_id in rows]
     return FeedPage(events, str(events[-1].id if events else cursor))
+
+
+def settled(rows: list, cursor: int, settled_before: datetime) -> list:
+    """``rows`` (events in id order after ``cursor``) up to the first gap in the ids that may still be
+    filled: the event after it was stored after ``settled_before``."""
+    expected = cursor + 1
+    for i, row in enumerate(rows):
+        ev = row[0]
+        if ev.id != expected and ev.at > settled_before:
+            return rows[:i]
+        expected = ev.id + 1
+    return rows
 
 
 def _feed_event(ev, number, process_id, personal: bool, plain: str | None = None) -> FeedEvent:
