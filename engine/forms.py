@@ -31,6 +31,19 @@ FIELD_TYPES: dict[str, dict[str, Any]] = {
     "multichoice": {"type": "array", "uniqueItems": True},
     "email": {"type": "string", "maxLength": 254, "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"},
     "phone": {"type": "string", "maxLength": 30, "pattern": r"^[0-9 +()\-]{6,30}$"},
+    # A file sent with the form (engine/uploads.py): the case data holds only this reference to it.
+    "file": {
+        "type": "object",
+        "required": ["id", "name", "size", "type", "sha256"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "maxLength": 36},
+            "name": {"type": "string", "maxLength": 200},
+            "size": {"type": "integer", "minimum": 1},
+            "type": {"enum": ["application/pdf", "image/png", "image/jpeg"]},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        },
+    },
 }
 
 # What a caseworker reads when a value has the wrong type, by field type.
@@ -45,6 +58,7 @@ TYPE_MESSAGES = {
     "multichoice": "Kies een of meer van de opties.",
     "email": "Vul een e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.",
     "phone": "Vul een telefoonnummer in, alleen cijfers, spaties, + of -.",
+    "file": "Kies een bestand (PDF, PNG of JPG).",
 }
 
 # Personal-data categories a form field can carry (``category:``); the processing register

@@ -19,7 +19,7 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 
-from . import accountability, casemanagers, referrals
+from . import accountability, casemanagers, referrals, uploads
 from .accounts import check_assignee
 from .audit import GENESIS, Event, canonical_json
 from .audit.verify import Verification
@@ -47,6 +47,7 @@ from .queries import Colleague, Draft, InboxQuery, InboxRow, OpenIncident, Overv
 from .spiff import RegieScriptEngine
 from .store import CaseRow, IncidentRow, Store, TaskRow, VersionRow
 from .store.drafts import delete_draft
+from .store.files import add_files, case_file
 
 DEFAULT_URL = "sqlite:///instance/regie.db"
 BREAK_GLASS_HOURS = 8
@@ -383,9 +384,15 @@ class Engine:
                 within(step, case_id)
         return case_id, number
 
-    def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system") -> TaskView:
+    def complete(self, task_id: str, data: dict[str, Any] | None = None, actor: str = "system",
+                 files: dict[str, uploads.Upload] | None = None) -> TaskView:
         """Complete a ready user task with form data; the case moves on to its next wait state.
-        A task that refers the resident to another service (``doorverwijzen_naar``) starts a linked case."""
+        A task that refers the resident to another service (``doorverwijzen_naar``) starts a linked case.
+        ``files`` (field -> ``engine.uploads.Upload``): files of the form's ``file`` fields, checked before
+        anything is written and stored in the same transaction; ``data`` gets their references."""
+        stored = uploads.check(files, self.ids.new_id) if files else []
+        if stored:
+            data = {**(data or {}), **{f.field: f.reference for f in stored}}
         data = normalise(check_input(data))
         referral = (referrals.plan(self, self.task(task_id), data)
                     if isinstance(data, dict) and referrals.TARGET_FIELD in data else None)
@@ -399,6 +406,9 @@ class Engine:
                 form = version.forms.get(task_row.form) if task_row.form else None
                 if form is not None:
                     form.validate(data, today=local_date(now))
+                if stored or (form is not None and any(f.type == "file" for f in form.fields)):
+                    uploads.check_references(form, data, stored)
+                    add_files(step.tx, case.id, task_id, stored, now, actor)
                 spiff_task = find_task(step.live.workflow, task_id)
                 if spiff_task is None or spiff_task.state != TaskState.READY:
                     raise TaskNotReady(task_id, task_row.title)
@@ -752,6 +762,19 @@ class Engine:
         """
         with self.store.read() as tx:
             return self._case_link(tx, _resolve_case(tx, case_id), user, list(roles))
+
+    def case_file(self, case_ref: str, file_id: str, user: str,
+                  roles: list[str] | tuple[str, ...]) -> tuple[str, str | None, uploads.CaseFile | None]:
+        """A file sent with one of the case's task forms (``engine.uploads``), for the case team only: the
+        case's id, the need-to-know answer (as ``case_access``) and, only when that allows it, the file
+        (None when the case has no such file). One transaction. The caller writes the access log."""
+        with self.store.read() as tx:
+            case_id = _resolve_case(tx, case_ref)
+            access = self._case_link(tx, case_id, user, list(roles))
+            row = case_file(tx, case_id, file_id) if access is not None else None
+            found = (uploads.CaseFile(row.id, row.case_id, row.name, row.media_type, row.size, row.sha256,
+                                      row.content) if row is not None else None)
+        return case_id, access, found
 
     def _case_link(self, tx, case_id: str, user: str, roles: list[str]) -> str | None:
         """``case_access`` within an open transaction (also the first read of ``case_page``)."""

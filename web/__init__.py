@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         controle,
         coordinator,
         errors,
+        files,
         filters,
         inbox,
         lists,
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     settings.load(app, config)
     timing.init_app(app)
+    files.init_app(app)       # before CSRF: it sets how much a task form's post (with files) may carry
     csrf.init_app(app)
     assets.init_app(app)
     security.init_app(app)
@@ -56,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     for module in (auth, inbox, tasks, cases, casemanager, appointment, coordinator, lists, accountability, referrals,
                    modellen,
-                   beheer, controle, privacy):
+                   beheer, controle, privacy, files):
         app.register_blueprint(module.bp)
     sso.init_app(app)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 
+from engine import uploads
 from engine.errors import ConflictError, InvalidData, RegieError, TaskNotReady
+from engine.uploads import Upload
 
 from .access import log_read, may_complete, no_access_page, require_work
 from .auth import login_required
@@ -56,11 +58,12 @@ def submit(task_id: str):
     refused = may_complete(g.user, task)
     if refused:
         return _render(task, form, raw, conflict=refused, status=403)
-    data, problems = read_form(form, raw, today=today()) if form else ({}, {})
+    files = _files(form)
+    data, problems = read_form(form, raw, today=today(), files=set(files)) if form else ({}, {})
     if problems:
         return _render(task, form, raw, problems=problems, status=422)
     try:
-        done = engine().complete(task_id, data, actor=g.user.username)
+        done = engine().complete(task_id, data, actor=g.user.username, files=files or None)
     except InvalidData as err:
         return _render(task, form, raw, problems=err.by_field(), status=422)
     except ConflictError as err:
@@ -69,6 +72,16 @@ def submit(task_id: str):
         return _render(task, form, raw, conflict=str(err), status=400)
     flash(f"De taak '{done.title}' is afgerond.", "success")
     return redirect(url_for("cases.show", case_id=done.case_id))
+
+
+def _files(form) -> dict[str, Upload]:
+    """The files sent for the form's ``file`` fields (a field left empty sends none)."""
+    found = {}
+    for f in (form.fields if form else ()):
+        sent = request.files.get(f.name) if f.type == "file" else None
+        if sent is not None and sent.filename:
+            found[f.name] = Upload(sent.filename, sent.read(uploads.max_bytes() + 1))  # the engine refuses more
+    return found
 
 
 def _closed(task) -> str:

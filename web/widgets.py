@@ -110,7 +110,13 @@ WIDGETS: dict[str, Widget] = {
     "multichoice": Widget("multichoice", _multichoice, many=True),
     "email": Widget("input", _text, input_type="email"),
     "phone": Widget("input", _text, input_type="tel", inputmode="tel"),
+    # The file itself comes with the post's files (web/tasks.py); the engine checks it (engine/uploads.py).
+    "file": Widget("file", _text, input_type="file", example="Een PDF, PNG of JPG (foto)."),
 }
+
+# What the form's schema sees for a file that was sent, while the web app checks the rest of the form; the
+# engine puts the real reference in its place after checking the file's size and type.
+_SENT_FILE = {"id": "-", "name": "-", "size": 1, "type": "application/pdf", "sha256": "0" * 64}
 
 
 def raw_values(form: Form, post: MultiDict) -> Raw:
@@ -142,15 +148,19 @@ def dutch_date(value: str) -> str:
     return f"{day.day:02d}-{day.month:02d}-{day.year}"
 
 
-def read_form(form: Form, raw: Raw, today: date | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+def read_form(form: Form, raw: Raw, today: date | None = None,
+              files: frozenset[str] | set[str] = frozenset()) -> tuple[dict[str, Any], dict[str, str]]:
     """Typed data for the engine and the problems per field (empty when the form is complete).
 
     Every problem at once: unreadable text, missing fields and out-of-range values together.
-    ``today`` (the local date) checks date limits such as 'no birth date in the future'."""
+    ``today`` (the local date) checks date limits such as 'no birth date in the future'. ``files``: the
+    file fields a file was sent for (the engine checks the files and fills in their references)."""
     data: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for field in form.fields:
         if not field.shown(data):
+            continue
+        if field.type == "file":
             continue
         value = raw.get(field.name)
         if value in (None, "", []) or (isinstance(value, str) and not value.strip()):
@@ -159,8 +169,9 @@ def read_form(form: Form, raw: Raw, today: date | None = None) -> tuple[dict[str
             data[field.name] = WIDGETS[field.type].parse(value)
         except Unreadable as err:
             problems[field.name] = MESSAGES[field.type] + err.hint
+    sent = {f.name: _SENT_FILE for f in form.fields if f.type == "file" and f.name in files and f.shown(data)}
     try:
-        form.validate(data, today=today)
+        form.validate({**data, **sent}, today=today)
     except InvalidData as err:
         problems = {**err.by_field(), **problems}
     return data, {f.name: problems[f.name] for f in form.fields if f.name in problems}

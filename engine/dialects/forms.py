@@ -14,13 +14,15 @@ from .parser import Refusal
 
 # camunda:formField type -> Regie field type
 FORM_DATA_TYPES = {"string": "text", "long": "integer", "integer": "integer", "short": "integer",
-                   "double": "number", "boolean": "yesno", "date": "date", "enum": "choice"}
+                   "double": "number", "boolean": "yesno", "date": "date", "enum": "choice",
+                   "file": "file", "FileUpload": "file"}     # custom types modelers use for an upload
 # Camunda Forms component type -> Regie field type (text, image, buttons and the like show nothing)
 CAMUNDA_FORM_TYPES = {"textfield": "text", "textarea": "textarea", "number": "number",
                       "checkbox": "yesno", "radio": "choice", "select": "choice",
-                      "checklist": "multichoice", "taglist": "multichoice", "datetime": "date"}
+                      "checklist": "multichoice", "taglist": "multichoice", "datetime": "date",
+                      "filepicker": "file"}   # stored safely by engine/uploads.py (PDF, PNG, JPEG)
 CAMUNDA_FORM_DISPLAY = frozenset({"text", "image", "button", "spacer", "separator", "html", "iframe",
-                                  "table", "documentPreview", "expression", "filepicker"})
+                                  "table", "documentPreview", "expression"})
 
 
 def slug(text: str) -> str:
@@ -73,6 +75,9 @@ def form_from_camunda_form(form_id: str, schema: dict[str, Any], title: str) -> 
             continue
         if kind not in CAMUNDA_FORM_TYPES:
             refused.append(f"het formulierveld '{key}' heeft type '{kind}'; dat kan Regie niet tonen.")
+            continue
+        if kind == "filepicker" and component.get("multiple"):
+            refused.append(f"het formulierveld '{key}' vraagt om meerdere bestanden; Regie neemt één bestand per veld.")
             continue
         if "." in key:
             refused.append(f"het formulierveld '{key}' vult een veld binnen een groep; dat kan Regie niet.")

@@ -72,6 +72,7 @@ ROUTES: list[Route] = [
     Route("cases.timeline_more", "GET", "/zaken/{case}/tijdlijn?voor=3", TEAM),
     Route("cases.break_glass", "POST", "/zaken/{case}/doorbraak", WORK, ok=302,
           data={"reden": "Bewoner belt, casemanager is ziek"}),
+    Route("files.download", "GET", "/zaken/{case}/bestanden/geen-bestand", TEAM, ok=404),   # need-to-know first
     Route("afspraakkaart.card", "GET", "/zaken/{case}/afspraakkaart", TEAM),    # need-to-know, like the case page
     Route("casemanager.hand_over", "POST", "/zaken/{case}/overdragen", frozenset({"coordinator"}), ok=302,
           data={"collega": "casemanager", "reden": "Verlof"}),
