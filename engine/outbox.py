@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .audit import canonical_json
-from .errors import FieldProblem, InvalidData, NotFoundError
+from .errors import FieldProblem, InvalidData, NotFoundError, RegieError
 from .store import outbox as sql
 
 LEASE = "webhooks"
@@ -50,8 +50,25 @@ MAX_BACKOFF = 3600.0
 TIMEOUT = 10.0            # seconds for one POST
 TOLERANCE = 300           # seconds a receiver accepts between the signature's time and its own clock
 FEED_LIMIT = 500
-# Seconds after which a gap in the event ids counts as a rolled-back transaction (REGIE_FEED_SETTLE).
-FEED_SETTLE = float(os.environ.get("REGIE_FEED_SETTLE") or 5.0)
+SETTLE_SETTING = "REGIE_FEED_SETTLE"
+
+
+def settle_setting(value: str | None) -> float:
+    """The feed's settle time from ``REGIE_FEED_SETTLE`` (seconds; default 5)."""
+    if value in (None, ""):
+        return 5.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise RegieError(f"{SETTLE_SETTING}={value!r} is geen aantal seconden. Geef een getal van 0 tot en met 3600, "
+                         "bijvoorbeeld 5.")
+    return seconds
+
+
+# Seconds after which a gap in the event ids counts as a rolled-back transaction.
+FEED_SETTLE = settle_setting(os.environ.get(SETTLE_SETTING))
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,99}$")
 _TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from engine import Engine, outbox
+from engine.errors import RegieError
 from engine.providers import SequentialIds
 from engine.store.models import EventRow
 from tests.conftest import MODELS
@@ -91,3 +92,10 @@ def test_a_gap_left_by_a_rolled_back_transaction_is_passed_after_the_settle_time
     clock.advance(seconds=1)
     page = engine.event_feed(cursor)
     assert [e.id for e in page.events] == [later] and page.next == str(later)
+
+
+def test_the_settle_time_setting_is_checked():
+    assert outbox.settle_setting(None) == 5.0 and outbox.settle_setting("0.5") == 0.5
+    for bad in ("vijf", "-1", "nan", "99999"):
+        with pytest.raises(RegieError, match="REGIE_FEED_SETTLE"):
+            outbox.settle_setting(bad)
