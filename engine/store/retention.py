@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, update
 
 from . import Tx
-from .models import CaseKeyRow, CaseRow, DraftRow, EventRow, IncidentRow, TaskRow
+from .models import CaseFileRow, CaseKeyRow, CaseRow, DraftRow, EventRow, IncidentRow, TaskRow
 
 __all__ = ["closed_cases", "remove_side_data"]
 
@@ -33,10 +33,12 @@ def closed_cases(tx: Tx, process_ids: list[str]) -> list[tuple[str, str | None, 
 
 
 def remove_side_data(tx: Tx, case_id: str) -> None:
-    """Drafts of the case's tasks are deleted; its incidents keep when and where, not the message."""
-    conn = tx.session.connection()      # Core: the ORM's bulk machinery costs more than these two statements
+    """Drafts of the case's tasks and the files sent with its forms (``engine.uploads``) are deleted; its
+    incidents keep when and where, not the message."""
+    conn = tx.session.connection()      # Core: the ORM's bulk machinery costs more than these statements
     conn.execute(_DELETE_DRAFTS, {"b_case": case_id})
     conn.execute(_BLANK_INCIDENTS, {"b_case": case_id})
+    conn.execute(delete(CaseFileRow).where(CaseFileRow.case_id == case_id))
 
 
 def shred_key(tx: Tx, case_id: str, at: datetime, actor: str) -> None:
