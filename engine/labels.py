@@ -101,6 +101,9 @@ class Labels:
         return _tidy(" ".join(out))
 
 
+FILE_REFERENCE = frozenset({"id", "name", "size", "type", "sha256"})
+
+
 def readable(value: Any) -> str:
     """Any stored value for reading: ja/nee, decimal comma, Dutch dates, lists with commas."""
     if value is None or value == "" or value == []:
@@ -113,6 +116,10 @@ def readable(value: Any) -> str:
         return dutch_date(value.isoformat())
     if isinstance(value, list):
         return ", ".join(readable(v) for v in value) or EMPTY
+    if isinstance(value, dict) and set(value) == FILE_REFERENCE:     # a file sent with a form (engine.uploads)
+        kind = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPG"}.get(value["type"], value["type"])
+        size = value["size"] if isinstance(value["size"], int) else 0
+        return f"{value['name']} ({kind}, {max(1, round(size / 1000))} kB)"
     if isinstance(value, dict):
         return ", ".join(f"{humane(str(k))}: {readable(v)}" for k, v in value.items()) or EMPTY
     if isinstance(value, str) and (_ISO_DATE.match(value) or _ISO_MOMENT.match(value)):

@@ -36,8 +36,10 @@ MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def deploy(engine, tmp_path: Path, kind: str = "file"):
-    (tmp_path / "bijlage.bpmn").write_text(MODEL.replace("{kind}", kind), encoding="utf-8")
-    engine.deploy([tmp_path])
+    folder = tmp_path / "model"
+    folder.mkdir(exist_ok=True)
+    (folder / "bijlage.bpmn").write_text(MODEL.replace("{kind}", kind), encoding="utf-8")
+    engine.deploy([folder])
     case_id = engine.start("bijlage", {})
     [task] = engine.tasks(case_id=case_id)
     return case_id, task
@@ -126,3 +128,26 @@ def test_the_size_limit_is_ten_megabytes_unless_configured(monkeypatch):
     assert max_bytes() == 10_000_000
     monkeypatch.setenv("REGIE_UPLOAD_MAX_MB", "2")
     assert max_bytes() == 2_000_000
+
+
+def test_retention_deletes_the_files_of_an_expired_case(engine, tmp_path, clock, monkeypatch):
+    """Without this, a resident's documents would outlive the retention period of their case."""
+    from engine.privacy import retention
+
+    settings = tmp_path / "privacy.yaml"
+    settings.write_text("processes:\n  bijlage: {purpose: Hulp, legal_basis: Wettelijke taak, retention: {days: 30}}\n")
+    monkeypatch.setenv("REGIE_PRIVACY_CONFIG", str(settings))
+    case_id, task = deploy(engine, tmp_path)
+    engine.complete(task.id, {}, actor="cas", files={"bewijs": Upload("scan.png", PNG)})
+    engine.complete(engine.tasks(case_id=case_id)[0].id, {}, actor="cas")
+    assert engine.state(case_id).status == "completed" and files_in(engine) == 1
+    clock.advance(days=31)
+    assert [c.case_id for c in retention.run(engine, "fg").removed] == [case_id]
+    assert files_in(engine) == 0
+
+
+def test_a_file_reference_reads_as_its_name_type_and_size():
+    from engine.labels import readable
+
+    assert readable({"id": "x", "name": "loonstrook.pdf", "size": 34_500, "type": "application/pdf",
+                     "sha256": "0" * 64}) == "loonstrook.pdf (PDF, 34 kB)"
