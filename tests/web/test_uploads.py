@@ -78,3 +78,11 @@ def test_a_file_larger_than_the_limit_is_refused_with_the_limit(as_user, engine,
     assert refused.status_code == 422
     assert field_error(refused, "bewijs").startswith("Dit bestand is te groot. Een bestand mag hoogstens 0,01 MB zijn.")
     assert "bewijs" not in engine.state(task.case_id).data
+
+
+def test_the_case_page_links_to_the_download(as_user, engine, task):
+    cas = as_user("cas")
+    send(cas, task, PDF)
+    reference = engine.state(task.case_id).data["bewijs"]
+    page = cas.get(f"/zaken/{task.case_id}")
+    assert f'href="/zaken/{task.case_id}/bestanden/{reference["id"]}" download>loonstrook.pdf (PDF, 1 kB)</a>' in page.text
