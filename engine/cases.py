@@ -184,7 +184,7 @@ def waiting_for(workflow: BpmnWorkflow, kind: type, name: str) -> list[tuple[str
     found = [(t.task_spec.bpmn_id or t.task_spec.name, t.task_spec.event_definition)
              for t in workflow.event_manager.tasks.values()
              if t.state == TaskState.WAITING and isinstance(t.task_spec.event_definition, kind)
-             and t.task_spec.event_definition.name == name]
+             and getattr(t.task_spec.event_definition, "name", None) == name]
     return found
 
 

@@ -297,7 +297,8 @@ def correlate(engine: Engine, name: str, message_id: str, business_key: str | No
               correlation: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
               actor: str = "system") -> Delivery:
     """See ``Engine.correlate_message`` and the module docstring."""
-    name, message_id = _check(MESSAGE, name, message_id, required=True)
+    name, checked_id = _check(MESSAGE, name, message_id, required=True)
+    message_id = checked_id or ""   # required: _check refused a missing id
     correlation = _check_correlation(correlation)
     variables = normalise(check_input(variables or {}))
     if not isinstance(variables, dict):

@@ -304,6 +304,8 @@ def deliver_due(engine, holder: str, now: datetime | None = None, limit: int = 2
         blocked.add(key)
         with engine.store.write() as tx:
             failed = sql.outbox_row(tx, row.id)
+            if failed is None:   # the webhook was stopped meanwhile: its rows went with it
+                continue
             failed.attempts += 1
             failed.last_error = error[:500]
             failed.next_attempt_at = now + timedelta(seconds=min(BACKOFF * 2 ** (failed.attempts - 1), MAX_BACKOFF))

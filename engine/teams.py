@@ -23,6 +23,7 @@ everything), so an installation without teams works as it did. Every change is i
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ class Teams:
         with self.store.read() as tx:
             return rows.work_scope(tx, username, roles)
 
-    def of_user(self, username: str) -> list[tuple[str, str, str]]:
+    def of_user(self, username: str) -> builtins.list[tuple[str, str, str]]:
         """(team id, team name, role) of each team ``username`` is in, by team name."""
         with self.store.read() as tx:
             return rows.teams_of(tx, username)
@@ -174,7 +175,7 @@ class Teams:
                 raise RegieError(f"Geen team werkt aan {where}proces {process_id}.")
             self._log(tx, actor, "team:-", "team_process_removed", {"process": process_id, "lane": lane})
 
-    def load(self, path: str | Path, actor: str) -> list[str]:
+    def load(self, path: str | Path, actor: str) -> builtins.list[str]:
         """Read teams, members and processes from a YAML file (see the module text); returns the team ids.
         Everything is checked first: one mistake and nothing is saved."""
         import yaml

@@ -77,10 +77,10 @@ def _index(files: tuple[tuple[str, str], ...]) -> ModelIndex:
                 cond = el.find(f"{BPMN}conditionExpression")
                 out.flows.append(Flow(element_id, el.get("name") or "", el.get("sourceRef", ""), el.get("targetRef", ""),
                                       (cond.text or "").strip() if cond is not None else ""))
-            elif el.get("name"):
-                out.names.setdefault(element_id, el.get("name").strip())
-            if el.get("default"):
-                out.defaults[element_id] = el.get("default")
+            elif name := el.get("name"):
+                out.names.setdefault(element_id, name.strip())
+            if default := el.get("default"):
+                out.defaults[element_id] = default
     return out
 
 

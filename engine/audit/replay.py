@@ -86,7 +86,7 @@ class Replayed:
 
     def case_columns(self) -> dict[str, tuple[Any, int]]:
         """Column -> (value, seq of the event that set it) for the case row."""
-        workflow = self.live.workflow if self.live else None
+        live = self.live
         last = self.last_command
         columns: dict[str, tuple[Any, int]] = {
             "process_id": (self.process_id, 1),
@@ -100,12 +100,12 @@ class Replayed:
             columns["created_by"] = (self.created[1], 1)
         if self.updated_at:
             columns["updated_at"] = (self.updated_at, self.last_seq)
-        if workflow is not None:
+        if live is not None:
             columns.update({
-                "status": (status(workflow), last),
-                "data": (case_data(workflow), last),
-                "active": (active_elements(workflow), last),
-                "task_counter": (self.live.ids.counter, last),
+                "status": (status(live.workflow), last),
+                "data": (case_data(live.workflow), last),
+                "active": (active_elements(live.workflow), last),
+                "task_counter": (live.ids.counter, last),
             })
         return columns
 
@@ -209,6 +209,8 @@ def _subject(out: Replayed, ev: Recorded, version) -> None:
 
 def _tasks(engine, out: Replayed, ev: Recorded, version) -> None:
     """The task projection after a command: new ready user tasks get a row, gone ones are closed."""
+    if out.live is None:   # called after a command event, which always has a workflow
+        return
     ready = {str(t.id): t for t in ready_user_tasks(out.live.workflow)}
     for task_id in [t for t in out.open if t not in ready]:     # only the open ones: a long case has many
         row = out.tasks[task_id]

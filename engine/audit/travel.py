@@ -110,6 +110,8 @@ class TimeTravel:
         return seen
 
     def _describe(self, case_id: str, last: int, ev: Recorded, r: Replayed) -> CaseAt:
+        if r.live is None:
+            raise RegieError(f"de zaak {case_id} heeft op moment {last} nog geen stand om te tonen.")
         workflow = r.live.workflow
         model = index(self.engine.version(r.version_id).bundle)
         open_tasks = [dict(r.tasks[t]) for t in sorted(r.open, key=lambda t: (r.tasks[t]["created_at"], t))]

@@ -214,7 +214,7 @@ def _skeleton(cid: str, case, rows, task_rows) -> list[Finding]:
 
 def version_ids(rows) -> set[str]:
     """Every version a case's events name: the one it started on and any it was migrated to."""
-    ids = set()
+    ids: set[str] = set()
     for r in rows:
         if '"version_id"' in r.payload or '"to_version"' in r.payload:
             payload = json.loads(r.payload)

@@ -31,6 +31,7 @@ from typing import Any
 from lxml import etree
 
 from engine.errors import UnsafeExpression
+from engine.forms import Form
 
 from .bpmn import (
     ACTIVITI_NS,
@@ -278,9 +279,10 @@ class _Preparer(Dialects, Services, Structure):
                 if schema is None:
                     self.problem(eid, f"het formulier '{camunda_form}' staat niet (als geldige JSON) in het model.")
                     continue
-                form, refused = form_from_camunda_form(form_id, schema, title)
+                made: tuple[Form | None, list[str]] = form_from_camunda_form(form_id, schema, title)
             else:
-                form, refused = form_from_form_data(element, title)
+                made = form_from_form_data(element, title)
+            form, refused = made
             for reason in refused:
                 self.problem(eid, reason)
             if form is not None and not refused:

@@ -18,19 +18,25 @@ from engine.expressions.messages import TOO_DEEP, Refusal
 __all__ = ["Refusal", "TokenParser", "tokenize"]
 
 _SPACES = re.compile(r"\s*")
+
+
+def _skip_spaces(source: str, position: int = 0) -> int:
+    """The position of the first character at or after ``position`` that is not a space."""
+    found = _SPACES.match(source, position)   # `\s*` always matches; the check is for the type checker
+    return found.end() if found else position
 T = TypeVar("T")
 
 
 def tokenize(source: str, pattern: re.Pattern[str], language: str) -> Iterator[tuple[str, str]]:
     """(kind, text) for each token of ``source``; ``pattern``'s named groups are the kinds."""
-    position = _SPACES.match(source).end()
+    position = _skip_spaces(source)
     while position < len(source):
         match = pattern.match(source, position)
         if match is None:
             raise Refusal(f"het teken '{source[position]}' kan niet in een {language}-expressie.")
         kind = match.lastgroup or "op"
         yield kind, match.group(kind)
-        position = _SPACES.match(source, match.end()).end()
+        position = _skip_spaces(source, match.end())
 
 
 class TokenParser:

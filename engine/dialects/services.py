@@ -11,6 +11,8 @@ their element; any other listener is reported, never silently dropped.
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from engine.errors import ModelProblem, UnsafeExpression
@@ -109,7 +111,8 @@ class Services(Document):
             extensions = element.find(_b("extensionElements"))
             if extensions is None:
                 continue
-            before, after = [], []
+            before: list[Any] = []
+            after: list[Any] = []
             for listener in extensions:
                 if listener.tag not in (_c("executionListener"), _c("taskListener")):
                     continue

@@ -125,7 +125,7 @@ def _without_data(value: Any) -> Any:
     """The serialized workflow with every ``data`` (of the workflow and of each task) emptied, and every
     task's data ``delta`` (SpiffWorkflow stores a task's data as changes against its parent's)."""
     if isinstance(value, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in value.items():
             if k in ("data", "internal_data") and isinstance(v, dict):
                 out[k] = {}

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select, text
 
+from ..errors import UnknownCase
 from . import Tx
 from .models import AccessRow, CaseRow, EventRow
 
@@ -77,6 +78,8 @@ def case_snapshot(tx: Tx, case_id: str) -> tuple[int, tuple]:
     from .models import TaskRow
 
     case = tx.session.get(CaseRow, case_id)
+    if case is None:
+        raise UnknownCase(case_id)
     open_ids = sorted(tx.session.scalars(select(TaskRow.id).where(TaskRow.case_id == case_id, TaskRow.state == "open")))
     return case.last_seq, (case.status, json.loads(case.data), json.loads(case.active), open_ids)
 

@@ -109,11 +109,13 @@ def _scoped_walks(tx: Tx, query: InboxQuery) -> list[tuple[str, str | None]] | N
     if not scope.configured:
         return None
     processes = process_ids(tx)
+    walks: list[tuple[str, str | None]]
+    everything: set[tuple[str, str | None]]
     if query.view == "team":
-        walks = scope.team_walks(processes)
+        walks = list(scope.team_walks(processes))
         everything = {(p, r) for p in processes for r in query.roles}
     else:
-        walks = scope.all_walks(processes)
+        walks = list(scope.all_walks(processes))
         everything = {(p, None) for p in processes}
     # Scoping that leaves nothing out (a coordinator of every team) reads as before: one index walk per role.
     return None if set(walks) == everything and query.roles else walks

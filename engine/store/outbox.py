@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 
 from .models import CaseRow, EventRow, OutboxRow, WebhookRow
 
@@ -17,7 +18,7 @@ def queue(tx, case: CaseRow, rows: list[dict], at: datetime) -> None:
                                .where(table.c.revoked_at.is_(None))).all()
     if not hooks:
         return
-    queued = []
+    queued: list[dict[str, Any]] = []
     for hook_id, types, process_id in hooks:
         if process_id and process_id != case.process_id:
             continue
@@ -25,7 +26,7 @@ def queue(tx, case: CaseRow, rows: list[dict], at: datetime) -> None:
         queued.extend({"webhook_id": hook_id, "case_id": case.id, "seq": r["seq"], "status": "pending", "attempts": 0,
                        "next_attempt_at": at} for r in rows if not wanted or r["type"] in wanted)
     if queued:
-        tx.session.connection().execute(insert(OutboxRow.__table__), queued)
+        tx.session.connection().execute(insert(cast(Table, OutboxRow.__table__)), queued)
 
 
 def outbox_row(tx, row_id: int) -> OutboxRow | None:

@@ -4,15 +4,16 @@ moment, and removing what a case row and its side tables hold of personal data."
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from . import Tx
 from .models import CaseFileRow, CaseKeyRow, CaseRow, DraftRow, EventRow, IncidentRow, TaskRow
 
 __all__ = ["closed_cases", "remove_side_data"]
 
-_DRAFTS, _TASKS, _INCIDENTS = DraftRow.__table__, TaskRow.__table__, IncidentRow.__table__
+_DRAFTS, _TASKS, _INCIDENTS = (cast(Table, row.__table__) for row in (DraftRow, TaskRow, IncidentRow))
 _DELETE_DRAFTS = delete(_DRAFTS).where(_DRAFTS.c.task_id.in_(
     select(_TASKS.c.id).where(_TASKS.c.case_id == bindparam("b_case")).scalar_subquery()))
 _BLANK_INCIDENTS = (update(_INCIDENTS).where(_INCIDENTS.c.case_id == bindparam("b_case"))

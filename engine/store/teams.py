@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 
 from . import Tx
 from .models import ProcessRow, TeamMemberRow, TeamProcessRow, TeamRow
@@ -83,8 +84,8 @@ class WorkScope:
 
 def work_scope(tx: Tx, username: str, roles) -> WorkScope:
     """The user's scope: two small queries (their memberships, every team's processes)."""
-    memberships = dict(tx.session.execute(
-        select(TeamMemberRow.team_id, TeamMemberRow.role).where(TeamMemberRow.username == username)).all())
+    memberships: dict[str, str] = {team: role for team, role in tx.session.execute(
+        select(TeamMemberRow.team_id, TeamMemberRow.role).where(TeamMemberRow.username == username))}
     return WorkScope(username, frozenset(roles), memberships, lanes(tx))
 
 
@@ -139,8 +140,8 @@ def save_member(tx: Tx, team_id: str, username: str, role: str) -> None:
 
 
 def remove_member(tx: Tx, team_id: str, username: str) -> int:
-    return tx.session.execute(delete(TeamMemberRow).where(
-        TeamMemberRow.team_id == team_id, TeamMemberRow.username == username)).rowcount
+    return cast(CursorResult, tx.session.execute(delete(TeamMemberRow).where(
+        TeamMemberRow.team_id == team_id, TeamMemberRow.username == username))).rowcount
 
 
 def team_processes(tx: Tx, team_id: str | None = None) -> list[TeamProcessRow]:
@@ -155,5 +156,5 @@ def save_team_process(tx: Tx, process_id: str, lane: str, team_id: str) -> None:
 
 
 def remove_team_process(tx: Tx, process_id: str, lane: str) -> int:
-    return tx.session.execute(delete(TeamProcessRow).where(
-        TeamProcessRow.process_id == process_id, TeamProcessRow.lane == lane)).rowcount
+    return cast(CursorResult, tx.session.execute(delete(TeamProcessRow).where(
+        TeamProcessRow.process_id == process_id, TeamProcessRow.lane == lane))).rowcount
