@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, abort, g, make_response, request
+from flask import Blueprint, Flask, abort, g, make_response, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine import uploads
 
@@ -26,10 +27,23 @@ def init_app(app: Flask) -> None:
     """Room for files in a task form's post, and only there (elsewhere ``MAX_CONTENT_LENGTH``, 2 MB, holds).
     Registered before CSRF protection, which reads the post first."""
 
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+
     @app.before_request
     def room_for_files():
         if request.endpoint == "tasks.submit" and request.method == "POST":
             request.max_content_length = uploads.max_bytes() * FILES_PER_FORM + app.config["MAX_CONTENT_LENGTH"]
+
+
+def _too_large(err):
+    """A post larger than the server takes (with files: several at the maximum size): say what to do."""
+    if request.path.startswith("/api/"):
+        return err
+    megabytes = f"{uploads.max_bytes() / 1_000_000:g}".replace(".", ",")
+    return render_template("errors/page.html", status=413, title="Te groot om te versturen",
+                           message=f"Wat u verstuurde is te groot. Een bestand mag hoogstens {megabytes} MB zijn. "
+                                   "Ga terug, kies een kleiner bestand en verstuur het formulier opnieuw. "
+                                   "Er is niets opgeslagen."), 413
 
 
 @bp.get("/<case_ref>/bestanden/<file_id>")

@@ -86,3 +86,17 @@ def test_the_case_page_links_to_the_download(as_user, engine, task):
     reference = engine.state(task.case_id).data["bewijs"]
     page = cas.get(f"/zaken/{task.case_id}")
     assert f'href="/zaken/{task.case_id}/bestanden/{reference["id"]}" download>loonstrook.pdf (PDF, 1 kB)</a>' in page.text
+
+
+def test_a_post_beyond_what_the_server_takes_gets_a_dutch_page_and_nothing_is_written(as_user, engine, task, monkeypatch):
+    monkeypatch.setenv("REGIE_UPLOAD_MAX_MB", "0.001")       # room: 4 x 1 kB + the usual 2 MB of form text
+    cas = as_user("cas")
+    cas.get(f"/taken/{task.id}")
+    # a body of bytes (the test client would spool a file part to a temporary file it leaves open on a 413)
+    body = (b'--grens\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + cas.token.encode()
+            + b'\r\n--grens\r\nContent-Disposition: form-data; name="bewijs"; filename="groot.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n" + PDF + b"x" * 2_200_000 + b"\r\n--grens--\r\n")
+    refused = cas.client.post(f"/taken/{task.id}", data=body, content_type="multipart/form-data; boundary=grens")
+    assert refused.status_code == 413
+    assert "Een bestand mag hoogstens 0,001 MB zijn" in refused.text and "Er is niets opgeslagen" in refused.text
+    assert [t.id for t in engine.tasks(case_id=task.case_id)] == [task.id]
