@@ -6,7 +6,7 @@ export REGIE_DATABASE_URL ?= sqlite:///instance/regie.db
 HOST ?= 127.0.0.1           # make run HOST=0.0.0.0 PORT=8080
 PORT ?= 5000
 
-.PHONY: install assets run test lint bench clean
+.PHONY: install assets run test lint bench mutate clean
 
 install: $(VENV)/.installed assets
 
@@ -57,6 +57,11 @@ lint: install
 bench: install
 	$(BIN)/python bench/bench_complete.py
 	$(BIN)/python bench/bench_http.py
+
+# Mutation testing of the chain and input-limit guards (README, "Tests that can fail"); minutes, not part of make test.
+mutate: install
+	$(BIN)/python -m pip install --quiet "mutmut>=3.3,<4"
+	$(BIN)/mutmut run --max-children 2; $(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules web/static/vendor

@@ -50,6 +50,11 @@ def test_sets_are_hashed_in_sorted_order_whatever_order_the_process_holds_them_i
         '{"f":[1,2,3],"s":' + json.dumps(sorted(letters), separators=(",", ":")) + "}")
 
 
+def test_text_is_hashed_as_written_not_as_escapes():
+    """The stored payload is what an auditor reads and hashes: 'Zoë', never 'Zo\\u00eb'."""
+    assert canonical_json({"naam": "Zoë Çelik"}) == '{"naam":"Zoë Çelik"}'
+
+
 def test_dates_and_tuples_have_one_form_and_anything_else_is_refused_by_name():
     assert canonical_json({"d": date(2026, 3, 31), "t": AT, "p": (2, 1)}) == (
         '{"d":"2026-03-31","p":[2,1],"t":"2026-01-05T09:00:00+00:00"}')
