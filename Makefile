@@ -47,12 +47,12 @@ run: install
 	REGIE_DEMO=1 $(BIN)/regie demo
 	REGIE_DEMO=1 $(BIN)/regie serve --host $(HOST) --port $(PORT)
 
-test: install
-	$(BIN)/ruff check engine web tests bench migrations
+test: lint
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check engine web tests bench migrations
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/bench_complete.py

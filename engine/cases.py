@@ -74,7 +74,7 @@ def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
     """
     decisions: list[dict[str, Any]] = []
     if live is None:
-        live = Live(None, TaskIdSequence(case_id))  # type: ignore[arg-type]
+        live = Live(None, TaskIdSequence(case_id))
     before = waiting_timers(live.workflow) if live.workflow is not None else {}
     was_completed = live.workflow is not None and live.workflow.completed     # a correction after the end
     with step_context(at, live.ids, decisions):

@@ -278,16 +278,30 @@ class Step:
 
     # --- the workflow -----------------------------------------------------------------------------
 
+    @property
+    def row(self) -> CaseRow:
+        """The case row this step changes (bound by ``lock_case``, ``open_task`` or ``create``)."""
+        if self.case is None:
+            raise RuntimeError("this step has no case yet: lock_case, open_task or create comes first")
+        return self.case
+
+    @property
+    def _applied(self) -> Live:
+        """The workflow after ``apply`` or ``adopt`` (what ``persist`` writes)."""
+        if self._live is None:
+            raise RuntimeError("nothing to write: apply or adopt comes before persist")
+        return self._live
+
     def version_of(self) -> ProcessVersion:
         if self.version is None:
-            self.version = self.engine.version(self.case.version_id)
+            self.version = self.engine.version(self.row.version_id)
         return self.version
 
     @property
     def live(self) -> Live:
         """The case's workflow as stored: the cached copy of this revision, else restored from the row."""
         if self._live is None:
-            case = self.case
+            case = self.row
             entry = self.runner.cache.take(case.id, case.revision)
             if entry is not None:
                 self._live = entry.live
@@ -307,7 +321,7 @@ class Step:
         """
         live = None if self._new and self._live is None else self.live
         self._clean = False
-        self._live, facts = self.runner.apply(live, event, at, self.case.id, self.version_of())
+        self._live, facts = self.runner.apply(live, event, at, self.row.id, self.version_of())
         return [event, *facts]
 
     def adopt(self, live: Live, version: ProcessVersion) -> None:
@@ -325,7 +339,7 @@ class Step:
         ``case_row=False`` (a catch-up round that another round of the same step follows): the events and
         the task and timer rows now, the case row and its workflow state once, by ``save`` at the end.
         """
-        case, live, version = self.case, self._live, self.version_of()
+        case, live, version = self.row, self._applied, self.version_of()
         workflow = live.workflow
         if case_row or self._new:
             self._case_columns(workflow)
@@ -352,12 +366,12 @@ class Step:
     def save(self) -> None:
         """Write the case row and workflow state that rounds persisted with ``case_row=False`` left out."""
         if self._unsaved:
-            self._case_columns(self._live.workflow)
-            self.tx.save_case(self.case)
+            self._case_columns(self._applied.workflow)
+            self.tx.save_case(self.row)
             self._unsaved = False
 
     def _case_columns(self, workflow) -> None:
-        case = self.case
+        case = self.row
         case.state = json.dumps(dump_instance(workflow), separators=(",", ":"), ensure_ascii=False, default=str)
         case.active = json.dumps(active_elements(workflow))
         case.data = canonical_json(case_data(workflow))
@@ -369,9 +383,9 @@ class Step:
         The case counts as changed at ``updated_at`` (default: ``at``).
         """
         self.save()
-        self.tx.append_events(self.case, events, at, self.actor)
-        self.case.updated_at = updated_at or at
-        self.tx.save_case(self.case)
+        self.tx.append_events(self.row, events, at, self.actor)
+        self.row.updated_at = updated_at or at
+        self.tx.save_case(self.row)
 
     def rows_changed(self) -> None:
         """Task or timer rows were changed outside ``persist``: the next step reads them again."""
@@ -379,7 +393,7 @@ class Step:
 
     def resync_timers(self) -> None:
         """Correct the timer rows against the workflow from scratch (they were out of step with it)."""
-        self._sync_timers(self.case, self.live.workflow, None)
+        self._sync_timers(self.row, self.live.workflow, None)
         self.tx.session.flush()
         self._synced_known = False
 
@@ -391,7 +405,7 @@ class Step:
             return None
         if self._synced is not None:
             return self._synced
-        return self.runner.cache.synced(self.case.id, self._start_revision)
+        return self.runner.cache.synced(self.row.id, self._start_revision) if self._start_revision is not None else None
 
     def _sync_tasks(self, case: CaseRow, workflow, version: ProcessVersion, now: datetime,
                     before: Synced | None) -> frozenset[str]:

@@ -291,6 +291,8 @@ class Engine:
         with self.store.read() as tx:
             for process in tx.processes():
                 row = tx.version(process.current_version_id)
+                if row is None:   # a process is made with its first version
+                    continue
                 for key, text in json.loads(row.bundle)["forms"].items():
                     form, _ = load_form(key, text)
                     if form:
@@ -401,7 +403,7 @@ class Engine:
         try:
             with self.commands.step(actor) as step:
                 task_row = step.open_task(task_id)
-                case, version = step.case, step.version_of()
+                case, version = step.row, step.version_of()
                 case_id = case.id
                 form = version.forms.get(task_row.form) if task_row.form else None
                 if form is not None:
@@ -458,7 +460,7 @@ class Engine:
     def casemanager(self, case_ref: str) -> str | None:
         """Who holds the case (its casemanager), or None while nobody has taken the first contact."""
         with self.store.read() as tx:
-            return tx.case(_resolve_case(tx, case_ref)).casemanager
+            return _existing(tx, _resolve_case(tx, case_ref)).casemanager
 
     def _set_assignee(self, task_id: str, user: str | None, actor: str, kind: str, reason: str) -> TaskView:
         now = self.clock.now()
@@ -471,7 +473,7 @@ class Engine:
                 payload["reason"] = reason
             step.record([Event(kind, payload)], now)
             task_row.assignee = user
-            view = TaskView.of(task_row, step.case.number or "")
+            view = TaskView.of(task_row, step.row.number or "")
         return view
 
     def fire_due_timers(self, now: datetime | None = None, limit: int = 1000) -> int:
@@ -543,7 +545,7 @@ class Engine:
     def task(self, task_id: str) -> TaskView:
         with self.store.read() as tx:
             row, case = tx.task_with_case(task_id)       # one query, with the case number
-        if row is None:
+        if row is None or case is None:
             raise UnknownTask(task_id)
         return TaskView.of(row, case.number or "")
 
@@ -551,7 +553,7 @@ class Engine:
         """A task and its form (None when it has none) from one query: what a task page reads first."""
         with self.store.read() as tx:
             row, case = tx.task_with_case(task_id)
-        if row is None:
+        if row is None or case is None:
             raise UnknownTask(task_id)
         form = self.version(case.version_id).forms.get(row.form) if row.form else None
         return TaskView.of(row, case.number or ""), form
@@ -565,7 +567,7 @@ class Engine:
         roles = list(roles)
         with self.store.read() as tx:
             row, case = tx.task_with_case(task_id)
-            if row is None:
+            if row is None or case is None:
                 raise UnknownTask(task_id)
             scope = work_scope(tx, user, roles)
             access = self._case_link(tx, case.id, user, roles) if case_access else None
@@ -814,7 +816,7 @@ class Engine:
         from .store.audit import events_between, submitted_before
 
         with self.store.read() as tx:
-            case = tx.case(_resolve_case(tx, case_id))
+            case = _existing(tx, _resolve_case(tx, case_id))
             last = case.last_seq
             page = max(1, min(page, math.ceil(last / size) or 1))
             first, final = (page - 1) * size + 1, min(page * size, last)
@@ -871,7 +873,7 @@ class Engine:
     def replay(self, case_id: str, up_to: int | None = None) -> Live | None:
         """Rebuild a case's workflow from its events (up to event ``up_to``), touching nothing stored."""
         with self.store.read() as tx:
-            case = tx.case(_resolve_case(tx, case_id))
+            case = _existing(tx, _resolve_case(tx, case_id))
             events = tx.events(case.id, up_to)
         live, _ = self._replay(case, events)
         return live
@@ -950,9 +952,17 @@ def _history_page(tx, case: CaseRow, before: int | None, limit: int) -> HistoryP
     return HistoryPage(entries, case.last_seq, older)
 
 
+def _existing(tx, case_id: str) -> CaseRow:
+    """The row of a case known to exist (resolved in this transaction)."""
+    case = tx.case(case_id)
+    if case is None:
+        raise UnknownCase(case_id)
+    return case
+
+
 def _case_row(tx, ref: str) -> CaseRow:
     """The case row for a case id (one query), else for a case number or short id (``_resolve_case``)."""
-    return tx.case(ref) or tx.case(_resolve_case(tx, ref))
+    return tx.case(ref) or _existing(tx, _resolve_case(tx, ref))
 
 
 def _resolve_case(tx, ref: str) -> str:

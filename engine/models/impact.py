@@ -88,7 +88,7 @@ def replay_events(engine, case_id: str, events, target, mapping: dict[str, str] 
     outcome = ReplayOutcome(case_id, target.id)
     commands = _commands_with_mappings(events, mapping or {})
     elements = _elements(target)
-    live = Live(None, TaskIdSequence(case_id, counter))  # type: ignore[arg-type]
+    live = Live(None, TaskIdSequence(case_id, counter))
     task_map: dict[str, str] = {}
     for row, payload, rename in commands:
         try:

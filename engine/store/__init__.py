@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import bindparam, create_engine, event, func, insert, inspect, or_, select, update
+from sqlalchemy import Table, bindparam, create_engine, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -193,7 +194,7 @@ def open_task_query(*conditions, case_id: str | None = None, role: str | None = 
 # The statements of a step, built once: a step runs a handful of them, and building a statement and its
 # cache key costs more than SQLite takes to run it. Core, not the ORM's unit of work, for the same reason;
 # the ORM objects a command holds are told what was written (``set_committed_value``).
-_CASES, _EVENTS, _TASKS = CaseRow.__table__, EventRow.__table__, TaskRow.__table__
+_CASES, _EVENTS, _TASKS = (cast(Table, row.__table__) for row in (CaseRow, EventRow, TaskRow))
 _UPDATE_CASE = update(_CASES).where(_CASES.c.id == bindparam("b_id"), _CASES.c.revision == bindparam("b_revision"))
 _INSERT_EVENTS = insert(_EVENTS)
 _INSERT_TASKS = insert(_TASKS)
@@ -331,7 +332,7 @@ class Tx:
         for ev in events:
             seq = case.last_seq + 1
             # The one seam where personal values are encrypted: the chain below hashes the sealed text.
-            payload = canonical_json(seal(ev.payload, self.case_key(case.id, create=at), case.id, seq)
+            payload = canonical_json(seal(ev.payload, self._key_to_seal(case.id, at), case.id, seq)
                                      if needs_seal(ev.payload) else ev.payload)
             digest = event_hash(case.last_hash, case.id, seq, ev.type, at, actor, payload)
             rows.append({"case_id": case.id, "seq": seq, "type": ev.type, "at": at, "actor": actor,
@@ -346,12 +347,11 @@ class Tx:
 
     def next_case_number(self, prefix: str, year: int) -> int:
         """Take the next counter for ``prefix`` and ``year`` (atomic: an upsert that returns the new value)."""
-        if self.store.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        table = CaseNumberCounterRow.__table__
-        statement = insert(table).values(prefix=prefix, year=year, last=1)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        table = cast(Table, CaseNumberCounterRow.__table__)
+        dialect: Any = sqlite if self.store.is_sqlite else postgresql
+        statement = dialect.insert(table).values(prefix=prefix, year=year, last=1)
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.prefix, table.c.year], set_={"last": table.c.last + 1},
         ).returning(table.c.last)
@@ -402,7 +402,7 @@ class Tx:
 
         # The row as this transaction holds it, else one built-once Core read (an ORM get costs more than the
         # rest of the key's handling: it runs on every step that records personal values).
-        row = self.session.identity_map.get(identity_key(CaseKeyRow, case_id))
+        row: Any = self.session.identity_map.get(identity_key(CaseKeyRow, case_id))
         if row is None:
             row = self.session.connection().execute(_CASE_KEY, {"b_case": case_id}).first()
         key = None
@@ -418,6 +418,15 @@ class Tx:
             master, wrapped = self.store.master_keys.wrap(case_id, key)
             self.session.add(CaseKeyRow(case_id=case_id, master_key=master, wrapped=wrapped, created_at=create))
         self._case_keys[case_id] = key
+        return key
+
+    def _key_to_seal(self, case_id: str, at: datetime) -> bytes:
+        key = self.case_key(case_id, create=at)
+        if key is None:   # a key row without a key that was not shredded: nothing can be sealed safely
+            from ..errors import PrivacyError
+
+            raise PrivacyError("De sleutel van deze zaak ontbreekt. Er kunnen geen persoonsgegevens bij; "
+                               "meld dit bij de beheerder.")
         return key
 
     def case_key_row(self, case_id: str) -> CaseKeyRow | None:
