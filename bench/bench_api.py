@@ -32,8 +32,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_http import Servers, raw_step_ms  # noqa: E402
-from bench.common import MODELS, median_ms, p95_ms  # noqa: E402
+from bench.common import (  # noqa: E402
+    MODELS,
+    Servers,
+    drop_pg_database,
+    median_ms,
+    p95_ms,
+    raw_step_ms,
+    recreate_pg_database,
+    run_together,
+)
 from engine import Engine  # noqa: E402
 
 PG = os.environ.get("REGIE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/regie_bench_api")
@@ -84,13 +92,8 @@ def through_api(port: int, key: str, cases: list[str], rounds: int) -> tuple[flo
             times.extend(mine)
 
     threads = [threading.Thread(target=work, args=(c,)) for c in cases]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    began = time.perf_counter()
-    for t in threads:
-        t.join()
-    return len(times) / (time.perf_counter() - began), times
+    elapsed = run_together(threads, barrier)
+    return len(times) / elapsed, times
 
 
 def in_process(eng: Engine, cases: list[str], rounds: int) -> tuple[float, list[float]]:
@@ -111,13 +114,8 @@ def in_process(eng: Engine, cases: list[str], rounds: int) -> tuple[float, list[
             times.extend(mine)
 
     threads = [threading.Thread(target=work, args=(c,)) for c in cases]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    began = time.perf_counter()
-    for t in threads:
-        t.join()
-    return len(times) / (time.perf_counter() - began), times
+    elapsed = run_together(threads, barrier)
+    return len(times) / elapsed, times
 
 
 def run_store(name: str, url: str, args, raw: float) -> None:
@@ -158,22 +156,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run_store("SQLite", f"sqlite:///{folder}/bench-api.db", args, raw)
     if args.pg:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        target = make_url(args.pg)
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
+        recreate_pg_database(args.pg)
         try:
             run_store("PostgreSQL", args.pg, args, raw)
         finally:
-            admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            admin.dispose()
+            drop_pg_database(args.pg)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,68 +36,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import MODELS, median_ms, p95_ms  # noqa: E402
+from bench.common import (  # noqa: E402
+    MODELS,
+    Servers,
+    free_port,  # noqa: F401  (bench_soak imports it from here)
+    median_ms,
+    p95_ms,
+    raw_step_ms,
+    recreate_pg_database,
+    run_together,
+)
 from engine import Engine  # noqa: E402
 from engine.accounts import save_user  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-REGIE = ROOT / ".venv" / "bin" / "regie"
 PG = os.environ.get("REGIE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/regie_bench_http")
 PASSWORD = "bench-wachtwoord-2026"
 DATA = {"verslag": "Gebeld, gaat goed."}
 CLIENTS = 4
 
 
-# --- the baseline: stock SpiffWorkflow in its own process -----------------------------------------
-
-def raw_step_ms(steps: int = 300) -> float:
-    """Median ms of one stock SpiffWorkflow step + JSON serialize of the loop model (fresh process)."""
-    code = (f"import sys, json, time, statistics; sys.path.insert(0, {str(ROOT)!r})\n"
-            "from bench.common import MODELS, RawSpiff\n"
-            "raw = RawSpiff(MODELS / 'loop.bpmn', 'loop'); samples = []\n"
-            f"for case in range({max(1, steps // 20)}):\n"
-            "    wf = raw.start({'limit': 10_000})\n"
-            "    for _ in range(20):\n"
-            "        t = time.perf_counter(); raw.complete(wf, {'verslag': 'x'}); samples.append(time.perf_counter() - t)\n"
-            "print(json.dumps(statistics.median(samples) * 1000))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
-# --- the server -------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Servers:
-    """``regie serve --processes N`` on the database: N waitress workers (8 threads each) sharing one port."""
-
-    def __init__(self, url: str, procs: int):
-        env = {**os.environ, "REGIE_DATABASE_URL": url, "REGIE_SECRET_KEY": "bench-secret", "REGIE_SERVER_TIMING": "true"}
-        port = free_port()
-        self.ports = [port]
-        self.proc = subprocess.Popen([str(REGIE), "serve", "--no-scheduler", "--processes", str(procs),
-                                      "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("GET", "/login")
-                conn.getresponse().read()
-                conn.close()
-                break
-            except OSError as err:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"regie serve did not start: {self.proc.stderr.read().decode()[-2000:]}") from err
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=60)
-
+# --- the browser ---------------------------------------------------------------------------------
 
 class Client:
     """One browser: a keep-alive connection, its cookies, and the CSRF token of the last form it saw."""
@@ -250,13 +205,7 @@ def concurrent(ports: list[int], cases: list[str], cycles: int, full_cycle: bool
             barrier.abort()
 
     threads = [threading.Thread(target=work, args=(c, k)) for c, k in zip(clients, cases, strict=True)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = run_together(threads, barrier)
     if errors:
         raise errors[0]
     return CLIENTS * cycles / wall, completes
@@ -282,13 +231,7 @@ def in_process(eng: Engine, cases: list[str], cycles: int, threads: int, full_cy
             completes.append(time.perf_counter() - start)
 
     workers = [threading.Thread(target=work, args=(c,)) for c in cases[:threads]]
-    for t in workers:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in workers:
-        t.join()
-    return threads * cycles / (time.perf_counter() - start), completes
+    return threads * cycles / run_together(workers, barrier), completes
 
 
 # --- the run -------------------------------------------------------------------------------------------
@@ -356,15 +299,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         run_store("SQLite", f"sqlite:///{folder}/bench-http.db", args, raw)
     if args.pg:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        target = make_url(args.pg)
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-        admin.dispose()
+        recreate_pg_database(args.pg)
         run_store("PostgreSQL", args.pg, args, raw)
 
 
