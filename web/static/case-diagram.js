@@ -1,16 +1,11 @@
-/* The case page's diagram: bpmn-js's NavigatedViewer (served from static/vendor, no CDN) draws the
-   version the case runs on, fits it in its frame, marks the current step (orange), the completed steps
-   and the path taken (green), and offers zoom and pan buttons (the mouse and keyboard work too). */
+/* The case page's diagram (set up by diagram.js): the version the case runs on, fitted in its frame, with
+   the current step (orange), the completed steps and the path taken (green), and zoom and pan buttons (the
+   mouse and keyboard work too). The model version page uses it too, without steps. */
 (function () {
   "use strict";
-  var box = document.getElementById("diagram");
-  if (!box || !window.BpmnJS) return;
-  var message = box.querySelector(".diagram-melding");
-  var tools = document.querySelector(".diagram-knoppen");
-  var viewer = new window.BpmnJS({ container: box });
   var STEP = 120;
 
-  function ids(name) { return new Set(JSON.parse(box.dataset[name] || "[]")); }
+  function ids(box, name) { return new Set(JSON.parse(box.dataset[name] || "[]")); }
 
   /* Which elements the case passed: the completed user tasks, and every other element (gateway, event,
      script task) that lies on a path from a completed element to a completed or current one. User tasks
@@ -53,16 +48,10 @@
                      width: width, height: height });
   }
 
-  fetch(box.dataset.bpmn, { credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) throw new Error(response.status);
-      return response.text();
-    })
-    .then(function (xml) { return viewer.importXML(xml); })
-    .then(function () {
-      var canvas = viewer.get("canvas");
-      var registry = viewer.get("elementRegistry");
-      var done = ids("done"), activeIds = ids("active");
+  window.RegieDiagram("Het diagram kan niet worden getoond. De stap staat hierboven in woorden.",
+    function (box, canvas, registry) {
+      var tools = document.querySelector(".diagram-knoppen");
+      var done = ids(box, "done"), activeIds = ids(box, "active");
       var path = passed(registry, done, activeIds);
       path.forEach(function (id) {
         var element = registry.get(id);
@@ -83,7 +72,6 @@
         return user || a.width * a.height - b.width * b.height;
       });
       canvas.zoom("fit-viewport", "auto");
-      box.classList.add("geladen");
       if (!tools) return;
       tools.hidden = false;
       var actions = {
@@ -100,8 +88,5 @@
         var button = event.target.closest("[data-diagram]");
         if (button && actions[button.dataset.diagram]) actions[button.dataset.diagram]();
       });
-    })
-    .catch(function () {
-      if (message) message.textContent = "Het diagram kan niet worden getoond. De stap staat hierboven in woorden.";
     });
 })();

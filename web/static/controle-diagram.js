@@ -1,21 +1,11 @@
-/* The auditor's time-travel diagram: the version the case ran on, with the elements finished so far
-   (green), the sequence flows taken (green arrows) and where the case stood (orange), after one event. */
+/* The auditor's time-travel diagram (set up by diagram.js): the version the case ran on, with the elements
+   finished so far (green), the sequence flows taken (green arrows) and where the case stood (orange), after
+   one event. */
 (function () {
   "use strict";
-  var box = document.getElementById("diagram");
-  if (!box || !window.BpmnJS) return;
-  var message = box.querySelector(".diagram-melding");
-  var viewer = new window.BpmnJS({ container: box });
-  function list(name) { try { return JSON.parse(box.dataset[name] || "[]"); } catch (e) { return []; } }
-  fetch(box.dataset.bpmn, { credentials: "same-origin" })
-    .then(function (response) {
-      if (!response.ok) throw new Error(response.status);
-      return response.text();
-    })
-    .then(function (xml) { return viewer.importXML(xml); })
-    .then(function () {
-      var canvas = viewer.get("canvas");
-      var registry = viewer.get("elementRegistry");
+  window.RegieDiagram("Het diagram kan niet worden getoond. Wat er afgerond is staat hierboven in woorden.",
+    function (box, canvas, registry) {
+      function list(name) { try { return JSON.parse(box.dataset[name] || "[]"); } catch (e) { return []; } }
       function mark(ids, marker) {
         ids.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, marker); });
       }
@@ -32,9 +22,5 @@
         canvas.viewbox({ x: first.x + first.width / 2 - width / 2, y: first.y + first.height / 2 - height / 2,
                          width: width, height: height });
       }
-      box.classList.add("geladen");
-    })
-    .catch(function () {
-      if (message) message.textContent = "Het diagram kan niet worden getoond. Wat er afgerond is staat hierboven in woorden.";
     });
 })();
