@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..region import TIMEZONE
-from . import echo_json, engine_from_env, handle_errors, main
+from . import echo_json, engine_from_env, handle_errors, local_time, main
 from .access import open_case, reader
 from .access import reason as reason_option
 
@@ -150,14 +150,22 @@ def check(path, public) -> None:
 @click.option("--from", "since", required=True, help="Eerste dag (jjjj-mm-dd of dd-mm-jjjj).")
 @click.option("--to", "until", required=True, help="Laatste dag (tot en met).")
 @click.option("--out", "out", type=click.Path(), required=True, help="CSV-bestand.")
+@reader()
 @handle_errors
-def export(since, until, out) -> None:
+def export(since, until, out, actor) -> None:
+    """As the web's export: recorded in the access log, and the file names who made it and when (AVG)."""
+    import csv
+
     from ..audit.export import write_csv
 
     start, end = _day(since), _day(until) + timedelta(days=1)
+    eng = engine_from_env()
+    eng.record_access(actor, None, "export", f"events {since} tot en met {until}")
     with open(out, "w", newline="", encoding="utf-8") as handle:
         with click.progressbar(length=0, label="Events", file=sys.stderr) as bar:
-            count = write_csv(engine_from_env(), start, end, handle, progress=lambda n: bar.update(n))
+            count = write_csv(eng, start, end, handle, progress=lambda n: bar.update(n))
+        csv.writer(handle).writerow([f"Geëxporteerd door {actor} op {local_time(eng.clock.now())}. "
+                                     "Vertrouwelijk: bevat persoonsgegevens."])
     click.echo(f"{count} events van {since} tot en met {until} geschreven naar {out}.")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from engine import Engine
 from engine.cli import main
 from tests.conftest import MODELS
 
@@ -79,9 +81,14 @@ def test_verify_all_as_json(regie, case):
 
 
 def test_export_a_period_as_csv(regie, case, tmp_path):
-    out = regie("audit", "export", "--from", "2020-01-01", "--to", "2099-12-31", "--out", tmp_path / "e.csv")
+    out = regie("audit", "export", "--from", "2020-01-01", "--to", "2099-12-31", "--out", tmp_path / "e.csv",
+                "--as", "ada")
     assert "3 events" in out
     with Path(tmp_path / "e.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    watermark = rows.pop()       # the last line names who exported and when, as the web's export does (AVG)
+    assert watermark["zaaknummer"].startswith("Geëxporteerd door ada op ") and "Vertrouwelijk" in watermark["zaaknummer"]
+    logged = Engine.from_url(os.environ["REGIE_DATABASE_URL"]).access_log(actor="ada")
+    assert [(e.page, e.case_id) for e in logged] == [("export", None)]
     assert [r["type"] for r in rows] == ["case_started", "task_completed", "gateway_decision"]
     assert rows[0]["zaak_id"] == case and rows[1]["taak"] == "Intake doen"
