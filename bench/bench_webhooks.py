@@ -107,7 +107,8 @@ def _raw_append(engine, case_id: str, count: int) -> float:
     for n in range(count):
         with engine.store.write() as tx:
             case = tx.case(case_id, lock=True)
-            tx.append_events(case, [Event("bench_note", {"n": n})], engine.clock.now(), "bench")
+            now = engine.clock.now()
+            tx.append_events(case, [Event("bench_note", {"n": n})], now, "bench", stored_at=now)
             tx.save_case(case)
     return count / (time.perf_counter() - began)
 

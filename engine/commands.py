@@ -348,7 +348,7 @@ class Step:
         if self._new:
             self.tx.add_case(case)
         before = self._before()
-        self.tx.append_events(case, events, at, self.actor)
+        self.tx.append_events(case, events, at, self.actor, stored_at=self.engine.clock.now())
         if case_row or self._new:
             self.tx.save_case(case)
         self._unsaved = not (case_row or self._new)
@@ -383,7 +383,7 @@ class Step:
         The case counts as changed at ``updated_at`` (default: ``at``).
         """
         self.save()
-        self.tx.append_events(self.row, events, at, self.actor)
+        self.tx.append_events(self.row, events, at, self.actor, stored_at=self.engine.clock.now())
         self.row.updated_at = updated_at or at
         self.tx.save_case(self.row)
 

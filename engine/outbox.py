@@ -5,13 +5,14 @@
 - **High water mark**: event ids come from a sequence (PostgreSQL) and are taken when a transaction
   inserts, not when it commits, so id 101 may become visible after 102. A page therefore ends before the
   first gap in the ids (after the cursor, or between two events) that may still be filled: a gap counts
-  as open while the event after it was stored less than ``FEED_SETTLE`` seconds ago (the engine's clock
-  against the event's stored time). A transaction that rolled back leaves a gap for good; it is passed
-  once it is older than that. The consumer's cursor never moves past an open gap, so it gets the late
-  event on a later page, in id order. SQLite lets one writer at a time commit, so there a gap only comes
-  from removed events, which are old: the rule costs nothing. What it does not cover: a transaction that
-  keeps an inserted event uncommitted for longer than the settle time, and an event stored with a time
-  in the past (a timer's catch-up round stores the due time) right behind a gap that is still open.
+  as open while the event after it was written less than ``FEED_SETTLE`` seconds ago (the engine's clock
+  against the event's ``stored_at``: when the engine wrote it, not its business time ``at``, which lies
+  in the past for a timer's catch-up round; events written before revision 0040 have none and count as
+  settled by ``at``). A transaction that rolled back leaves a gap for good; it is passed once it is older
+  than that. The consumer's cursor never moves past an open gap, so it gets the late event on a later
+  page, in id order. SQLite lets one writer at a time commit, so there a gap only comes from removed
+  events, which are old: the rule costs nothing. What it does not cover: a transaction that keeps an
+  inserted event uncommitted for longer than the settle time.
 - **Webhooks**: a subscription (``Webhooks.create``: name, URL, filter on event types and process,
   whether payloads go along) gets every matching event POSTed to its URL. The store writes an outbox row
   for each matching event in the SAME transaction as the event (``engine.store.outbox.queue``, called by
@@ -152,11 +153,12 @@ def feed(engine, after: str | None = None, limit: int = 100, personal: bool = Fa
 
 def settled(rows: list, cursor: int, settled_before: datetime) -> list:
     """``rows`` (events in id order after ``cursor``) up to the first gap in the ids that may still be
-    filled: the event after it was stored after ``settled_before``."""
+    filled: the event after it was written after ``settled_before`` (its ``stored_at``, the engine's
+    clock when it wrote the event; older rows have none and fall back to ``at``)."""
     expected = cursor + 1
     for i, row in enumerate(rows):
         ev = row[0]
-        if ev.id != expected and ev.at > settled_before:
+        if ev.id != expected and (ev.stored_at or ev.at) > settled_before:
             return rows[:i]
         expected = ev.id + 1
     return rows

@@ -322,9 +322,12 @@ class Tx:
         """The stored workflow state of a case (the deferred column, without loading it through the ORM)."""
         return self.session.connection().execute(_CASE_STATE, {"b_id": case_id}).scalar_one()
 
-    def append_events(self, case: CaseRow, events: list[Event], at: datetime, actor: str) -> list[dict]:
+    def append_events(self, case: CaseRow, events: list[Event], at: datetime, actor: str, *,
+                      stored_at: datetime) -> list[dict]:
         """Append events to the case's chain (one INSERT); updates ``case.last_seq`` and ``case.last_hash``.
 
+        ``at`` is the events' business time (hashed); ``stored_at`` the engine clock's now, when they are
+        written (not hashed; the event feed judges gaps in the ids by it, engine.outbox).
         A new case's row is inserted first (the events refer to it). Returns the inserted rows as dicts."""
         from ..privacy.keys import needs_seal, seal
 
@@ -336,7 +339,7 @@ class Tx:
                                      if needs_seal(ev.payload) else ev.payload)
             digest = event_hash(case.last_hash, case.id, seq, ev.type, at, actor, payload)
             rows.append({"case_id": case.id, "seq": seq, "type": ev.type, "at": at, "actor": actor,
-                         "payload": payload, "prev_hash": case.last_hash, "hash": digest})
+                         "payload": payload, "prev_hash": case.last_hash, "hash": digest, "stored_at": stored_at})
             case.last_seq, case.last_hash = seq, digest
         if rows:
             if not inspect(case).persistent:

@@ -112,6 +112,9 @@ class EventRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # 0040: when the engine wrote the event (its clock), for the feed's high water mark; ``at`` is the
+    # business time and may lie in the past (a timer's catch-up round). Not hashed; NULL on older rows.
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TaskRow(Base):

@@ -4,10 +4,13 @@ older than the settle time (the injected clock; no sleeping)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from engine import Engine, outbox
+from engine.audit import Event
 from engine.errors import RegieError
 from engine.providers import SequentialIds
 from engine.store.models import EventRow
@@ -92,6 +95,52 @@ def test_a_gap_left_by_a_rolled_back_transaction_is_passed_after_the_settle_time
     clock.advance(seconds=1)
     page = engine.event_feed(cursor)
     assert [e.id for e in page.events] == [later] and page.next == str(later)
+
+
+@pytest.mark.parametrize("ending", ["filled", "settled"])
+def test_an_event_with_a_past_time_behind_an_open_gap_still_holds_the_page_back(feed_engine, clock, ending):
+    """The gap's age is judged by when the engine wrote the event behind it (``stored_at``), not by the
+    event's business time: a timer's catch-up round writes its (past) due time as ``at``."""
+    engine = feed_engine
+    case_id = engine.start("aanvraag", {"naam": "Demo Ouder"}, actor="cas")
+    other = engine.start("aanvraag", {"naam": "Demo Buur"}, actor="cas")   # the late event's case: no lock waits
+    cursor = str(_ids(engine)[-1])
+    first = engine.store.engine.connect()
+    try:
+        if engine.store.is_sqlite:
+            # One writer at a time: the first transaction's id is held by a row removed after the later commit.
+            late = _last_id(engine) + 1
+            with engine.store.engine.begin() as conn:
+                assert _insert(conn, other, 100, clock.now(), event_id=late) == late
+        else:
+            first.begin()
+            late = _insert(first, other, 100, clock.now())          # takes the id, does not commit yet
+        with engine.commands.step("timer") as step:                 # the engine's own write path
+            step.lock_case(case_id)
+            step.record([Event("note_added", {"tekst": "ingehaald"})], clock.now() - timedelta(hours=2))
+        later = _last_id(engine)
+        if engine.store.is_sqlite:
+            with engine.store.engine.begin() as conn:
+                conn.execute(delete(EventRow.__table__).where(EventRow.__table__.c.id == late))
+        assert later == late + 1
+        assert _ids(engine, cursor) == []                           # the old rule (by ``at``) passed the gap
+        clock.advance(seconds=outbox.FEED_SETTLE - 1)
+        assert _ids(engine, cursor) == []
+        if ending == "filled":
+            if engine.store.is_sqlite:
+                with engine.store.engine.begin() as conn:
+                    _insert(conn, other, 100, clock.now(), event_id=late)
+            else:
+                first.commit()
+            assert _ids(engine, cursor) == [late, later]
+        else:
+            if not engine.store.is_sqlite:
+                first.rollback()
+            assert _ids(engine, cursor) == []
+            clock.advance(seconds=1)                                # settled by the time it was written
+            assert _ids(engine, cursor) == [later]
+    finally:
+        first.close()
 
 
 def test_the_settle_time_setting_is_checked():
