@@ -56,7 +56,7 @@ SETTLE_SETTING = "REGIE_FEED_SETTLE"
 
 def settle_setting(value: str | None) -> float:
     """The feed's settle time from ``REGIE_FEED_SETTLE`` (seconds; default 5)."""
-    if value in (None, ""):
+    if value is None or value == "":
         return 5.0
     try:
         seconds = float(value)
@@ -124,7 +124,7 @@ class WebhookView:
 # --- the feed ----------------------------------------------------------------------------------------
 
 def parse_cursor(after: str | None) -> int:
-    if after in (None, ""):
+    if after is None or after == "":
         return 0
     if not str(after).isdigit() or len(str(after)) > 18:
         raise InvalidData([FieldProblem("after", "Geef de cursor zoals de vorige pagina hem gaf (next), of niets "
