@@ -126,6 +126,7 @@ def main() -> None:
     travel.at(case_id, last)
     warm = median_s(lambda: travel.at(case_id, last))
     page_cold, page_warm = time_page(url, case_id, last)
+    page_first, _ = time_page(url, case_id, last, other=(same, same_events))
 
     many = Engine.from_url(f"sqlite:///{folder / 'many.db'}", clock=ManualClock(), ids=SequentialIds())
     many.deploy([MODELS / "loop.bpmn", MODELS / "contactmoment.yaml"])
@@ -150,7 +151,10 @@ def main() -> None:
           f"| {verify_s * 1000:.0f} ms | |")
     print(f"| `case_at(case, {last})` cold (full replay, builds checkpoints) | {cold * 1000:.0f} ms | |")
     print(f"| `case_at(case, {last})` warm (from the nearest checkpoint) | {warm * 1000:.1f} ms | |")
-    print(f"| page `/controle/zaken/<id>/moment/{last}` cold | {page_cold * 1000:.0f} ms | |")
+    print(f"| page `/controle/zaken/<id>/moment/{last}` cold: first request after the app started | "
+          f"{page_cold * 1000:.0f} ms | |")
+    print(f"| page `/controle/zaken/<id>/moment/{last}` cold: first view of this case in a running app | "
+          f"{page_first * 1000:.0f} ms | |")
     print(f"| page `/controle/zaken/<id>/moment/{last}` warm | {page_warm * 1000:.0f} ms | |")
     print(f"| `verify()` over {args.cases} cases of 4 events | {many_s:.1f} s = {args.cases / many_s:.0f} cases/s "
           f"| {many_s / args.cases / raw_small:.2f}x per case (raw: start + 2 rounds) |")
@@ -171,8 +175,12 @@ def cli_verify(url: str, clock_name: str) -> float:
     return cpu if clock_name == "cpu" else wall
 
 
-def time_page(url: str, case_id: str, seq: int) -> tuple[float, float]:
-    """Server time of the time-travel page: the first view (cold) and the median of the next five."""
+def time_page(url: str, case_id: str, seq: int, other: tuple[str, int] | None = None) -> tuple[float, float]:
+    """Server time of the time-travel page: the first view (cold) and the median of the next five.
+
+    ``other`` (a case id and event of another case on the same version): view that case's page first, as a
+    running app has — templates compiled, the version's model read — so that "cold" is the first view of
+    THIS case, not the first request after the server started."""
     from argon2 import PasswordHasher
 
     from engine.store import UserRow
@@ -186,6 +194,8 @@ def time_page(url: str, case_id: str, seq: int) -> tuple[float, float]:
                              roles="auditor", active=True))
     client = app.test_client()
     client.post("/login", data={"gebruikersnaam": "aud", "wachtwoord": "bench-123"})
+    if other is not None:
+        assert client.get(f"/controle/zaken/{other[0]}/moment/{other[1]}").status_code == 200
     path = f"/controle/zaken/{case_id}/moment/{seq}"
     start = clock()
     assert client.get(path).status_code == 200
