@@ -45,7 +45,9 @@ def test_older_moments_load_under_the_list_with_the_keyboard(chromium, long_case
     assert 0 < first_count <= 6
     page.get_by_role("link", name="Oudere gebeurtenissen tonen").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('#tijdlijn-lijst > li').length > {first_count}")
+    # A locator wait, not wait_for_function: that evaluates its predicate with eval, which the page's CSP
+    # (script-src 'self') refuses whenever the first check is not yet true.
+    page.locator("#tijdlijn-lijst > li").nth(first_count).wait_for()
     assert page.locator("#tijdlijn-status").inner_text().endswith("oudere gebeurtenissen geladen.")
     assert page.evaluate("document.activeElement === document.querySelectorAll('#tijdlijn-lijst > li')"
                          f"[{first_count}]")
