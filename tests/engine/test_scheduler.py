@@ -6,12 +6,13 @@ the real multi-process run with SIGKILL is in ``test_scheduler_processes.py``.
 
 from __future__ import annotations
 
-import time
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import func, select
 
 from engine import Engine, SequentialIds
@@ -233,11 +234,12 @@ def test_background_scheduler_catches_up_when_it_starts(pair, clock):
     start_cases(a, 3)
     clock.advance(days=1, minutes=1)
     scheduler = Scheduler(a, name="a", interval=3600)
-    scheduler.start_background()
+    ran = threading.Event()
+    background = scheduler.start_background()
+    background.add_listener(lambda _event: ran.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     try:
-        deadline = time.monotonic() + 10          # waits for the job thread, not for a timer
-        while timer_count(a) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        if timer_count(a):        # the first round had not finished when the listener came: wait for the job thread
+            ran.wait(timeout=10)
     finally:
         scheduler.shutdown()
     assert timer_count(a) == 0
