@@ -76,6 +76,8 @@ def parse_number(text: str) -> Decimal:
         raise NotANumber(text, list(err.suggestions or [])) from None
 
 
-def format_number(value: Decimal | int | float) -> str:
-    """``value`` written the locale's way (``1.234,5``)."""
-    return format_decimal(value, locale=LOCALE, decimal_quantization=False)
+def format_number(value: Decimal | int | float, decimals: int | None = None) -> str:
+    """``value`` written the locale's way (``1.234,5``); ``decimals``: exactly that many (``12,50``)."""
+    if decimals is None:
+        return format_decimal(value, locale=LOCALE, decimal_quantization=False)
+    return format_decimal(value, format="#,##0." + "0" * decimals if decimals else "#,##0", locale=LOCALE)

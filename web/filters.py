@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from engine import region
 from engine.accounts import ROLES
 from engine.labels import readable
 
@@ -95,8 +96,13 @@ def rollen(value: str | None) -> str:
     return ", ".join(ROLES.get(r, r) for r in (value or "").split(",") if r)
 
 
+def getal(value, decimals: int = 2) -> str:
+    """A number the municipality's way (engine/region.py): 1234.5 -> '1.234,50'."""
+    return region.format_number(value or 0, decimals)
+
+
 def init_app(app: Flask) -> None:
-    for f in (datum, datum_kort, datumtijd, leeftijd, iso, waarde, short_id, zaaknummer, rollen):
+    for f in (datum, datum_kort, datumtijd, leeftijd, iso, waarde, short_id, zaaknummer, rollen, getal):
         app.add_template_filter(f)
     app.add_template_test(is_overdue, "overdue")
     from .access import may_claim, watermark

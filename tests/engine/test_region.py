@@ -76,3 +76,5 @@ def test_a_number_that_is_not_dutch_is_refused_with_what_was_meant(text, meant):
 
 def test_numbers_are_written_the_dutch_way():
     assert region.format_number(Decimal("1234.5")) == "1.234,5"
+    assert region.format_number(1234.5, 2) == "1.234,50"        # euros on the overview
+    assert region.format_number(0, 1) == "0,0" and region.format_number(7, 0) == "7"

@@ -50,7 +50,7 @@ def test_the_overview_counts_cases_by_source_and_charts_costs_per_leefgebied(her
     page = coby.get("/overzicht")
     shown = text(page)
     assert "Zaken per bron" in shown and "Eigen initiatief (outreach) 1 0" in shown and "Eigen bezoek 1 0" in shown
-    assert "Kosten per leefgebied" in shown and "Wonen 0.00 0.0" in shown
+    assert "Kosten per leefgebied" in shown and "Wonen 0,00 0,0" in shown
     xlsx = coby.client.get("/overzicht/verantwoording/kosten.xlsx?van=2026-01")
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     assert [c.value for c in load_workbook(BytesIO(xlsx.data)).active[1]][0] == "Periode"
