@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,7 @@ from .providers import Clock, IdSource, RandomIds, SystemClock
 from .queries import Colleague, Draft, InboxQuery, InboxRow, OpenIncident, Overview
 from .spiff import RegieScriptEngine
 from .store import CaseRow, IncidentRow, Store, TaskRow, VersionRow
+from .store import messages as message_sql
 from .store.drafts import delete_draft
 from .store.files import add_files, case_file
 
@@ -97,6 +98,7 @@ class CaseState:
     updated_at: datetime
     revision: int
     number: str = ""
+    business_key: str | None = None     # another system's key for the case, given when it started
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(canonical_json(asdict(self)))
@@ -588,7 +590,8 @@ class Engine:
         """Where a case stands (``case_id`` may also be its case number)."""
         with self.store.read() as tx:
             case = _case_row(tx, case_id)
-        return self._state_of(case)
+            key = message_sql.business_keys(tx, [case.id]).get(case.id)
+        return replace(self._state_of(case), business_key=key)
 
     @staticmethod
     def _state_of(case: CaseRow) -> CaseState:
@@ -738,11 +741,14 @@ class Engine:
         with self.store.read() as tx:
             return case_page(tx, query, limit, offset)
 
-    def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[CaseState]:
+    def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100,
+              business_key: str | None = None) -> list[CaseState]:
+        """The newest cases, by process, status and/or the business key they were started with."""
         with self.store.read() as tx:
-            rows = tx.cases(process_id, status, limit)
+            rows = tx.cases(process_id, status, limit, business_key=business_key)
+            keys = message_sql.business_keys(tx, [c.id for c in rows])
         return [CaseState(c.id, c.process_id, c.version_id, c.status, c.subject, json.loads(c.data), [],
-                          c.created_at, c.updated_at, c.revision, c.number or "") for c in rows]
+                          c.created_at, c.updated_at, c.revision, c.number or "", keys.get(c.id)) for c in rows]
 
     # --- audit ----------------------------------------------------------------------------------
 

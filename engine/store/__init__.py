@@ -29,6 +29,7 @@ from ..audit import Event, canonical_json, event_hash
 from ..errors import CaseChanged, ConflictError, StoreUnavailable
 from .models import (
     Base,
+    BusinessKeyRow,
     CaseKeyRow,
     CaseNumberCounterRow,
     CaseRow,
@@ -476,8 +477,12 @@ class Tx:
     def case_ids(self) -> list[str]:
         return list(self.session.scalars(select(CaseRow.id).order_by(CaseRow.created_at, CaseRow.id)))
 
-    def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0) -> list[CaseRow]:
+    def cases(self, process_id: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0,
+              business_key: str | None = None) -> list[CaseRow]:
         query = select(CaseRow)
+        if business_key is not None:
+            query = query.join(BusinessKeyRow, BusinessKeyRow.case_id == CaseRow.id).where(
+                BusinessKeyRow.business_key == business_key)
         if process_id:
             query = query.where(CaseRow.process_id == process_id)
         if status:

@@ -53,6 +53,14 @@ def add_business_key(tx, case_id: str, key: str) -> None:
     tx.session.add(BusinessKeyRow(case_id=case_id, business_key=key))
 
 
+def business_keys(tx, case_ids: list[str]) -> dict[str, str]:
+    """Case id -> its business key, for those of ``case_ids`` that were started with one."""
+    if not case_ids:
+        return {}
+    query = select(BusinessKeyRow.case_id, BusinessKeyRow.business_key).where(BusinessKeyRow.case_id.in_(case_ids))
+    return {case_id: key for case_id, key in tx.session.execute(query)}
+
+
 def cases_with_business_key(tx, key: str) -> list[CaseRow]:
     query = (select(CaseRow).join(BusinessKeyRow, BusinessKeyRow.case_id == CaseRow.id)
              .where(BusinessKeyRow.business_key == key).order_by(CaseRow.created_at, CaseRow.id))

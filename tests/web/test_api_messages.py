@@ -116,3 +116,19 @@ def test_a_case_started_with_a_business_key_gets_messages_by_it(app, call, engin
     answer = call("POST", "/api/v1/messages", json={"name": "besluit_ontvangen", "message_id": "b-1",
                                                      "business_key": "ZS-7"})
     assert answer.status_code == 200 and answer.get_json()["case_id"] == started.get_json()["id"]
+
+
+def test_cases_show_their_business_key_and_are_found_by_it(app, call, engine):
+    _, key = engine.api_clients.create("starter", ["cases:start"], actor="admin")
+    starter = app.test_client()
+    for business_key in ("ZS-8", "ZS-9", None):
+        body = {"process_id": "bericht_tussen", **({"business_key": business_key} if business_key else {})}
+        assert starter.post("/api/v1/cases", json=body, headers={"Authorization": f"Bearer {key}"}).status_code == 201
+    found = call("GET", "/api/v1/cases?business_key=ZS-9")
+    assert found.status_code == 200
+    assert [c["business_key"] for c in found.get_json()] == ["ZS-9"]
+    listed = call("GET", "/api/v1/cases").get_json()
+    assert sorted(c["business_key"] or "-" for c in listed) == ["-", "ZS-8", "ZS-9"]
+    one = call("GET", f"/api/v1/cases/{found.get_json()[0]['number']}").get_json()
+    assert one["business_key"] == "ZS-9"
+    assert call("GET", "/api/v1/cases?business_key=ZS-404").get_json() == []

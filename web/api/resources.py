@@ -75,7 +75,7 @@ def _actor() -> str:
 
 def _case(state, personal: bool) -> dict:
     body = {k: getattr(state, k) for k in ("id", "number", "process_id", "version_id", "status", "active",
-                                          "created_at", "updated_at", "revision")}
+                                          "created_at", "updated_at", "revision", "business_key")}
     if personal:
         body.update(subject=state.subject, data=state.data)
         engine().record_access(_actor(), state.id, "api")
@@ -109,8 +109,10 @@ def start_case(body):
 @blp.response(200, CaseSchema(many=True))
 @scope("cases:read")
 def list_cases(query):
-    """The newest cases, by process and status. Without personal data (the list is for finding cases)."""
-    states = engine().cases(query.get("process_id"), query.get("status"), query["limit"])
+    """The newest cases, by process, status and business key. Without personal data (the list is for finding
+    cases)."""
+    states = engine().cases(query.get("process_id"), query.get("status"), query["limit"],
+                            business_key=query.get("business_key"))
     return [_case(s, personal=False) for s in states]
 
 

@@ -37,6 +37,8 @@ class CaseSchema(Schema):
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     revision = fields.Integer(required=True)
+    business_key = fields.String(required=True, allow_none=True, metadata={
+        "description": "Uw eigen kenmerk van de zaak (business key), zoals gegeven bij de start; anders null."})
     subject = fields.String(metadata={"description": "Naam van de bewoner; alleen met scope cases:read-personal."})
     data = fields.Dict(metadata={"description": "De gegevens van de zaak; alleen met scope cases:read-personal."})
 
@@ -50,6 +52,8 @@ class CaseStartSchema(Schema):
 
 class CaseQuerySchema(Schema):
     process_id = fields.String(validate=validate.Length(max=200))
+    business_key = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "Alleen de zaak (of zaken) met dit kenmerk."})
     status = fields.String(validate=validate.Length(max=20))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
