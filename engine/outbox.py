@@ -207,10 +207,12 @@ class Webhooks:
         if problems:
             raise InvalidData(problems)
         secret = "whsec_" + secrets.token_urlsafe(32)
+        hook_id = secrets.token_hex(6)
+        stored = self.engine.store.master_keys.seal_secret("webhook", hook_id, secret)
         with self.engine.store.write() as tx:
             if sql.webhook(tx, name) is not None:
                 raise InvalidData([FieldProblem("name", f"Er is al een webhook '{name}'. Kies een andere naam.")])
-            row = WebhookRow(id=secrets.token_hex(6), name=name, url=url, secret=secret, event_types=",".join(types),
+            row = WebhookRow(id=hook_id, name=name, url=url, secret=stored, event_types=",".join(types),
                              process_id=process_id.strip() if process_id else None, personal=bool(personal),
                              created_at=self.engine.clock.now(), created_by=actor)
             tx.session.add(row)
@@ -278,6 +280,8 @@ def deliver_due(engine, holder: str, now: datetime | None = None, limit: int = 2
         hooks = {h.id: h for h in sql.webhooks(tx)} if rows else {}
         personal = {h.id for h in hooks.values() if h.personal}
         plain = _opened(tx, [ev for row, ev, _, _ in rows if row.webhook_id in personal]) if personal else {}
+    keys = {h.id: engine.store.master_keys.open_secret("webhook", h.id, h.secret) for h in hooks.values()
+            if h.revoked_at is None}
     blocked: set[tuple[str, str]] = set()
     arrived: list[int] = []
     done = 0
@@ -296,7 +300,7 @@ def deliver_due(engine, holder: str, now: datetime | None = None, limit: int = 2
         timestamp = int(engine.clock.now().timestamp())
         error = send(hook.url, body, {
             "Content-Type": "application/json", "User-Agent": "Regie-Webhooks/1",
-            "Regie-Event": f"{row.case_id}:{row.seq}", "Regie-Signature": sign(hook.secret, timestamp, body)}, TIMEOUT)
+            "Regie-Event": f"{row.case_id}:{row.seq}", "Regie-Signature": sign(keys[hook.id], timestamp, body)}, TIMEOUT)
         if error is None:
             arrived.append(row.id)
             done += 1

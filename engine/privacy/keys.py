@@ -107,6 +107,42 @@ class MasterKeys:
                                "REGIE_MASTER_KEYS.") from err
 
 
+    def seal_secret(self, kind: str, ref: str, secret: str) -> str:
+        """A secret the engine must use again later (a webhook's signing key) as stored: encrypted with the
+        current master key, bound to ``kind`` and ``ref``, so the database alone does not reveal it."""
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, secret.encode("utf-8"), _aad(kind, ref))
+        return f"{SECRET_PREFIX}{self.current}:{_b64(nonce + sealed)}"
+
+    def open_secret(self, kind: str, ref: str, stored: str) -> str:
+        """The secret of ``seal_secret``'s text (a text stored before sealing existed is returned as it is)."""
+        if not is_sealed_secret(stored):
+            return stored
+        key_id, _, body = stored[len(SECRET_PREFIX):].partition(":")
+        master = self.keys.get(key_id)
+        if master is None:
+            raise PrivacyError(f"Het geheim van {ref} is versleuteld met hoofdsleutel '{key_id}', maar die staat niet "
+                               "in REGIE_MASTER_KEYS of het sleutelbestand. Zet de oude hoofdsleutel terug (achter "
+                               "de nieuwe) en draai 'regie privacy rotate-keys'.")
+        raw = _unb64(body)
+        try:
+            return AESGCM(master).decrypt(raw[:12], raw[12:], _aad(kind, ref)).decode("utf-8")
+        except InvalidTag as err:
+            raise PrivacyError(f"Het geheim van {ref} past niet bij hoofdsleutel '{key_id}': het is gewijzigd of "
+                               "hoort bij iets anders. Controleer REGIE_MASTER_KEYS.") from err
+
+    def key_of_secret(self, stored: str) -> str | None:
+        """Which master key sealed ``stored`` (None: stored before sealing existed)."""
+        return stored[len(SECRET_PREFIX):].partition(":")[0] if is_sealed_secret(stored) else None
+
+
+SECRET_PREFIX = "mk1:"
+
+
+def is_sealed_secret(stored: str) -> bool:
+    return stored.startswith(SECRET_PREFIX)
+
+
 def _make_key_file(path: Path) -> None:
     """Write a fresh master key to ``path`` (mode 0600) unless another process got there first: the key is
     written to a file of this process and linked into place, so a reader never sees a half-written file."""
@@ -183,9 +219,13 @@ def unseal_text(text: str, case_key: bytes, case_id: str, kind: str) -> str:
 
 
 def rotate(engine) -> int:
-    """Rewrap every case key under the current master key, in batches; returns how many were rewrapped."""
+    """Rewrap every case key and seal every stored webhook secret under the current master key, in batches;
+    returns how many case keys were rewrapped."""
+    from ..store.outbox import reseal_secrets
     from ..store.retention import rewrap_keys
 
+    with engine.store.write() as tx:
+        reseal_secrets(tx)
     total = 0
     while True:
         with engine.store.write() as tx:

@@ -68,3 +68,15 @@ def pending_counts(tx) -> dict[str, int]:
     rows = tx.session.execute(select(OutboxRow.webhook_id, func.count()).where(OutboxRow.status == "pending")
                               .group_by(OutboxRow.webhook_id))
     return {hook_id: count for hook_id, count in rows}
+
+
+def reseal_secrets(tx) -> int:
+    """Seal every webhook secret that is stored in plain text or under an older master key with the current
+    master key (``regie privacy rotate-keys``). Returns how many were sealed again."""
+    master = tx.store.master_keys
+    done = 0
+    for row in tx.session.scalars(select(WebhookRow)):
+        if master.key_of_secret(row.secret) != master.current:
+            row.secret = master.seal_secret("webhook", row.id, master.open_secret("webhook", row.id, row.secret))
+            done += 1
+    return done

@@ -107,6 +107,21 @@ def test_every_event_is_delivered_once_in_order_per_case_after_failures(engine, 
     assert "payload" not in sent["event"]                                   # no personal data unless asked
 
 
+def test_the_signing_secret_is_not_in_the_database(engine, receiver):
+    """Whoever reads the database cannot sign a delivery: the secret is sealed with the master key."""
+    from engine.store.models import WebhookRow
+
+    box = receiver()
+    hook, secret = engine.webhooks.create("zaaksysteem", box.url, "beheer")
+    with engine.store.read() as tx:
+        stored = tx.session.get(WebhookRow, hook.id).secret
+    assert secret not in stored and stored.startswith("mk1:")
+    _run_case(engine)
+    outbox.deliver_due(engine, "s1")
+    _, signature, body = box.received[0]
+    assert outbox.verify_signature(secret, signature, body, int(signature.split(",")[0][2:]))
+
+
 def test_a_failed_delivery_backs_off_and_holds_back_the_cases_later_events(engine, receiver, clock):
     box = receiver(fail=1)
     engine.webhooks.create("brieven", box.url, "beheer")

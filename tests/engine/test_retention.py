@@ -166,7 +166,7 @@ def test_cli_dry_run_and_run(sqlite_engine, clock, settings, monkeypatch):
 def test_master_key_rotation_rewraps_every_case_key(tmp_path, clock, monkeypatch):
     from engine import Engine, SequentialIds
     from engine.privacy.keys import new_master_key, rotate
-    from engine.store.models import CaseKeyRow
+    from engine.store.models import CaseKeyRow, WebhookRow
 
     old, new = new_master_key("k1"), new_master_key("k2")
     url = f"sqlite:///{tmp_path / 'regie.db'}"
@@ -174,6 +174,12 @@ def test_master_key_rotation_rewraps_every_case_key(tmp_path, clock, monkeypatch
     first = Engine.from_url(url, clock=clock, ids=SequentialIds())
     first.deploy([MODELS])
     case_id = _closed_case(first, NAME, REASON, AMOUNT)
+    first.store.dispose()
+
+    _, hook_secret = first.webhooks.create("zaaksysteem", "https://zs.example/regie", "beheer")
+    _, legacy_secret = first.webhooks.create("oud", "https://oud.example/regie", "beheer")
+    with first.store.write() as tx:                                # stored before secrets were sealed
+        tx.session.scalars(select(WebhookRow).where(WebhookRow.name == "oud")).one().secret = legacy_secret
     first.store.dispose()
 
     monkeypatch.setenv("REGIE_MASTER_KEYS", f"{new},{old}")       # the new one first, the old one still there
@@ -185,6 +191,10 @@ def test_master_key_rotation_rewraps_every_case_key(tmp_path, clock, monkeypatch
     third = Engine.from_url(url, clock=clock)
     with third.store.read() as tx:
         assert tx.session.get(CaseKeyRow, case_id).master_key == "k2"
+        hooks = {h.name: h for h in tx.session.scalars(select(WebhookRow))}
+    assert {h.secret.split(":")[1] for h in hooks.values()} == {"k2"}          # both sealed with the new key
+    opened = {n: third.store.master_keys.open_secret("webhook", h.id, h.secret) for n, h in hooks.items()}
+    assert opened == {"zaaksysteem": hook_secret, "oud": legacy_secret}
     assert third.verify(case_id)
     assert [e.payload.get("data") for e in third.history(case_id)][0] == {"naam": NAME}
     third.store.dispose()
