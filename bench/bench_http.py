@@ -65,6 +65,7 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.token = ""
         self.app_seconds = 0.0               # the app's own time for the last request (Server-Timing)
+        self.app_cpu = 0.0                   # and the CPU time its thread spent on it
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
@@ -76,8 +77,10 @@ class Client:
         self.conn.request(method, path, body=body, headers=headers)
         response = self.conn.getresponse()
         text = response.read().decode()
-        timing = re.search(r"app;dur=([\d.]+)", response.getheader("Server-Timing") or "")
-        self.app_seconds = float(timing.group(1)) / 1000 if timing else 0.0
+        timing = response.getheader("Server-Timing") or ""
+        wall, cpu = re.search(r"app;dur=([\d.]+)", timing), re.search(r"cpu;dur=([\d.]+)", timing)
+        self.app_seconds = float(wall.group(1)) / 1000 if wall else 0.0
+        self.app_cpu = float(cpu.group(1)) / 1000 if cpu else 0.0
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -133,6 +136,7 @@ def case_pages(port: int, short: str, long: str, samples: int) -> dict[str, tupl
     client.login("bench-1")
     times: dict[str, list[float]] = {short: [], long: []}
     app: dict[str, list[float]] = {short: [], long: []}
+    cpu: dict[str, list[float]] = {short: [], long: []}
     sizes = {}
     for i in range(samples + 3):
         for case_id in (short, long):
@@ -141,37 +145,54 @@ def case_pages(port: int, short: str, long: str, samples: int) -> dict[str, tupl
             if i >= 3:
                 times[case_id].append(elapsed)
                 app[case_id].append(client.app_seconds)
-    return {k: (median_ms(v), p95_ms(v), sizes[k], median_ms(app[k])) for k, v in times.items()}
+                cpu[case_id].append(client.app_cpu)
+    return {k: (median_ms(v), p95_ms(v), sizes[k], median_ms(app[k]), median_ms(cpu[k])) for k, v in times.items()}
 
 
 # --- 2. claim and complete: HTTP against the facade call ------------------------------------------
 
-def claim_complete(eng: Engine, port: int, http_case: str, local_case: str, samples: int) -> dict[str, list[float]]:
-    client = Client(port)
+def claim_complete(eng: Engine, servers: Servers, http_case: str, local_case: str,
+                   samples: int) -> dict[str, list[float]]:
+    """Per request: the client's time, the app's wall and CPU time (Server-Timing), the facade call's wall and
+    CPU time in this process; and ``server cpu``: the server processes' CPU time outside the app per request
+    (waitress, WSGI, sockets), from /proc over the whole loop."""
+    client = Client(servers.ports[0])
     client.login("bench-1")
-    out: dict[str, list[float]] = {k: [] for k in ("claim http", "complete http", "claim app", "complete app",
-                                                   "claim call", "complete call")}
+    out: dict[str, list[float]] = {k: [] for k in (
+        "claim http", "complete http", "claim app", "complete app", "claim call", "complete call",
+        "claim app cpu", "complete app cpu", "claim call cpu", "complete call cpu", "server cpu")}
     _, _, page = client.timed("GET", f"/zaken/{http_case}")
+    app_cpu, requests, server_cpu = 0.0, 0, 0.0
     for i in range(samples + 3):
+        if i == 3:
+            server_cpu = servers.cpu_seconds()
         task = next_task(page)
         claim, _, _ = client.timed("POST", f"/taken/{task}/oppakken", {}, expect=302)
-        claim_app = client.app_seconds
+        claim_app, claim_cpu = client.app_seconds, client.app_cpu
         done, _, _ = client.timed("POST", f"/taken/{task}", {**DATA, "actie": "afronden"}, expect=302)
-        done_app = client.app_seconds
+        done_app, done_cpu = client.app_seconds, client.app_cpu
         _, _, page = client.timed("GET", f"/zaken/{http_case}")
-        local = eng.tasks(case_id=local_case)[0].id
-        start = time.perf_counter()
-        eng.claim(local, "bench-1")
-        middle = time.perf_counter()
-        eng.complete(local, DATA, actor="bench-1")
-        end = time.perf_counter()
         if i >= 3:
+            app_cpu += claim_cpu + done_cpu + client.app_cpu
+            requests += 3
+        local = eng.tasks(case_id=local_case)[0].id
+        start, cpu_start = time.perf_counter(), time.thread_time()
+        eng.claim(local, "bench-1")
+        middle, cpu_middle = time.perf_counter(), time.thread_time()
+        eng.complete(local, DATA, actor="bench-1")
+        end, cpu_end = time.perf_counter(), time.thread_time()
+        if i >= 3:
+            out["claim app cpu"].append(claim_cpu)
+            out["complete app cpu"].append(done_cpu)
+            out["claim call cpu"].append(cpu_middle - cpu_start)
+            out["complete call cpu"].append(cpu_end - cpu_middle)
             out["claim http"].append(claim)
             out["complete http"].append(done)
             out["claim app"].append(claim_app)
             out["complete app"].append(done_app)
             out["claim call"].append(middle - start)
             out["complete call"].append(end - middle)
+    out["server cpu"].append(((servers.cpu_seconds() - server_cpu) - app_cpu) / max(1, requests))
     return out
 
 
@@ -242,15 +263,16 @@ def run_store(name: str, url: str, args, raw: float) -> None:
     try:
         if name == "SQLite":
             pages = case_pages(servers.ports[0], short, long, args.samples)
-            (s_med, s_p95, s_size, s_app), (l_med, l_p95, l_size, l_app) = pages[short], pages[long]
+            (s_med, s_p95, s_size, s_app, s_cpu), (l_med, l_p95, l_size, l_app, l_cpu) = pages[short], pages[long]
             print(f"\n## 1. Case page through HTTP ({name}, 1 client, median / p95 ms, bytes)\n")
-            print("| completed rounds | median ms | p95 ms | app ms (Server-Timing) | bytes | vs raw step |")
-            print("|---:|---:|---:|---:|---:|---:|")
-            print(f"| 10 | {s_med:.1f} | {s_p95:.1f} | {s_app:.1f} | {s_size:,} | {s_med / raw:.1f}x |")
-            print(f"| {args.rounds:,} | {l_med:.1f} | {l_p95:.1f} | {l_app:.1f} | {l_size:,} | {l_med / raw:.1f}x |")
-            print(f"\nratio {args.rounds:,} / 10 rounds: {l_med / s_med:.2f} (goal <= 1.3), "
+            print("| completed rounds | median ms | p95 ms | app ms (Server-Timing) | app CPU ms | bytes | vs raw step |")
+            print("|---:|---:|---:|---:|---:|---:|---:|")
+            print(f"| 10 | {s_med:.1f} | {s_p95:.1f} | {s_app:.1f} | {s_cpu:.1f} | {s_size:,} | {s_med / raw:.1f}x |")
+            print(f"| {args.rounds:,} | {l_med:.1f} | {l_p95:.1f} | {l_app:.1f} | {l_cpu:.1f} | {l_size:,} | "
+                  f"{l_med / raw:.1f}x |")
+            print(f"\nratio {args.rounds:,} / 10 rounds: {l_med / s_med:.2f} (goal <= 1.3; CPU {l_cpu / s_cpu:.2f}), "
                   f"bytes {l_size / s_size:.2f}; goal <= 20 ms: {'met' if l_med <= 20 else 'NOT met'}")
-        timings = claim_complete(eng, servers.ports[0], fresh[0], fresh[1], args.samples)
+        timings = claim_complete(eng, servers, fresh[0], fresh[1], args.samples)
         print(f"\n## 2. Claim and complete, HTTP against the facade call ({name}, 1 client, median ms)\n")
         print("| request | HTTP (client) | app (Server-Timing) | in-process call | HTTP adds | app adds | "
               "vs raw step (HTTP) |")
@@ -260,6 +282,17 @@ def run_store(name: str, url: str, args, raw: float) -> None:
             app_ms = median_ms(timings[f"{what} app"])
             print(f"| {what} | {http_ms:.2f} | {app_ms:.2f} | {call_ms:.2f} | {http_ms - call_ms:+.2f} | "
                   f"{app_ms - call_ms:+.2f} | {http_ms / raw:.1f}x |")
+        server_ms = median_ms(timings["server cpu"])
+        print("\nCPU time (does not grow with the machine's load; median ms):\n")
+        print("| request | app CPU (Server-Timing) | in-process call CPU | app adds (CPU) | + server outside the app "
+              "(CPU per request) |")
+        print("|---|---:|---:|---:|---:|")
+        for what in ("claim", "complete"):
+            app_cpu, call_cpu = median_ms(timings[f"{what} app cpu"]), median_ms(timings[f"{what} call cpu"])
+            print(f"| {what} | {app_cpu:.2f} | {call_cpu:.2f} | {app_cpu - call_cpu:+.2f} | "
+                  f"{app_cpu - call_cpu + server_ms:+.2f} |")
+        print(f"\nserver processes' CPU outside the app: {server_ms:.2f} ms per request (waitress, WSGI, sockets; "
+              "/proc over the loop's claim, complete and case page requests)")
         rate, _ = concurrent(servers.ports, fresh[2:6], args.cycles, full_cycle=True)
         local_rate, _ = in_process(eng, fresh[6:10], args.cycles, 1, full_cycle=True)
         print(f"\n## 3. Cycles (case page + claim + complete), 4 clients, {args.procs} server process(es) ({name})\n")

@@ -126,7 +126,9 @@ class Servers:
     """``regie serve --processes N`` on the database: N waitress workers (8 threads each) sharing one port."""
 
     def __init__(self, url: str, procs: int):
-        env = {**os.environ, "REGIE_DATABASE_URL": url, "REGIE_SECRET_KEY": "bench-secret", "REGIE_SERVER_TIMING": "true"}
+        # PYTHONPATH: the code of this checkout (a shared virtualenv's editable install may point elsewhere)
+        env = {**os.environ, "REGIE_DATABASE_URL": url, "REGIE_SECRET_KEY": "bench-secret", "REGIE_SERVER_TIMING": "true",
+               "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
         port = free_port()
         self.ports = [port]
         self.proc = subprocess.Popen([str(REGIE), "serve", "--no-scheduler", "--processes", str(procs),
@@ -144,6 +146,26 @@ class Servers:
                     raise RuntimeError(f"regie serve did not start: {self.proc.stderr.read().decode()[-2000:]}") from err
                 time.sleep(0.2)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's processes have used so far: the parent and its workers."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])          # utime, stime
+        return total / ticks
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=60)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(p) for p in path.read_text().split()]
+    except OSError:
+        return []
