@@ -784,6 +784,16 @@ class Engine:
                                       row.content) if row is not None else None)
         return case_id, access, found
 
+    def stored_file(self, case_ref: str, file_id: str) -> tuple[str, uploads.CaseFile | None]:
+        """A file of the case (``case_file``) for a caller whose right to read it was checked elsewhere (an
+        API key with scope ``cases:read-personal``): the case's id and the file, or None. The caller writes
+        the access log."""
+        with self.store.read() as tx:
+            case_id = _resolve_case(tx, case_ref)
+            row = case_file(tx, case_id, file_id)
+            return case_id, (uploads.CaseFile(row.id, row.case_id, row.name, row.media_type, row.size, row.sha256,
+                                              row.content) if row is not None else None)
+
     def _case_link(self, tx, case_id: str, user: str, roles: list[str]) -> str | None:
         """``case_access`` within an open transaction (also the first read of ``case_page``)."""
         from .store.privacy import case_link

@@ -58,6 +58,33 @@ class Upload:
     content: bytes
 
 
+def from_json(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """Files sent inside JSON form data (the REST API), as Camunda's REST API sends a ``File`` variable:
+    a field whose value is ``{"filename": "...", "content_base64": "..."}``. Returns the data without them
+    and the files by field; content that is not base64 is refused (``InvalidData``), nothing written."""
+    import base64
+    import binascii
+
+    plain: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
+    problems = []
+    for field, value in data.items():
+        if isinstance(value, dict) and set(value) == {"filename", "content_base64"}:
+            name, content = value["filename"], value["content_base64"]
+            try:
+                if not isinstance(name, str) or not isinstance(content, str):
+                    raise ValueError
+                files[field] = Upload(name, base64.b64decode(content.encode("ascii"), validate=True))
+            except (ValueError, binascii.Error):
+                problems.append(FieldProblem(field, "Stuur het bestand als {\"filename\": \"naam.pdf\", "
+                                                    "\"content_base64\": \"...\"} met de inhoud in base64."))
+        else:
+            plain[field] = value
+    if problems:
+        raise InvalidData(problems)
+    return plain, files
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """A checked file, ready to be written with the task it belongs to."""

@@ -33,6 +33,8 @@ def init_app(app: Flask) -> None:
     def room_for_files():
         if request.endpoint == "tasks.submit" and request.method == "POST":
             request.max_content_length = uploads.max_bytes() * FILES_PER_FORM + app.config["MAX_CONTENT_LENGTH"]
+        elif request.endpoint == "api.complete" and request.method == "POST":          # base64: 4 bytes per 3
+            request.max_content_length = uploads.max_bytes() * 4 // 3 * FILES_PER_FORM + app.config["MAX_CONTENT_LENGTH"]
 
 
 def _too_large(err):

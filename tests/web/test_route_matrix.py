@@ -140,6 +140,7 @@ ROUTES: list[Route] = [
     Route("api.start_case", "POST", "/api/v1/cases", NOBODY, refused=401, anonymous=401),
     Route("api.get_case", "GET", "/api/v1/cases/{case}", NOBODY, refused=401, anonymous=401),
     Route("api.history", "GET", "/api/v1/cases/{case}/history", NOBODY, refused=401, anonymous=401),
+    Route("api.case_file", "GET", "/api/v1/cases/{case}/files/abc", NOBODY, refused=401, anonymous=401),
     Route("api.list_tasks", "GET", "/api/v1/tasks", NOBODY, refused=401, anonymous=401),
     Route("api.get_task", "GET", "/api/v1/tasks/{task}", NOBODY, refused=401, anonymous=401),
     Route("api.claim", "POST", "/api/v1/tasks/{task}/claim", NOBODY, refused=401, anonymous=401),

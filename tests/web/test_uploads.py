@@ -100,3 +100,35 @@ def test_a_post_beyond_what_the_server_takes_gets_a_dutch_page_and_nothing_is_wr
     assert refused.status_code == 413
     assert "Een bestand mag hoogstens 0,001 MB zijn" in refused.text and "Er is niets opgeslagen" in refused.text
     assert [t.id for t in engine.tasks(case_id=task.case_id)] == [task.id]
+
+
+def test_an_integrator_sends_a_file_over_the_api_and_reads_it_back(app, engine, task):
+    import base64
+
+    _, key = engine.api_clients.create("zaaksysteem", ["tasks:complete", "cases:read-personal", "cases:read"],
+                                       actor="admin")
+    _, reader = engine.api_clients.create("alleen-lezen", ["cases:read"], actor="admin")
+    client = app.test_client()
+
+    def call(method, path, api_key=key, **kwargs):
+        return client.open(path, method=method, headers={"Authorization": f"Bearer {api_key}"}, **kwargs)
+
+    bad = call("POST", f"/api/v1/tasks/{task.id}/complete",
+               json={"data": {"bewijs": {"filename": "a.pdf", "content_base64": "geen base64!"}}})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "bewijs"
+    wrong = call("POST", f"/api/v1/tasks/{task.id}/complete", json={"data": {"bewijs": {
+        "filename": "a.html", "content_base64": base64.b64encode(b"<script>alert(1)</script>").decode()}}})
+    assert wrong.status_code == 422 and "PDF" in wrong.get_json()["errors"][0]["message"]
+    assert engine.tasks(case_id=task.case_id)[0].id == task.id                       # nothing written
+    done = call("POST", f"/api/v1/tasks/{task.id}/complete", json={"data": {
+        "toelichting": "via het zaaksysteem",
+        "bewijs": {"filename": "loonstrook.pdf", "content_base64": base64.b64encode(PDF).decode()}}})
+    assert done.status_code == 200, done.get_json()
+    reference = engine.state(task.case_id).data["bewijs"]
+    assert reference["name"] == "loonstrook.pdf" and reference["type"] == "application/pdf"
+    assert call("GET", f"/api/v1/cases/{task.case_id}/files/{reference['id']}", api_key=reader).status_code == 403
+    got = call("GET", f"/api/v1/cases/{task.case_id}/files/{reference['id']}")
+    assert got.status_code == 200 and got.data == PDF and got.headers["Content-Type"] == "application/pdf"
+    assert got.headers["Content-Disposition"].startswith("attachment") and got.headers["X-Content-Type-Options"] == "nosniff"
+    assert engine.access_log(case_id=task.case_id)[0].page == f"bestand {reference['id']}"
+    assert call("GET", f"/api/v1/cases/{task.case_id}/files/onbekend").status_code == 404

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import wraps
 
-from flask import g, request
+from flask import g, make_response, request
 from flask_smorest import Blueprint
+
+from engine import uploads
 
 from ..services import engine
 from .problems import init_blueprint, problem
@@ -135,6 +137,22 @@ def history(ref):
     return [asdict(e) for e in entries]
 
 
+@blp.route("/cases/<ref>/files/<file_id>")
+@blp.response(200, {"format": "binary", "type": "string"}, content_type="application/octet-stream")
+@scope("cases:read-personal")
+def case_file(ref, file_id):
+    """A file sent with one of the case's task forms, as a download (logged)."""
+    case_id, found = engine().stored_file(ref, file_id)
+    if found is None:
+        return problem(404, "Deze zaak heeft geen bestand met dit id. De ids staan in de gegevens van de zaak.")
+    engine().record_access(_actor(), case_id, f"bestand {found.id}")
+    response = make_response(found.content)
+    response.headers["Content-Type"] = found.media_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.id}{uploads.EXTENSIONS[found.media_type]}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # --- tasks --------------------------------------------------------------------------------------
 
 @blp.route("/tasks")
@@ -177,8 +195,11 @@ def claim(body, task_id):
 @blp.response(200, TaskSchema)
 @scope("tasks:complete")
 def complete(body, task_id):
-    """Complete a ready task with its form data; the case moves on. Wrong data: 422 with every field."""
-    return asdict(engine().complete(task_id, body["data"], actor=_actor()))
+    """Complete a ready task with its form data; the case moves on. Wrong data: 422 with every field.
+    A file field gets ``{"filename": "brief.pdf", "content_base64": "..."}`` (PDF, PNG or JPG, at most
+    ``REGIE_UPLOAD_MAX_MB``); the case data then holds its reference."""
+    data, files = uploads.from_json(body["data"])
+    return asdict(engine().complete(task_id, data, actor=_actor(), files=files or None))
 
 
 # --- incidents ----------------------------------------------------------------------------------
