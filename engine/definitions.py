@@ -25,10 +25,12 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from . import cron
+from .cron import looks_like_cron
 from .dialects import SYNTHETIC
 from .errors import ExpressionError, ModelError, ModelProblem, RegieError
 from .forms import Form, form_key, load_form
@@ -539,7 +541,7 @@ def _check_expressions(specs, where, evaluator, prepared) -> list[ModelProblem]:
     for spec in specs:
         for element_id, kind, text, *written in _expressions(spec):
             shown = prepared.originals.get(written[0] if written else text, written[0] if written else text)
-            reason = _timer_reason(text) if kind == "timer" else None
+            reason = _timer_reason(text, kind == "cycle") if kind in ("timer", "cycle") else None
             if reason:
                 problems.append(ModelProblem(where[spec.name], _origin(element_id, prepared.synthetic),
                                              f"'{shown}': {reason}"))
@@ -571,7 +573,9 @@ def _expressions(spec) -> Iterator[tuple[str, ...]]:
             yield element, "condition", payload   # a conditional event, or a thrown message's payload
         timers = (event, getattr(ts, "timer_definition", None))
         for event in (t for t in timers if isinstance(t, TimerEventDefinition) and not _is_iso_literal(t.expression)):
-            yield element, "timer", event.expression
+            cycle = isinstance(event, CycleTimerEventDefinition)
+            if not (cycle and _is_cron(event.expression)):
+                yield element, "cycle" if cycle else "timer", event.expression
         if getattr(ts, "output_element", None):
             yield element, "condition", ts.output_element    # Zeebe outputElement
         for attr in ("assignee_expression", "due_date_expression", "follow_up_expression",
@@ -611,17 +615,30 @@ def _dmn_cell(input_expr: str, cell: str) -> str:
 
 
 _ISO_ATTEMPT = re.compile(r"^(R\d*/)?P[0-9A-Z.]*$|^\d{4}-\d{2}-\d{2}")
-_CRON = re.compile(r"^\S+( \S+){4,6}$")
 
 
-def _timer_reason(text: str) -> str | None:
+def _is_cron(text: str) -> bool:
+    """A valid Quartz cron schedule (``0 0 9 ? * MON-FRI``): it runs in a ``timeCycle``."""
+    try:
+        return looks_like_cron(text) and bool(cron.parse(text.strip()))
+    except cron.CronError:
+        return False
+
+
+def _timer_reason(text: str, cycle: bool = False) -> str | None:
     """Why a timer value that is no valid ISO-8601 and no expression cannot run, or None."""
     stripped = text.strip()
     if _is_iso_literal(stripped):
         return None
-    if _CRON.match(stripped) and any(c in stripped for c in "*?"):
-        return ("een cron-schema (Quartz, Camunda 7) kan Regie niet uitvoeren. Schrijf een herhaling in ISO-8601, "
-                "bijvoorbeeld R/2026-01-05T09:00/P1D (elke dag om 9 uur) of R/P1W (elke week).")
+    if looks_like_cron(stripped):
+        if not cycle:
+            return ("een cron-schema hoort in een herhaling (timeCycle), niet in een tijdstip of een duur. Kies bij "
+                    "de timer 'Cycle', of schrijf een ISO-8601-waarde zoals P3D of 2026-03-01T09:00.")
+        try:
+            cron.parse(stripped)
+        except cron.CronError as err:
+            return f"dit cron-schema (Quartz, Camunda 7) klopt niet: {err}"
+        return None
     if _ISO_ATTEMPT.match(stripped) and not stripped.isidentifier() or (
             stripped[:1] in "PR" and stripped.isupper() and any(c.isdigit() for c in stripped)):
         return ("deze tijd kan Regie niet lezen. Schrijf een ISO-8601-waarde, zoals P3D (drie dagen), PT2H "

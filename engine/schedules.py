@@ -28,7 +28,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from . import cron
 from .audit import GENESIS, Event
+from .cron import looks_like_cron
 from .errors import ConflictError, RegieError
 from .store import CaseRow
 from .store import timers as sql
@@ -133,10 +135,17 @@ def _sync_schedule(engine, tx, row, process_id, version_id, element, timer, supp
 def first_occurrence(engine, timer: TimerEventDefinition, anchor: datetime) -> tuple[datetime, int]:
     """When a timer start event first fires, counted from ``anchor`` (the deploy), and how many starts follow.
 
+    A Quartz cron schedule (``0 0 9 ? * MON-FRI``) fires at its first time after the deploy, without end (-1).
+
     A cycle with a start date in the past begins at its first occurrence after the deploy: the starts
     it would have made before the process existed are not made up for.
     """
     value = _timer_value(engine, timer.expression)
+    if isinstance(timer, CycleTimerEventDefinition) and looks_like_cron(value):
+        first = cron.parse(value).next_after(anchor)
+        if first is None:
+            raise ValueError("dit cron-schema heeft na het uitrollen geen tijdstip meer (het jaar is voorbij)")
+        return first, -1
     if isinstance(timer, CycleTimerEventDefinition):
         cycles, first, duration = _parse_cycle(value)
         if first is None:
@@ -156,7 +165,7 @@ def _timer_value(engine, expression: str) -> str:
     from .spiff import ISO_TIMER
 
     text = expression.strip()
-    if ISO_TIMER.match(text):
+    if ISO_TIMER.match(text) or looks_like_cron(text):
         return text
     return str(engine.evaluator.evaluate(text, {})).strip()
 
@@ -182,6 +191,9 @@ def next_occurrence(engine, row: StartScheduleRow) -> tuple[datetime | None, int
     value = _timer_value(engine, row.expression)
     cycles = row.cycles_left - 1 if row.cycles_left > 0 else row.cycles_left
     due = row.due_at
+    if due is not None and looks_like_cron(value):
+        following = cron.parse(value).next_after(due)
+        return following, (-1 if following else 0)
     if cycles == 0 or not value.upper().startswith("R") or due is None:
         return None, 0
     _, _, duration = _parse_cycle(value)

@@ -42,6 +42,7 @@ from SpiffWorkflow.bpmn.parser.ProcessParser import ProcessParser
 from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -60,7 +61,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     StartEvent,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as StartEventMixin
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess as EventSubprocessMixin
@@ -95,6 +96,8 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from . import cron
+from .cron import looks_like_cron
 from .dialects import REGIE_NS, Prepared, prepare
 from .dialects.dmn import prepare_dmn
 from .dialects.juel import DECISION_RESULT
@@ -306,9 +309,83 @@ class RegieMessageEventDefinition(CamundaMessageEventDefinition):
         super().update_task_data(my_task)
 
 
+class RegieCycleTimerEventDefinition(CycleTimerEventDefinition):
+    """A ``timeCycle`` that may also be a Quartz cron schedule (Camunda 7: ``0 0 9 ? * MON-FRI``), read in the
+    municipality's time (``engine.cron``). An ISO-8601 cycle (``R5/P3M``) runs as SpiffWorkflow runs it.
+
+    The occurrence waiting is kept where SpiffWorkflow keeps a cycle's (``event_value``: ``next``, and
+    ``cycles``: how many are left, -1 without end, 0 when none is), for a cron plus the schedule itself
+    (``cron``); each occurrence that passed moves ``next`` to the schedule's next time after it, so a
+    catch-up fires every missed occurrence once, in order.
+
+    On an intermediate catch event a cycle goes on once, at its first time, as in Camunda 7: SpiffWorkflow
+    would send a token on at every occurrence and never let the case past the event.
+    """
+
+    def _event_value(self, my_task) -> dict:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is not None:
+            return event_value
+        value = self.expression.strip() if looks_like_cron(self.expression) else \
+            my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        if isinstance(value, str) and looks_like_cron(value):
+            try:
+                schedule = cron.parse(value)
+            except cron.CronError as err:
+                raise ExpressionError(value, str(err), my_task.task_spec.bpmn_id or "") from None
+            first = schedule.next_after(_current_time())
+            event_value = {"cycles": -1 if first else 0, "next": first.isoformat() if first else None,
+                           "cron": schedule.text}
+        else:
+            cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        my_task._set_internal_data(event_value=event_value)
+        return event_value
+
+    def has_fired(self, my_task):
+        if my_task._get_internal_data("event_fired", False) or not isinstance(my_task.task_spec, IntermediateCatchEvent):
+            return super().has_fired(my_task)
+        event_value = self._event_value(my_task)
+        if event_value["cycles"] == 0 or datetime.fromisoformat(event_value["next"]) < _current_time():
+            my_task._set_internal_data(event_fired=True)
+            # A cycle's children are not predicted (they come per occurrence): give the one path on its own.
+            my_task._sync_children(my_task.task_spec.outputs, TaskState.FUTURE)
+        return my_task._get_internal_data("event_fired", False)
+
+    def update_task(self, my_task):
+        if not isinstance(my_task.task_spec, IntermediateCatchEvent):
+            super().update_task(my_task)
+
+    def cycle_complete(self, my_task):
+        event_value = self._event_value(my_task)
+        if "cron" not in event_value:
+            return super().cycle_complete(my_task)
+        ready = False
+        if event_value["cycles"] != 0:
+            due = datetime.fromisoformat(event_value["next"])
+            if due < _current_time():
+                following = cron.parse(event_value["cron"]).next_after(due)
+                event_value["next"] = following.isoformat() if following else None
+                event_value["cycles"] = -1 if following else 0
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+            return False
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
 class _RegieMessages(CamundaEventDefinitionParser):
     """Every message event (thrown or caught) gets ``RegieMessageEventDefinition``: SpiffWorkflow matches a
-    thrown message to a catch only when both definitions are of the same class."""
+    thrown message to a catch only when both definitions are of the same class. A ``timeCycle`` gets
+    ``RegieCycleTimerEventDefinition`` (it also runs a Quartz cron schedule)."""
+
+    def parse_timer_event(self, event):
+        found = super().parse_timer_event(event)
+        if type(found) is CycleTimerEventDefinition:
+            return RegieCycleTimerEventDefinition(found.name, found.expression, description=found.description)
+        return found
 
     def parse_message_event(self, message_event):
         found = super().parse_message_event(message_event)
@@ -766,7 +843,10 @@ class _InstanceConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_registry = BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, RegieMessageEventDefinition: MessageEventDefinitionConverter})
+_registry = BpmnWorkflowSerializer.configure({
+    **CAMUNDA_CONFIG, RegieMessageEventDefinition: MessageEventDefinitionConverter,
+    RegieCycleTimerEventDefinition: TimerConditionalEventDefinitionConverter,
+})
 _instance_converter = _InstanceConverter(BpmnWorkflow, _registry)
 
 

@@ -74,7 +74,7 @@ def test_a_groovy_script_is_refused_once(sqlite_engine, tmp_path):
 
 
 @pytest.mark.parametrize("value, words", [
-    ("0 0 9 * * ?", "een cron-schema (Quartz, Camunda 7) kan Regie niet uitvoeren"),
+    ("0 0 9 * * MAN", "dit cron-schema (Quartz, Camunda 7) klopt niet: 'man' kan niet in het veld dag van de week"),
     ("PT1H30", "deze tijd kan Regie niet lezen"),
 ])
 def test_a_timer_regie_cannot_read_is_refused_at_validation(sqlite_engine, tmp_path, value, words):
