@@ -94,18 +94,20 @@ class MasterKeys:
         return self.current, _b64(nonce + sealed)
 
     def unwrap(self, case_id: str, key_id: str, wrapped: str) -> bytes:
+        return self._decrypt(key_id, _unb64(wrapped), _aad("case-key", case_id), f"De sleutel van zaak {case_id}")
+
+    def _decrypt(self, key_id: str, raw: bytes, aad: bytes, what: str) -> bytes:
+        """Open ``raw`` (nonce + AES-GCM) sealed with master key ``key_id``; ``what`` names it in the message."""
         master = self.keys.get(key_id)
         if master is None:
-            raise PrivacyError(f"De sleutel van zaak {case_id} is versleuteld met hoofdsleutel '{key_id}', maar die "
-                               "staat niet in REGIE_MASTER_KEYS of het sleutelbestand. Zet de oude hoofdsleutel "
-                               "terug (achter de nieuwe) en draai 'regie privacy rotate-keys'.")
-        raw = _unb64(wrapped)
+            raise PrivacyError(f"{what} is versleuteld met hoofdsleutel '{key_id}', maar die staat niet in "
+                               "REGIE_MASTER_KEYS of het sleutelbestand. Zet de oude hoofdsleutel terug (achter de "
+                               "nieuwe) en draai 'regie privacy rotate-keys'.")
         try:
-            return AESGCM(master).decrypt(raw[:12], raw[12:], _aad("case-key", case_id))
+            return AESGCM(master).decrypt(raw[:12], raw[12:], aad)
         except InvalidTag as err:
-            raise PrivacyError(f"De sleutel van zaak {case_id} past niet bij hoofdsleutel '{key_id}'. Controleer "
-                               "REGIE_MASTER_KEYS.") from err
-
+            raise PrivacyError(f"{what} past niet bij hoofdsleutel '{key_id}': het is gewijzigd of hoort bij iets "
+                               "anders. Controleer REGIE_MASTER_KEYS.") from err
 
     def seal_secret(self, kind: str, ref: str, secret: str) -> str:
         """A secret the engine must use again later (a webhook's signing key) as stored: encrypted with the
@@ -119,17 +121,7 @@ class MasterKeys:
         if not is_sealed_secret(stored):
             return stored
         key_id, _, body = stored[len(SECRET_PREFIX):].partition(":")
-        master = self.keys.get(key_id)
-        if master is None:
-            raise PrivacyError(f"Het geheim van {ref} is versleuteld met hoofdsleutel '{key_id}', maar die staat niet "
-                               "in REGIE_MASTER_KEYS of het sleutelbestand. Zet de oude hoofdsleutel terug (achter "
-                               "de nieuwe) en draai 'regie privacy rotate-keys'.")
-        raw = _unb64(body)
-        try:
-            return AESGCM(master).decrypt(raw[:12], raw[12:], _aad(kind, ref)).decode("utf-8")
-        except InvalidTag as err:
-            raise PrivacyError(f"Het geheim van {ref} past niet bij hoofdsleutel '{key_id}': het is gewijzigd of "
-                               "hoort bij iets anders. Controleer REGIE_MASTER_KEYS.") from err
+        return self._decrypt(key_id, _unb64(body), _aad(kind, ref), f"Het geheim van {ref}").decode("utf-8")
 
     def key_of_secret(self, stored: str) -> str | None:
         """Which master key sealed ``stored`` (None: stored before sealing existed)."""
