@@ -31,7 +31,7 @@ from .audit import Event, canonical_json
 from .compaction import compact
 from .definitions import ProcessVersion
 from .errors import FieldProblem, InvalidData, RegieError
-from .spiff import RegieScriptEngine, TaskIdSequence, step_context
+from .spiff import RegieScriptEngine, TaskIdSequence, job_inputs, step_context
 
 # Events that change the workflow; every other event type records a fact (decision, claim, …).
 COMMANDS = ("case_started", "task_completed", "timers_due", "message_received", "signal_received", "data_rectified",
@@ -113,8 +113,20 @@ def _start(live: Live, payload, version, script_engine) -> None:
 
 def _complete(live: Live, payload, version, script_engine) -> None:
     task = live.workflow.get_task_from_id(uuid.UUID(payload["task_id"]))
-    task.data.update(payload.get("data") or {})
+    outputs = getattr(task.task_spec, "external_outputs", None)
+    if outputs and getattr(task.task_spec, "external_topic", None):
+        task.data.update(job_outputs(task, payload.get("data") or {}, outputs))
+    else:
+        task.data.update(payload.get("data") or {})
     task.run()
+
+
+def job_outputs(task, variables: dict[str, Any], outputs: list[tuple[str, str]]) -> dict[str, Any]:
+    """A Zeebe job worker with output mappings: the worker's variables (and the job's input mappings) are local
+    to the task, and only what the output mappings name goes into the case, as in Zeebe."""
+    engine = task.workflow.script_engine
+    local = {**job_inputs(task.task_spec, lambda expression: engine.evaluate(task, expression)), **variables}
+    return {name: engine.evaluate(task, expression, external_context=local) for name, expression in outputs}
 
 
 def _timers_due(live: Live, payload, version, script_engine) -> None:

@@ -28,15 +28,17 @@ import json
 import os
 import smtplib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 from typing import Any
 
 from .audit import Event
 from .cases import CaseStalled, ErrorNotCaught, normalise, ready_external_tasks
 from .errors import ConflictError, FieldProblem, IncidentError, InvalidData, NotFoundError, RegieError
 from .limits import check_input
+from .spiff import job_inputs
 from .store import IncidentRow
 from .store import external as sql
 from .store.models import ExternalTaskRow
@@ -80,6 +82,7 @@ class LockedTask:
     locked_until: datetime
     retries: int | None
     variables: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)     # Zeebe's zeebe:taskHeaders, as the model has them
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,10 @@ def sync_external(tx, case, workflow, version, at: datetime, before) -> frozense
             tx.delete(row)
     for task_id, (element, topic) in ready.items():
         if task_id not in rows:
+            spec = _spec(version, element)     # a Zeebe job's first retries (zeebe:taskDefinition retries)
             tx.session.add(ExternalTaskRow(id=task_id, case_id=case.id, process_id=case.process_id, element=element,
-                                           topic=topic, status="open", created_at=at))
+                                           topic=topic, status="open", created_at=at,
+                                           retries=getattr(spec, "external_retries", None)))
     return ids
 
 
@@ -157,16 +162,38 @@ def fetch_and_lock(engine, worker_id: str, topics: list[str], max_tasks: int = 1
                 row = sql.task(step.tx, task_id)          # again, under the case lock: still free?
                 if case is None or row is None or not sql.is_free(row, now):
                     continue
+                spec = _spec(step.version_of(), row.element)
+                variables = json.loads(case.data)
+                try:
+                    inputs = job_inputs(spec, partial(_evaluate, engine, variables))
+                except RegieError as err:       # Zeebe: an input mapping that fails is an incident on the job
+                    _input_incident(step, row, err, now)
+                    continue
                 row.worker_id, row.locked_until = worker_id, until
                 step.record([Event("external_task_locked", {
                     "task_id": task_id, "element": row.element, "topic": row.topic, "worker": worker_id,
                     "until": until.isoformat()})], now)
                 locked.append(LockedTask(task_id, row.topic, case.id, case.number or "", case.process_id,
                                          case.version_id, row.element, worker_id, until, row.retries,
-                                         json.loads(case.data)))
+                                         {**variables, **inputs}, dict(getattr(spec, "external_headers", None) or {})))
         except ConflictError:      # the case is busy right now: leave this task for the next fetch
             continue
     return locked
+
+
+def _evaluate(engine, names: dict[str, Any], expression: str) -> Any:
+    return engine.evaluator.evaluate(expression, names)
+
+
+def _input_incident(step, row: ExternalTaskRow, err: RegieError, now: datetime) -> None:
+    """A job's input mapping cannot be evaluated on the case's data: the task stops with an incident (``retry``
+    after the data is fixed), as Zeebe does; no worker gets it."""
+    row.status, row.retry_at, row.worker_id, row.locked_until = "incident", None, None, None
+    reason = f"De invoer voor externe taak '{row.topic}' kan niet worden berekend: {err}"
+    row.error = reason[:2000]
+    step.tx.add_incident(IncidentRow(case_id=row.case_id, element=row.element, kind="external", message=reason,
+                                     created_at=now))
+    step.record([Event("incident", {"element": row.element, "reason": reason})], now)
 
 
 def complete(engine, task_id: str, worker_id: str, variables: dict[str, Any] | None = None,

@@ -16,6 +16,7 @@ so this module:
 from __future__ import annotations
 
 import ast
+import json
 import logging
 import re
 import uuid
@@ -283,7 +284,28 @@ class RegieUserTaskParser(UserTaskParser):
         connector = (attrib.get(regie + "connector") or "").strip()
         task.external_topic = f"connector:{connector}" if connector else (attrib.get(regie + "topic") or "").strip() or None
         task.connector_inputs = {k: attrib[regie + k] for k in ("to", "subject", "body") if regie + k in attrib}
+        # a Zeebe job worker (engine.dialects.zeebe): first retries, headers, input and output mappings
+        retries = attrib.get(regie + "retries")
+        task.external_retries = int(retries) if retries and retries.isdigit() else None
+        task.external_headers = json.loads(attrib.get(regie + "headers") or "{}")
+        task.external_inputs = [(tuple(path), expression) for path, expression in json.loads(attrib.get(regie + "inputs") or "[]")]
+        task.external_outputs = [(name, expression) for name, expression in json.loads(attrib.get(regie + "outputs") or "[]")]
         return task
+
+
+def job_inputs(spec, evaluate: Callable[[str], Any]) -> dict[str, Any]:
+    """A job worker's input mappings (``zeebe:input``), evaluated: local variables for the worker, not case data.
+    A dotted target (``from.email``) builds a nested object, as in Zeebe."""
+    found: dict[str, Any] = {}
+    for path, expression in getattr(spec, "external_inputs", None) or ():
+        value = evaluate(expression)
+        place = found
+        for part in path[:-1]:
+            if not isinstance(place.get(part), dict):
+                place[part] = {}
+            place = place[part]
+        place[path[-1]] = value
+    return found
 
 
 class RegieSubprocessParser(SubWorkflowParser):

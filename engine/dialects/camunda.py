@@ -10,9 +10,10 @@ whenever a version is loaded. What it does, in order:
    multi-instance and script extensions become the Camunda 7 attributes the parser reads.
 2. Documentation only: data stores, data associations and input/output specifications describe
    data but have no implementation in Regie (as in Camunda); they are removed before parsing.
-3. Work that happens outside Regie (service and send tasks, receive tasks without a message, job workers,
-   decisions of an external service) becomes a task in the inbox: Regie has no connectors, so a person
-   does it. A receive task with a ``messageRef`` waits for its message (``engine.messages``).
+3. Work that happens outside Regie (service and send tasks, receive tasks without a message, decisions of
+   an external service) becomes a task in the inbox: a person does it. External tasks (Camunda 7's topics,
+   Zeebe's job workers) wait for a worker (``engine.external``); a receive task with a ``messageRef`` waits
+   for its message (``engine.messages``).
 4. Expressions: JUEL (``${...}``) and FEEL (Zeebe's ``= ...``, or a FEEL document) are translated
    into Regie's restricted expression language; anything outside the common subset is refused with
    the element id, the expression and the reason. Output mappings become a script step.
@@ -220,7 +221,9 @@ class _Preparer(Dialects, Services, Structure):
         return node.get("id", "") if node is not None else ""
 
     def output_mappings(self, process) -> None:
-        """Output mappings copy results into the case: a script step right after the element."""
+        """Output mappings copy results into the case: a script step right after the element. A Zeebe job
+        worker's output mappings are kept on the task instead (``regie:outputs``): they read the worker's
+        variables, and only what they name goes into the case (``engine.cases``), as in Zeebe."""
         for element in list(process.iter(*FLOW_NODES)):
             lines, texts = [], []
             for target, source in self.outputs(element):
@@ -235,7 +238,11 @@ class _Preparer(Dialects, Services, Structure):
                     continue
                 lines.append(f"{name} = {translated}")
                 texts.append(f"{target} = {source.strip()}")
-            if lines:
+            if lines and element.get(_r("job")) == "true":
+                element.set(_r("outputs"), json.dumps([line.split(" = ", 1) for line in lines], ensure_ascii=False))
+                for line, text in zip(lines, texts, strict=True):
+                    self.result.originals[line.split(" = ", 1)[1]] = text.split(" = ", 1)[1]
+            elif lines:
                 script = "\n".join(lines)
                 self.result.originals[script] = "\n".join(texts)
                 self.insert_after(element, "uitvoer", script)

@@ -37,6 +37,10 @@ class Document:
     def problem(self, element_id: str, message: str) -> None:
         self.result.problems.append(ModelProblem(self.filename, element_id, message))
 
+    def notice(self, element_id: str, message: str) -> None:
+        """What will not run as drawn; the model deploys (a warning)."""
+        self.result.notices.append(ModelProblem(self.filename, element_id, message, "warning"))
+
     @staticmethod
     def flow(container, source: str, target: str, flow_id: str) -> None:
         etree.SubElement(container, _b("sequenceFlow"), id=flow_id, sourceRef=source, targetRef=target)

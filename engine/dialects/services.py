@@ -3,10 +3,11 @@
 A service or send task whose ``camunda:expression`` the evaluator can run becomes a script step (its
 ``camunda:resultVariable`` receives the value; ``${execution.setVariable('x', ...)}`` sets ``x``), so
 ``${true}`` placeholders complete by themselves. External tasks (``camunda:type="external"`` with a
-``camunda:topic``, or Regie's ``regie:topic``) wait for a worker, and ``regie:connector`` for a built-in
-connector (``engine.external``). Java code (``camunda:class``, ``delegateExpression``), Camunda connectors
-and job workers cannot run in Regie: the task stays a task for a person, and a notice says so. Listeners with an expression that only sets data become script steps before or after
-their element; any other listener is reported, never silently dropped.
+``camunda:topic``, Zeebe's job workers ``zeebe:taskDefinition type``, or Regie's ``regie:topic``) wait for a
+worker, and ``regie:connector`` for a built-in connector (``engine.external``). Java code (``camunda:class``,
+``delegateExpression``) and Camunda 7 connectors cannot run in Regie: the task stays a task for a person, and a
+notice says so. Listeners with an expression that only sets data become script steps before or after their
+element; any other listener is reported, never silently dropped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.errors import ModelProblem, UnsafeExpression
+from engine.errors import UnsafeExpression
 
 from .bpmn import FLOW_NODES, SYNTHETIC, _b, _c, _r, _z
 from .document import Document
@@ -29,9 +30,6 @@ _AFTER = frozenset({"end", "complete"})
 
 class Services(Document):
     """Service tasks and listeners (a step of the preparation, before work outside Regie becomes manual)."""
-
-    def notice(self, element_id: str, message: str) -> None:
-        self.result.notices.append(ModelProblem(self.filename, element_id, message, "warning"))
 
     def automated_steps(self, process) -> None:
         for element in list(process.iter(_b("serviceTask"), _b("sendTask"))):
@@ -50,13 +48,13 @@ class Services(Document):
                             f"uitvoeren. {MANUAL}")
             elif element.find(f"{_b('extensionElements')}/{_c('connector')}") is not None:
                 self.notice(eid, f"Een connector (camunda:connector) kan Regie niet uitvoeren. {MANUAL}")
-            elif element.find(f"{_b('extensionElements')}/{_z('taskDefinition')}") is not None:
-                job = element.find(f"{_b('extensionElements')}/{_z('taskDefinition')}")
-                self.notice(eid, f"Een job worker (zeebe:taskDefinition type '{job.get('type') or '-'}') wordt in Regie "
-                            f"nog door geen programma uitgevoerd. {MANUAL}")
             else:
                 self.notice(eid, f"Deze {'servicetaak' if element.tag == _b('serviceTask') else 'verzendtaak'} zegt "
                             f"niet wat er automatisch moet gebeuren. {MANUAL}")
+
+        for element in process.iter(_b("businessRuleTask"), _b("scriptTask")):
+            if element.get(_r("job")) == "true":      # a Zeebe job worker (engine.dialects.zeebe)
+                self.external_task(element)
 
     def external_task(self, element) -> None:
         """Work for a worker that fetches it by topic, or for a built-in connector (``engine.external``)."""
@@ -68,7 +66,13 @@ class Services(Document):
             if connector.strip() not in CONNECTORS:
                 self.problem(eid, f"De connector '{connector}' kent Regie niet. Kies uit: {', '.join(sorted(CONNECTORS))}.")
         elif not (element.get(_r("topic")) or "").strip():
-            self.problem(eid, "Geef het topic waarop werkers deze taak ophalen (camunda:topic of regie:topic).")
+            self.problem(eid, "Geef het topic waarop werkers deze taak ophalen (camunda:topic, regie:topic of het "
+                         "type van zeebe:taskDefinition).")
+        template = element.get(_z("modelerTemplate")) or ""
+        if element.get(_r("job")) == "true" and template.startswith("io.camunda.connectors."):
+            self.notice(eid, f"Dit is een Camunda-connector ({template}). Regie geeft de taak aan een werker die "
+                        f"type '{element.get(_r('topic'))}' ophaalt via /api/v1/external-tasks; Camunda's eigen "
+                        "connectoren praten niet met Regie, dus zet daar een werker voor neer.")
 
     def expression_step(self, element, expression: str) -> None:
         """``camunda:expression`` the evaluator can run: the task becomes a script step."""

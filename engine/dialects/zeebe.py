@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
 import keyword
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,19 @@ from .document import Document
 from .feel import feel_name, feel_to_expression
 from .languages import to_expression
 from .parser import Refusal
+
+MAX_JOB_RETRIES = 100       # engine.external.MAX_RETRIES
+# Zeebe's job workers: the tasks that wait for one, and the message throw events Zeebe also gives to one.
+JOB_TASKS = frozenset(_b(t) for t in ("serviceTask", "sendTask", "businessRuleTask", "scriptTask"))
+JOB_EVENTS = frozenset(_b(t) for t in ("intermediateThrowEvent", "endEvent"))
+
+
+def _local_name(text: str) -> str:
+    """A name in a job's input mapping: the worker reads it, no expression does (so ``from`` is fine)."""
+    name = "_".join(text.split())
+    if not re.fullmatch(r"[^\W\d]\w*", name):
+        raise Refusal(f"de naam '{text.strip()}' kan geen veld zijn. Gebruik letters, cijfers en _.")
+    return name
 
 
 def _literal_names(value: str) -> bool:
@@ -167,9 +182,75 @@ class Dialects(Document):
         self.result.originals[script.text] = f"{target} = {expression}"
 
     def zeebe_job(self, element, item) -> None:
-        """A job worker (zeebe:taskDefinition) does the work outside Regie: a person does it here."""
-        if element.tag in (_b("businessRuleTask"), _b("scriptTask")) and element.get(_c("decisionRef")) is None:
+        """A job worker (``zeebe:taskDefinition``): the task waits for a worker that fetches its ``type`` as the
+        external-task topic (``engine.external``), as Camunda 7's ``camunda:type="external"`` does. ``retries``
+        is the task's first retries count (Zeebe's default 3), ``zeebe:taskHeaders`` go to the worker with the
+        task, and ``zeebe:ioMapping`` inputs are evaluated for the worker only (local to the job, as in Zeebe)."""
+        eid = element.get("id", "")
+        extensions = item.getparent()
+        if element.tag not in JOB_TASKS:
+            if element.tag in JOB_EVENTS:
+                self.job_event(element, item)
+            return
+        if element.get(_c("type")) == "external" or element.get(_r("topic")) is not None:
+            return      # the model names its topic for Camunda 7 (or Regie) as well: that one is used
+        if element.tag == _b("businessRuleTask") and extensions.find(_z("calledDecision")) is not None:
+            return      # the decision is called by Regie itself (zeebe_decision)
+        if element.tag == _b("scriptTask") and extensions.find(_z("script")) is not None:
+            return      # the script runs in Regie (zeebe_script)
+        kind = (item.get("type") or "").strip()
+        if kind.startswith("="):
+            names = self.zeebe_names(element, kind) if _literal_names(kind) else None
+            if names is None or len(names) != 1:
+                self.problem(eid, f"zeebe:taskDefinition type '{kind}' kiest het type met een expressie. Noem het "
+                             "type waarop de werker de taak ophaalt, bijvoorbeeld brief-versturen.")
+                kind = "-"
+            else:
+                kind = names[0]
+        retries = (item.get("retries") or "3").strip()
+        if not retries.isdigit() or not 0 <= int(retries) <= MAX_JOB_RETRIES:
+            self.problem(eid, f"zeebe:taskDefinition retries '{retries}' moet een aantal pogingen zijn van 0 tot en "
+                         f"met {MAX_JOB_RETRIES}, bijvoorbeeld 3.")
+            retries = "3"
+        element.set(_r("topic"), kind)     # an empty type is refused with the external tasks (engine.dialects.services)
+        element.set(_r("retries"), retries)
+        element.set(_r("job"), "true")
+        if element.tag in (_b("businessRuleTask"), _b("scriptTask")):
             element.set(_r("outside"), "true")
+        headers = {h.get("key", ""): h.get("value", "") for h in extensions.iterfind(f"{_z('taskHeaders')}/{_z('header')}")
+                   if h.get("key")}
+        if headers:
+            element.set(_r("headers"), json.dumps(headers, ensure_ascii=False, sort_keys=True))
+        inputs = []
+        for mapping in extensions.iterfind(f"{_z('ioMapping')}/{_z('input')}"):
+            found = self.job_input(eid, mapping.get("target", ""), mapping.get("source", ""))
+            if found is not None:
+                inputs.append(found)
+        if inputs:
+            element.set(_r("inputs"), json.dumps(inputs, ensure_ascii=False))
+
+    def job_input(self, eid: str, target: str, source: str) -> tuple[list[str], str] | None:
+        """One input mapping of a job: (the target's path, ``from.email`` -> ["from", "email"], Regie expression).
+        A source without ``=`` is text, as in Zeebe."""
+        try:
+            path = [_local_name(part) for part in target.strip().split(".")]
+            text = source.strip()
+            translated = to_expression(text) if text.startswith("=") else repr(source)
+        except Refusal as err:
+            self.problem(eid, f"zeebe:input '{target}': {err.reason}")
+            return None
+        except UnsafeExpression as err:
+            self.problem(eid, f"zeebe:input '{target}' = '{text}': {err.reason}")
+            return None
+        if text.startswith("="):
+            self.result.originals[translated] = text
+        return path, translated
+
+    def job_event(self, element, item) -> None:
+        """Zeebe runs a message throw event with a ``zeebe:taskDefinition`` as a job; Regie does not (yet)."""
+        self.notice(element.get("id", ""), f"Deze berichtgebeurtenis is in Camunda 8 werk voor een job worker "
+                    f"(zeebe:taskDefinition type '{item.get('type') or '-'}'). Regie gooit het bericht binnen de zaak en "
+                    "geeft geen werk aan een werker; teken een verzendtaak als een werker iets moet doen.")
 
     def zeebe_loop(self, activity, loop_element, item) -> None:
         collection = (item.get("inputCollection") or "").strip()

@@ -509,7 +509,7 @@ class ExternalTaskRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     worker_id: Mapped[str | None] = mapped_column(String(200))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    retries: Mapped[int | None] = mapped_column(Integer)             # None until the first failure
+    retries: Mapped[int | None] = mapped_column(Integer)             # None until the first failure; a Zeebe job: its retries
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # back-off: not fetched before
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import ModelError
+from engine import ModelError, external
 from engine.definitions import NotExecutable
 from tests.conftest import ROOT
 
@@ -90,15 +90,22 @@ def test_without_documentation_nothing_is_stored(sqlite_engine):
 
 
 def work(engine, case_id: str, answers: dict[str, dict]) -> list[str]:
-    """Complete open tasks with the answer for their element until none is left; returns their titles."""
+    """Complete open tasks with the answer for their element until none is left; returns their titles. Work for a
+    worker (an external task, a Camunda 8 job worker) is fetched by its topic and completed as a worker does."""
     done = []
     for _ in range(30):
         tasks = engine.tasks(case_id=case_id)
-        if not tasks:
+        if tasks:
+            task = tasks[0]
+            engine.complete(task.id, answers.get(task.name, {}), actor="tester")
+            done.append(task.title)
+            continue
+        waiting = engine.external_tasks.list(case_id=case_id)
+        if not waiting:
             break
-        task = tasks[0]
-        engine.complete(task.id, answers.get(task.name, {}), actor="tester")
-        done.append(task.title)
+        [locked] = engine.external_tasks.fetch_and_lock("worker", [waiting[0].topic])
+        engine.external_tasks.complete(locked.id, "worker", answers.get(locked.element, {}))
+        done.append(external._title(engine.version(locked.version_id), locked.element))
     return done
 
 
@@ -193,12 +200,14 @@ def test_c_3_0_choice_shows_the_condition_it_replaces(engine):
 
 
 def test_c_8_1_vacation_request(engine):
-    """Trisotech with Zeebe extensions and FEEL; HTTP calls and a job-worker decision are done by a person."""
+    """Trisotech with Zeebe extensions and FEEL; the HTTP calls, the decision service and the e-mails are job
+    workers (fetched by their type); the output mappings read what the worker sent."""
     engine.deploy(files("C.8.1"))
     case_id = engine.start("VacationRequestProcess", {"Employee_Badge_Number": 7, "From": "2026-02-01",
                                                       "To": "2026-02-10"})
     done = work(engine, case_id, {
-        "_2b960d84-feb1-46a9-a1a1-c300dd996b99": {"body": {"value": [{"name": "Ann", "days": 20}]}},
+        "_2b960d84-feb1-46a9-a1a1-c300dd996b99": {"body": {"value": [{"name": "Ann", "days": 20,
+                                                                      "email": "ann@example.org"}]}},
         "_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32": {
             "Vacation_Approval_Status": {"Approval": "Manual Validation Required", "Reason": "Long"}},
         "_79523269-7444-4b01-90e9-e23957a9d020": {"Vacation_Approval": "Approved", "Reason": "Fine"},
@@ -207,7 +216,8 @@ def test_c_8_1_vacation_request(engine):
                     "Notify Employee of Approval", "Update Remaining Vacation"]
     finished(engine, case_id, "_1cd5fe29-b3ec-4f21-a1aa-57773f0729ca")
     data = engine.state(case_id).data
-    assert data["Current_Vacation_Status"] == {"name": "Ann", "days": 20}   # = body.value[1]
+    assert data["Current_Vacation_Status"] == {"name": "Ann", "days": 20, "email": "ann@example.org"}  # = body.value[1]
+    assert "body" not in data     # the worker's variables stay with the job: only the output mapping's target
     assert data["Vacation_Approval"] == "Approved"
 
 
@@ -217,9 +227,9 @@ def test_c_8_1_manual_approval_uses_the_camunda_form_and_the_manager_role(engine
     work_until = {"_2b960d84-feb1-46a9-a1a1-c300dd996b99": {"body": {"value": [{"name": "Ann"}]}},
                   "_1a818a94-ba6f-413b-a7e8-6f8fd2a11e32": {
                       "Vacation_Approval_Status": {"Approval": "Manual Validation Required", "Reason": ""}}}
-    for _ in range(2):
-        [task] = engine.tasks(case_id=case_id)
-        engine.complete(task.id, work_until[task.name])
+    for topic in ("http", "DMN"):         # job workers: the HTTP call and the decision service
+        [locked] = engine.external_tasks.fetch_and_lock("worker", [topic])
+        engine.external_tasks.complete(locked.id, "worker", work_until[locked.element])
     [task] = engine.tasks(case_id=case_id)
     assert task.role == "manager"
     form = engine.form(task.id)
@@ -237,8 +247,9 @@ def test_c_9_0_customer_onboarding(engine, age, route, end):
     """Camunda 8: FEEL quantifiers, a called decision with result variable, output mappings, a call
     activity into C.9.2 (which has event subprocesses that must not hold the case open)."""
     engine.deploy(files("C.9.0", *EXECUTABLE["C.9.0"]))
-    case_id = engine.start("customer_onboarding_en", {
-        "applicant": {"name": "Piet", "age": age, "email": "piet@example.org"}, "applicationNumber": "A-1"})
+    case_id = engine.start("customer_onboarding_en", {   # corporation and product: the SendGrid job's inputs read them
+        "applicant": {"name": "Piet", "age": age, "email": "piet@example.org"}, "applicationNumber": "A-1",
+        "corporation": "Gemeente", "product": "Polis"})
     done = work(engine, case_id, {"UserTask_DecideOnApplication": {"approved": True, "applicationNumber": "A-1"}})
     assert done == route
     finished(engine, case_id, end)
@@ -309,16 +320,18 @@ def test_c_9_0_manual_check_times_out_into_fraud_report(engine, clock):
     The replay reads now() at the time each step was taken, so verify holds after the clock moved."""
     engine.deploy(files("C.9.0", *EXECUTABLE["C.9.0"]))
     case_id = engine.start("customer_onboarding_en", {"applicant": {"name": "Piet", "age": 19}})
-    [task] = engine.tasks(case_id=case_id)
-    engine.complete(task.id, {})
+    [score] = engine.external_tasks.fetch_and_lock("worker", ["calculateScore"])     # a job worker
+    engine.external_tasks.complete(score.id, "worker")
     clock.advance(days=5, minutes=1)
     assert engine.fire_due_timers() == 1
-    assert sorted(t.title for t in engine.tasks(case_id=case_id)) == [
-        "Decide on application", "Notify customer about delay"]
+    assert [t.title for t in engine.tasks(case_id=case_id)] == ["Decide on application"]
+    assert [t.element for t in engine.external_tasks.list(case_id=case_id)] == ["SendTask_NotifyCustomerDelay"]
     assert engine.verify(case_id)
     clock.advance(days=2)
     assert engine.fire_due_timers() == 1
-    [report] = engine.tasks(case_id=case_id)
-    assert report.title == "Report fraud"
-    engine.complete(report.id, {})
+    assert engine.tasks(case_id=case_id) == []
+    [report] = engine.external_tasks.list(case_id=case_id)     # the timeout also ended the delay notice's job
+    assert report.element == "SendTask_ReportFraud"
+    [locked] = engine.external_tasks.fetch_and_lock("worker", ["reportFraud"])
+    engine.external_tasks.complete(locked.id, "worker")
     finished(engine, case_id, "TerminateEvent_ApplicationCanceledFraud")

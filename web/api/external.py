@@ -37,7 +37,10 @@ class LockedTaskSchema(Schema):
     locked_until = fields.DateTime(required=True)
     retries = fields.Integer(required=True, allow_none=True,
                              metadata={"description": "Pogingen over na eerdere mislukkingen; null: nog geen."})
-    variables = fields.Dict(required=True, metadata={"description": "De gegevens van de zaak (gelogd)."})
+    variables = fields.Dict(required=True, metadata={"description": "De gegevens van de zaak (gelogd), met de "
+                                                                     "invoer (zeebe:input) van een job worker."})
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                          metadata={"description": "De zeebe:taskHeaders van de taak in het model; {} zonder."})
 
 
 class CompleteExternalSchema(Schema):
