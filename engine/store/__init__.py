@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, create_engine, event, func, insert, inspect, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, create_engine, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -130,6 +130,23 @@ class Store:
                 raise
             except (InterfaceError, DisconnectionError) as err:
                 raise StoreUnavailable() from err
+
+    @contextmanager
+    def statement(self) -> Iterator[Connection]:
+        """A connection for ONE read statement, which is its own consistent snapshot: on PostgreSQL outside a
+        transaction (no BEGIN and COMMIT round trips), on SQLite in a read transaction (they cost nothing)."""
+        if self.is_sqlite:
+            with self.read() as tx:
+                yield tx.session.connection()
+            return
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+        except OperationalError as err:
+            self._unavailable(err)
+            raise
+        except (InterfaceError, DisconnectionError) as err:
+            raise StoreUnavailable() from err
 
     def _unavailable(self, err: OperationalError) -> None:
         """Raise ``StoreUnavailable`` when ``err`` means the database cannot be reached (lost connection,

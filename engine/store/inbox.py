@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, union_all
 
 from . import Tx
-from .models import CaseRow, IncidentRow, TaskRow, UserRow
+from .models import CaseRow, TaskRow, UserRow
 from .teams import process_ids, work_scope
 
 __all__ = ["InboxQuery", "InboxRow", "inbox_page", "overview", "colleagues", "COUNT_CAP"]
@@ -158,40 +158,14 @@ def _conditions(query: InboxQuery, now: datetime, day_end: datetime) -> list:
 def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
     """The coordinator's picture: cases per process and status, open tasks per process and stage,
     overdue tasks, escalations (tasks for the coordinator's role, open incidents), workload per person.
-    The counts come from the overview's projection (``engine.store.overview``), not from every row."""
-    from .overview import case_counts, task_counts
+    The counts come from the overview's projection (``engine.store.overview``, which reads everything the
+    page shows in one statement), not from every row."""
+    from .overview import read
 
-    stages, workload, overdue_total, escalations_total = task_counts(tx, now)
-    # Each list walks an index in the order shown and stops after ``limit`` rows (due_at < now: never NULL).
-    overdue = _task_list(tx, [TaskRow.state == "open", TaskRow.due_at < now], limit,
-                         (TaskRow.due_at, TaskRow.created_at, TaskRow.id))
-    escalations = _task_list(tx, [TaskRow.state == "open", TaskRow.role == "coordinator"], limit, _URGENT)
-    # The newest open incidents first, then their cases (joined the other way round, a planner may walk
-    # every case looking for incidents).
-    newest = (select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at)
-              .where(IncidentRow.resolved_at.is_(None)).order_by(IncidentRow.created_at.desc()).limit(limit).subquery())
-    incidents = list(tx.session.execute(
-        select(newest.c.case_id, newest.c.element, newest.c.message, newest.c.created_at, CaseRow.subject)
-        .join(CaseRow, CaseRow.id == newest.c.case_id).order_by(newest.c.created_at.desc())
-    ))
-    incidents_total = tx.session.scalar(select(func.count()).where(IncidentRow.resolved_at.is_(None)))
-    return {
-        "cases": case_counts(tx),
-        "stages": stages,
-        "workload": workload,
-        "overdue": overdue,
-        "overdue_total": overdue_total,
-        "escalations": escalations,
-        "escalations_total": escalations_total,
-        "incidents": incidents,
-        "incidents_total": int(incidents_total or 0),
-    }
-
-
-def _task_list(tx: Tx, where: list, limit: int, order: tuple) -> list[InboxRow]:
-    query = (select(*_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id).where(*where)
-             .order_by(*order).limit(limit))
-    return [InboxRow(*r) for r in tx.session.execute(query)]
+    found = read(tx.session.connection(), now, now, limit)
+    for extra in ("processes", "people", "break_glass", "pending"):
+        del found[extra]
+    return dict(found)
 
 
 def colleagues(tx: Tx, roles: tuple[str, ...] = ("casemanager", "specialist", "coordinator")) -> list[UserRow]:
