@@ -67,6 +67,9 @@ class _Entry:
     revision: int
     live: Live
     synced: Synced | None
+    key: bytes | None = None    # the case's unwrapped key (engine.privacy.keys) at this revision, when read
+
+
 
 
 class WorkflowCache:
@@ -90,11 +93,13 @@ class WorkflowCache:
             entry = self._entries.get(case_id)
             return entry.synced if entry is not None and entry.revision == revision else None
 
-    def put(self, case_id: str, revision: int, live: Live, synced: Synced | None) -> None:
+    def put(self, case_id: str, revision: int, live: Live, synced: Synced | None, key: bytes | None = None) -> None:
+        """Remember the workflow of ``revision``, and the case key read with it (valid as long as the revision:
+        removing a case's key is a step of its own, which moves the revision on)."""
         with self._lock:
             if self.size <= 0:
                 return
-            self._entries[case_id] = _Entry(revision, live, synced)
+            self._entries[case_id] = _Entry(revision, live, synced, key)
             self._entries.move_to_end(case_id)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -104,7 +109,7 @@ class WorkflowCache:
         with self._lock:
             entry = self._entries.get(case_id)
             if entry is not None and entry.revision == before:
-                entry.revision = after
+                entry.revision, entry.key = after, None     # the key is read again: a step we did not see
 
     def forget(self, case_id: str | None) -> None:
         with self._lock:
@@ -306,6 +311,8 @@ class Step:
             if entry is not None:
                 self._live = entry.live
                 self._synced = entry.synced if entry.synced is not None else self._synced
+                if entry.key is not None:
+                    self.tx.know_key(case.id, entry.key)
             else:
                 version = self.version_of()
                 state = self._state if self._state is not None else self.tx.case_state(case.id)
@@ -505,7 +512,8 @@ class Step:
             else:
                 cache.forget(case.id)
         elif self._clean and self._keep:
-            cache.put(case.id, case.revision, self._live, self._synced if self._synced_known else None)
+            cache.put(case.id, case.revision, self._live, self._synced if self._synced_known else None,
+                      self.tx.known_key(case.id))
         else:
             cache.forget(case.id)
 

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, bindparam, create_engine, event, func,
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, make_transient_to_detached, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
@@ -42,6 +42,7 @@ from .models import (
     VersionRow,
 )
 from .outbox import queue as queue_webhooks
+from .prepared import Prepared, RawConnection
 
 __all__ = ["Store", "Tx", "CaseRow", "EventRow", "TaskRow", "TimerRow", "UserRow", "VersionRow", "ProcessRow", "IncidentRow"]
 
@@ -148,6 +149,32 @@ class Store:
         except (InterfaceError, DisconnectionError) as err:
             raise StoreUnavailable() from err
 
+    def plain_rows(self, statement: Prepared, values: dict[str, Any]) -> list:
+        """The rows of one read-only statement, run on a pooled connection outside a transaction (a single
+        statement sees one consistent state): no session, and on PostgreSQL no BEGIN and COMMIT round trips."""
+        try:
+            pooled = self.engine.raw_connection()
+            try:
+                dbapi: Any = pooled.dbapi_connection
+                if not self.is_sqlite:
+                    dbapi.autocommit = True         # psycopg: local, no round trip (not in a transaction)
+                try:
+                    return statement.rows(RawConnection(pooled, self.engine.dialect), values)
+                finally:
+                    if not self.is_sqlite and pooled.is_valid:
+                        dbapi.autocommit = False
+            finally:
+                pooled.close()
+        except OperationalError as err:
+            self._unavailable(err)
+            raise
+        except (InterfaceError, DisconnectionError) as err:
+            raise StoreUnavailable() from err
+
+    def open_tasks_of_case(self, case_id: str) -> list:
+        """``Tx.open_tasks_of_case`` as one statement outside a transaction (before each completion)."""
+        return self.plain_rows(_RAW_OPEN_TASKS_OF_CASE, {"b_case": case_id})
+
     def _unavailable(self, err: OperationalError) -> None:
         """Raise ``StoreUnavailable`` when ``err`` means the database cannot be reached (lost connection,
         server down or restarting, SQLite file gone): a retryable error, after the rollback."""
@@ -237,6 +264,21 @@ _TASK_WITH_CASE = select(TaskRow, CaseRow).join(CaseRow, CaseRow.id == TaskRow.c
     TaskRow.id == bindparam("b_id"))
 _TASK_WITH_CASE_LOCKED = _TASK_WITH_CASE.with_for_update(of=CaseRow)
 
+# The same statements on the DBAPI cursor (``engine.store.prepared``): what a completed task runs.
+_RAW_OPEN_TASKS_OF_CASE = Prepared(_OPEN_TASKS_OF_CASE)
+_CASE_COLUMNS = [c for c in _CASES.c if c.key != "state"]      # the state is deferred: read when not cached
+_RAW_TASK_WITH_CASE = Prepared(select(*_TASKS.c, *_CASE_COLUMNS).join(_CASES, _CASES.c.id == _TASKS.c.case_id)
+                               .where(_TASKS.c.id == bindparam("b_id")))
+_RAW_TASK_WITH_CASE_LOCKED = Prepared(_RAW_TASK_WITH_CASE.statement.with_for_update(of=_CASES))
+_RAW_CASE_STATE = Prepared(_CASE_STATE)
+_RAW_CASE_KEY = Prepared(_CASE_KEY)
+_RAW_INSERT_EVENTS = Prepared(insert(_EVENTS).values({c: bindparam(c) for c in (
+    "case_id", "seq", "type", "at", "actor", "payload", "prev_hash", "hash", "stored_at")}))
+_RAW_INSERT_TASKS = Prepared(insert(_TASKS).values({c.key: bindparam(c.key) for c in _TASKS.c}))
+_RAW_TASKS_TO_SYNC: dict[int, Prepared] = {}               # by the number of ready tasks
+_RAW_UPDATE_CASE: dict[tuple[str, ...], Prepared] = {}     # by the columns a step changes (a few sets)
+_RAW_UPDATE_TASK: dict[tuple[str, ...], Prepared] = {}
+
 
 @dataclass(frozen=True)
 class OpenedEvent:
@@ -262,6 +304,27 @@ class Tx:
         self.session = session
         self.store = store
         self._case_keys: dict[str, bytes | None] = {}     # unwrapped case keys, for this transaction only
+        self._raw_connection: RawConnection | None = None
+
+    @property
+    def raw(self) -> RawConnection:
+        """The transaction's DBAPI connection, for the step's prepared statements (``engine.store.prepared``)."""
+        if self._raw_connection is None:
+            self._raw_connection = RawConnection(self.session.connection())
+        return self._raw_connection
+
+    def _attach(self, cls: Any, values: dict[str, Any]) -> Any:
+        """The ORM object of a row read on the DBAPI cursor, as a query would give it: the one this
+        transaction holds already, else a new persistent object with ``values`` as its loaded state
+        (columns left out, such as the deferred workflow state, load when first used)."""
+        found = self.session.identity_map.get(identity_key(cls, values["id"]))
+        if found is not None:
+            return found
+        row = cls._sa_class_manager.new_instance()     # as the ORM's loading does: values as loaded, no history
+        row.__dict__.update(values)
+        make_transient_to_detached(row)
+        self.session.add(row)
+        return row
 
     # --- processes and versions -------------------------------------------------------------
 
@@ -327,18 +390,24 @@ class Tx:
             except StaleDataError as err:
                 raise CaseChanged(row.id) from err
             return
-        values = {a.key: a.loaded_value for a in state.attrs if a.history.has_changes()}
+        values = _changed(state)
         if not values:
             return
         values["revision"] = row.revision + 1
-        result = self.session.connection().execute(_UPDATE_CASE, {"b_id": row.id, "b_revision": row.revision, **values})
+        statement = _raw_update(_RAW_UPDATE_CASE, _UPDATE_CASE, values)
+        result = statement.execute(self.raw, {"b_id": row.id, "b_revision": row.revision, **values})
         if result.rowcount != 1:
             raise CaseChanged(row.id)
         self._written(row, values)
 
     def case_state(self, case_id: str) -> str:
         """The stored workflow state of a case (the deferred column, without loading it through the ORM)."""
-        return self.session.connection().execute(_CASE_STATE, {"b_id": case_id}).scalar_one()
+        found = _RAW_CASE_STATE.first(self.raw, {"b_id": case_id})
+        if found is None:
+            from sqlalchemy.exc import NoResultFound
+
+            raise NoResultFound("No row was found when one was required")
+        return found.state
 
     def append_events(self, case: CaseRow, events: list[Event], at: datetime, actor: str, *,
                       stored_at: datetime) -> list[dict]:
@@ -362,7 +431,7 @@ class Tx:
         if rows:
             if not inspect(case).persistent:
                 self.save_case(case)
-            self.session.connection().execute(_INSERT_EVENTS, rows)
+            _RAW_INSERT_EVENTS.executemany(self.raw, rows)
             queue_webhooks(self, case, rows, at)   # the webhook outbox, in this same transaction (engine.outbox)
         return rows
 
@@ -425,7 +494,7 @@ class Tx:
         # rest of the key's handling: it runs on every step that records personal values).
         row: Any = self.session.identity_map.get(identity_key(CaseKeyRow, case_id))
         if row is None:
-            row = self.session.connection().execute(_CASE_KEY, {"b_case": case_id}).first()
+            row = _RAW_CASE_KEY.first(self.raw, {"b_case": case_id})
         key = None
         if row is not None and row.wrapped:
             key = self.store.master_keys.unwrap(case_id, row.master_key, row.wrapped)
@@ -440,6 +509,15 @@ class Tx:
             self.session.add(CaseKeyRow(case_id=case_id, master_key=master, wrapped=wrapped, created_at=create))
         self._case_keys[case_id] = key
         return key
+
+    def know_key(self, case_id: str, key: bytes) -> None:
+        """The case's unwrapped key as the engine's workflow cache kept it for the revision this transaction
+        locked (``engine.commands``): used instead of reading and unwrapping it again."""
+        self._case_keys.setdefault(case_id, key)
+
+    def known_key(self, case_id: str) -> bytes | None:
+        """The case's unwrapped key, when this transaction read or made one (None otherwise, or when shredded)."""
+        return self._case_keys.get(case_id)
 
     def _key_to_seal(self, case_id: str, at: datetime) -> bytes:
         key = self.case_key(case_id, create=at)
@@ -522,22 +600,33 @@ class Tx:
 
     def task_with_case(self, task_id: str, lock: bool = False) -> tuple[TaskRow | None, CaseRow | None]:
         """A task row and its case row in one query; ``lock`` takes the case row lock (PostgreSQL)."""
-        query = _TASK_WITH_CASE_LOCKED if lock and not self.store.is_sqlite else _TASK_WITH_CASE
-        found = self.session.execute(query, {"b_id": task_id}).first()
-        return (found[0], found[1]) if found else (None, None)
+        query = _RAW_TASK_WITH_CASE_LOCKED if lock and not self.store.is_sqlite else _RAW_TASK_WITH_CASE
+        found = query.first(self.raw, {"b_id": task_id})
+        if found is None:
+            return None, None
+        split = len(_TASKS.c)
+        task = self._attach(TaskRow, dict(zip(_TASKS.c.keys(), found[:split], strict=True)))
+        case = self._attach(CaseRow, {c.key: v for c, v in zip(_CASE_COLUMNS, found[split:], strict=True)})
+        return task, case
 
     def open_tasks_of_case(self, case_id: str) -> list:
         """The case's open tasks, most urgent first, each with ``case_number`` (one query, plain rows)."""
-        return list(self.session.connection().execute(_OPEN_TASKS_OF_CASE, {"b_case": case_id}))
+        return _RAW_OPEN_TASKS_OF_CASE.rows(self.raw, {"b_case": case_id})
 
     def task_states_to_sync(self, case_id: str, ready_ids: list[str]) -> list[tuple[str, str]]:
         """(id, state) of the case's open task rows plus any rows for ``ready_ids`` (one query, plain values)."""
-        return [tuple(r) for r in self.session.connection().execute(
-            _TASKS_TO_SYNC, {"b_case": case_id, "b_ids": ready_ids})]
+        statement = _RAW_TASKS_TO_SYNC.get(len(ready_ids))
+        if statement is None:     # one per number of ready tasks (an IN list of that many)
+            ids: list[Any] = [bindparam(f"b_id{n}") for n in range(len(ready_ids))]
+            which = or_(_TASKS.c.state == "open", _TASKS.c.id.in_(ids)) if ids else _TASKS.c.state == "open"
+            statement = _RAW_TASKS_TO_SYNC[len(ready_ids)] = Prepared(
+                select(_TASKS.c.id, _TASKS.c.state).where(_TASKS.c.case_id == bindparam("b_case"), which))
+        values = {f"b_id{n}": task_id for n, task_id in enumerate(ready_ids)}
+        return [(r.id, r.state) for r in statement.rows(self.raw, {"b_case": case_id, **values})]
 
     def update_task(self, row: TaskRow, **values) -> None:
         """Write changed columns of a task row (one UPDATE) and tell the ORM object what was written."""
-        self.session.connection().execute(_UPDATE_TASK, {"b_id": row.id, **values})
+        _raw_update(_RAW_UPDATE_TASK, _UPDATE_TASK, values).execute(self.raw, {"b_id": row.id, **values})
         self._written(row, values)
 
     def _written(self, row, values: dict) -> None:
@@ -546,13 +635,16 @@ class Tx:
         for key, value in values.items():
             set_committed_value(row, key, value)
         state = inspect(row)
-        if not state.committed_state:
+        pending = state.committed_state
+        # What is left pending is usually a column set to the value it had (the same status, the same active
+        # elements): no change, which the flush at commit would find only after walking the object.
+        if not pending or all(state.dict.get(key, _MISSING) == old for key, old in pending.items()):
             state._commit_all(state.dict, self.session.identity_map)
 
     def insert_tasks(self, rows: list[dict]) -> None:
         """Insert new task rows (one INSERT)."""
         if rows:
-            self.session.connection().execute(_INSERT_TASKS, rows)
+            _RAW_INSERT_TASKS.executemany(self.raw, rows)
 
     def tasks_to_sync(self, case_id: str, ready_ids: list[str]) -> list[TaskRow]:
         """The case's open task rows plus any rows for ``ready_ids`` (one indexed query)."""
@@ -617,3 +709,21 @@ class Tx:
         self.session.merge(row)
 
 
+
+
+_MISSING = object()
+
+
+def _changed(state: Any) -> dict[str, Any]:
+    """The columns of an ORM object changed since it was loaded (only those with a pending change are looked at)."""
+    attrs = state.attrs
+    return {key: attrs[key].loaded_value for key in state.committed_state if attrs[key].history.has_changes()}
+
+
+def _raw_update(cache: dict[tuple[str, ...], Prepared], base: Any, values: dict[str, Any]) -> Prepared:
+    """The prepared UPDATE ``base`` for exactly the columns in ``values`` (built once per set of columns)."""
+    columns = tuple(sorted(values))
+    found = cache.get(columns)
+    if found is None:
+        found = cache[columns] = Prepared(base.values({c: bindparam(c) for c in columns}))
+    return found

@@ -15,13 +15,14 @@ from sqlalchemy import Table, bindparam, delete
 
 from . import Tx
 from .models import DraftRow
+from .prepared import Prepared
 
 __all__ = ["draft", "save_draft", "delete_draft", "DraftRow"]
 
 # A Core DELETE built once: it runs on every completed task, and the ORM's bulk-delete machinery (or
 # building the statement each time) costs more than the statement.
 _TABLE = cast(Table, DraftRow.__table__)
-_DELETE = delete(_TABLE).where(_TABLE.c.task_id == bindparam("b_task"))
+_DELETE = Prepared(delete(_TABLE).where(_TABLE.c.task_id == bindparam("b_task")))
 
 
 def draft(tx: Tx, task_id: str) -> tuple[dict[str, Any], DraftRow] | None:
@@ -44,4 +45,4 @@ def save_draft(tx: Tx, task_id: str, values: dict[str, Any], user: str, at: date
 
 def delete_draft(tx: Tx, task_id: str) -> None:
     """Forget the task's draft (after the task was completed)."""
-    tx.session.connection().execute(_DELETE, {"b_task": task_id})
+    _DELETE.execute(tx.raw, {"b_task": task_id})

@@ -5,17 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 
 from .models import CaseRow, EventRow, OutboxRow, WebhookRow
+from .prepared import Prepared
+
+# Built once, run on the DBAPI cursor (engine.store.prepared): every appended event passes here.
+_HOOKS = cast(Table, WebhookRow.__table__)
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_ACTIVE_HOOKS = Prepared(select(_HOOKS.c.id, _HOOKS.c.event_types, _HOOKS.c.process_id)
+                         .where(_HOOKS.c.revoked_at.is_(None)))
+_INSERT_OUTBOX = Prepared(insert(_OUTBOX).values({c: bindparam(c) for c in (
+    "webhook_id", "case_id", "seq", "status", "attempts", "next_attempt_at")}))
 
 
 def queue(tx, case: CaseRow, rows: list[dict], at: datetime) -> None:
     """Outbox rows for ``rows`` (events being appended to ``case``) for every active webhook whose filter
     they pass: in the same transaction as the events, so an event is queued if and only if it is stored."""
-    table = WebhookRow.__table__
-    hooks = tx.session.execute(select(table.c.id, table.c.event_types, table.c.process_id)
-                               .where(table.c.revoked_at.is_(None))).all()
+    hooks = _ACTIVE_HOOKS.rows(tx.raw, {})
     if not hooks:
         return
     queued: list[dict[str, Any]] = []
@@ -26,7 +33,7 @@ def queue(tx, case: CaseRow, rows: list[dict], at: datetime) -> None:
         queued.extend({"webhook_id": hook_id, "case_id": case.id, "seq": r["seq"], "status": "pending", "attempts": 0,
                        "next_attempt_at": at} for r in rows if not wanted or r["type"] in wanted)
     if queued:
-        tx.session.connection().execute(insert(cast(Table, OutboxRow.__table__)), queued)
+        _INSERT_OUTBOX.executemany(tx.raw, queued)
 
 
 def outbox_row(tx, row_id: int) -> OutboxRow | None:
