@@ -682,7 +682,7 @@ class Engine:
         if rows:                                # their reasons are sealed: opened with their case's key
             with self.store.read() as tx:
                 glass = [access.of(r, tx) for r in rows]
-        if data.pop("pending") > counts.folded(self.store) + counts.COMPACT_AFTER:
+        if data.pop("pending") > counts.COMPACT_AFTER:
             with self.store.write() as tx:
                 counts.compact(tx)
 

@@ -437,11 +437,7 @@ class OpenTaskCountRow(Base):
     """A change of the number of open tasks with this stage, role (team), assignee and due day (UTC,
     ``YYYY-MM-DD``)."""
 
-    __tablename__ = "overview_task_counts"
-    __table_args__ = (      # the overview's two sums each walk one of these in order (no sort, no table reads)
-        Index("ix_overview_task_counts_stage", "process_id", "name", "title", "due_day", "delta"),
-        Index("ix_overview_task_counts_assignee", "assignee", "due_day", "delta"),
-    )
+    __tablename__ = "overview_task_counts"      # no index but the key: a step appends, the fold takes all
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     process_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
@@ -460,6 +456,47 @@ class CaseCountRow(Base):
     process_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
     delta: Mapped[int] = mapped_column(Integer)
+
+
+# The folded counts (migration 0044_overview_totals), one table per way the overview adds them up, one row
+# per key, which only the fold changes (an upsert of the deltas it took, under a lock): a fold touches the
+# keys that changed and nothing else, and the overview reads a few rows per stage or colleague. No NULLs in
+# a key (a primary key cannot hold them): '' stands for no due date, nobody yet, no role.
+class StageTotalRow(Base):
+    """The number of open tasks of this stage with this due day, as of the last fold."""
+
+    __tablename__ = "overview_stage_totals"
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), primary_key=True)
+    due_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class AssigneeTotalRow(Base):
+    """The number of open tasks of this assignee with this due day, as of the last fold."""
+
+    __tablename__ = "overview_assignee_totals"
+    assignee: Mapped[str] = mapped_column(String(200), primary_key=True)
+    due_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class RoleTotalRow(Base):
+    """The number of open tasks for this role, as of the last fold."""
+
+    __tablename__ = "overview_role_totals"
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class CaseTotalRow(Base):
+    """The number of cases of a process with this status, as of the last fold."""
+
+    __tablename__ = "overview_case_totals"
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class AccountabilityFactRow(Base):

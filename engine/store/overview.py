@@ -4,7 +4,10 @@ them are overdue), cases per process and status, without reading every task or c
 Triggers (migration ``0032_overview_counts``) append a delta row (+1 / -1) for every change of an open
 task's stage, assignee, due time or state, and of a case's process or status, in the transaction that makes
 the change: counts that cannot drift from the rows, and no counter row that concurrent steps wait on. A
-count is the sum of its deltas; ``compact`` folds them into one row per key when they pile up.
+count is its folded total (``overview_*_totals``, one row per key) plus the deltas since the fold.
+``compact`` folds: it deletes the deltas there are (``DELETE … RETURNING``: exactly those, a step that
+commits meanwhile keeps its delta for the next fold) and adds them to their keys' totals (an upsert), under
+a lock that a second fold skips instead of waiting on; it runs when ``COMPACT_AFTER`` deltas have come.
 
 Overdue at ``now``: the tasks of the due days before today (UTC) come from the counts; those due today
 before ``now`` from the tasks themselves (an index range over one day).
@@ -21,91 +24,67 @@ import json
 from collections import defaultdict
 from datetime import UTC, datetime, time
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, bindparam, case, delete, func, insert, literal_column, select
+from sqlalchemy import Connection, bindparam, case, delete, func, literal_column, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 
 from . import Tx
-from .models import AccessRow, CaseCountRow, CaseRow, IncidentRow, OpenTaskCountRow, ProcessRow, TaskRow, UserRow
+from .models import (
+    AccessRow,
+    AssigneeTotalRow,
+    CaseCountRow,
+    CaseRow,
+    CaseTotalRow,
+    IncidentRow,
+    OpenTaskCountRow,
+    ProcessRow,
+    RoleTotalRow,
+    StageTotalRow,
+    TaskRow,
+    UserRow,
+)
 
-__all__ = ["task_counts", "case_counts", "compact", "needs_compacting", "read", "OverviewRead", "folded"]
+__all__ = ["compact", "needs_compacting", "read", "OverviewRead", "COMPACT_AFTER"]
 
-COMPACT_AFTER = 2000         # fold when this many delta rows came since the last fold
-_STAGE = (OpenTaskCountRow.process_id, OpenTaskCountRow.name, OpenTaskCountRow.title)
-
-
-def task_counts(tx: Tx, now: datetime) -> tuple[list[tuple[str, str, str, int, int]], list[tuple[str | None, int, int]],
-                                                int, int]:
-    """Open tasks per stage ``(process, element, title, open, overdue)`` and per assignee
-    ``(assignee, open, overdue)`` (None: nobody yet), the number of overdue tasks and the number of open
-    tasks for the coordinator's role (escalations). Keys without open tasks are left out."""
-    now = now.astimezone(UTC)
-    before_today = func.sum(case((OpenTaskCountRow.due_day < now.date().isoformat(), OpenTaskCountRow.delta), else_=0))
-    stage_rows = tx.session.execute(
-        select(*_STAGE, func.sum(OpenTaskCountRow.delta), before_today).group_by(*_STAGE)).all()
-    who_rows = tx.session.execute(
-        select(OpenTaskCountRow.assignee, func.sum(OpenTaskCountRow.delta), before_today)
-        .group_by(OpenTaskCountRow.assignee)).all()
-    stages: dict[tuple[str, str, str], list[int]] = {}
-    for process_id, name, title, count, late in stage_rows:
-        stages[(process_id, name, title)] = [int(count or 0), int(late or 0)]
-    workload: dict[str | None, list[int]] = {who: [int(count or 0), int(late or 0)] for who, count, late in who_rows}
-    day_start = datetime.combine(now.date(), time(0), UTC)
-    today_late = tx.session.execute(
-        select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee, func.count())
-        .where(TaskRow.state == "open", TaskRow.due_at >= day_start, TaskRow.due_at < now)
-        .group_by(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee)).all()
-    for process_id, name, title, who, count in today_late:
-        stages.setdefault((process_id, name, title), [0, 0])[1] += count
-        workload.setdefault(who, [0, 0])[1] += count
-    overdue = sum(late for _, late in stages.values())
-    escalations = tx.session.scalar(select(func.sum(OpenTaskCountRow.delta))
-                                    .where(OpenTaskCountRow.role == "coordinator")) or 0
-    return ([(*key, n, late) for key, (n, late) in stages.items() if n],
-            sorted(((who, n, late) for who, (n, late) in workload.items() if n), key=lambda r: (-r[1], r[0] or "")),
-            overdue, int(escalations))
-
-
-def case_counts(tx: Tx) -> list[tuple[str, str, int]]:
-    """Cases per ``(process, status, count)``; pairs without cases are left out."""
-    rows = tx.session.execute(select(CaseCountRow.process_id, CaseCountRow.status, func.sum(CaseCountRow.delta))
-                              .group_by(CaseCountRow.process_id, CaseCountRow.status)).all()
-    return [(p, s, int(n)) for p, s, n in rows if n]
+COMPACT_AFTER = 500          # fold when this many delta rows wait (the overview reads them on every view)
+_FOLD_LOCK = 7262812         # the advisory lock of a fold on PostgreSQL (any constant)
+_FOLDS = (      # deltas -> the totals they add to, by those totals' key
+    (OpenTaskCountRow, StageTotalRow, ("process_id", "name", "title", "due_day")),
+    (OpenTaskCountRow, AssigneeTotalRow, ("assignee", "due_day")),
+    (OpenTaskCountRow, RoleTotalRow, ("role",)),
+    (CaseCountRow, CaseTotalRow, ("process_id", "status")),
+)
 
 
 def needs_compacting(tx: Tx) -> bool:
-    """Whether ``COMPACT_AFTER`` delta rows came since the last fold in this process (two counts; a fresh
-    process folds once when there are more than ``COMPACT_AFTER`` rows at all)."""
-    rows = (tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) or 0) + (
-        tx.session.scalar(select(func.count()).select_from(CaseCountRow)) or 0)
-    return rows > folded(tx.store) + COMPACT_AFTER
+    """Whether more than ``COMPACT_AFTER`` delta rows wait to be folded."""
+    return (tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) or 0) + (
+        tx.session.scalar(select(func.count()).select_from(CaseCountRow)) or 0) > COMPACT_AFTER
 
 
-_kept: WeakKeyDictionary = WeakKeyDictionary()      # Store -> rows left by this process's last fold
-
-
-def folded(store) -> int:
-    """The delta rows this process's last fold left (0 before any): fold again ``COMPACT_AFTER`` later."""
-    return _kept.get(store, 0)
-
-
-def compact(tx: Tx) -> None:
-    """Fold the deltas into one row per key (keys that add up to 0 go). Takes exactly the rows it deletes
-    (``DELETE … RETURNING``): a delta that a concurrent step commits meanwhile stays as it is, and two
-    folds at once each fold what they deleted."""
-    kept = 0
-    for model, key in ((OpenTaskCountRow, ("process_id", "name", "title", "role", "assignee", "due_day")),
-                       (CaseCountRow, ("process_id", "status"))):
-        columns = [getattr(model, k) for k in key]
-        totals: dict[tuple, int] = defaultdict(int)
-        for *values, change in tx.session.execute(delete(model).returning(*columns, model.delta)):
-            totals[tuple(values)] += change
-        rows = [{**dict(zip(key, values, strict=True)), "delta": n} for values, n in totals.items() if n]
-        if rows:
-            tx.session.execute(insert(model), rows)
-        kept += len(rows)
-    _kept[tx.store] = kept
+def compact(tx: Tx) -> bool:
+    """Fold the deltas into the totals (see the module); keys whose total comes to 0 go. False when another
+    fold holds the lock (PostgreSQL; SQLite has one writer at a time): that one folds what is there."""
+    if not tx.store.is_sqlite and not tx.session.scalar(select(func.pg_try_advisory_xact_lock(_FOLD_LOCK))):
+        return False
+    insert = sqlite_insert if tx.store.is_sqlite else pg_insert
+    for deltas in (OpenTaskCountRow, CaseCountRow):
+        taken = tx.session.execute(delete(deltas).returning(*deltas.__table__.c)).mappings().all()
+        for source, totals, key in _FOLDS:
+            if source is not deltas:
+                continue
+            sums: dict[tuple, int] = defaultdict(int)
+            for row in taken:
+                sums[tuple("" if row[k] is None else row[k] for k in key)] += row["delta"]
+            rows = [{**dict(zip(key, values, strict=True)), "n": n} for values, n in sorted(sums.items()) if n]
+            if rows:
+                upsert = insert(totals)
+                tx.session.execute(upsert.on_conflict_do_update(index_elements=list(key),
+                                                                set_={"n": totals.n + upsert.excluded.n}), rows)
+                tx.session.execute(delete(totals).where(totals.n == 0))
+    return True
 
 
 # --- the whole overview in one statement ------------------------------------------------------------
@@ -133,26 +112,43 @@ def _rows(dialect: str, query, *columns) -> Any:
                                 literal_column("'[]'::json"))).scalar_subquery()
 
 
+def _counts(totals, *key: str):
+    """Open tasks per ``key`` (plus ``due_day`` where the totals have it): the folded totals ('' back to
+    NULL) and the deltas since, a row each, for the caller to add up."""
+    D = OpenTaskCountRow
+    columns = [*key, *(["due_day"] if "due_day" in totals.__table__.c else [])]
+    return union_all(
+        select(*(func.nullif(getattr(totals, c), "").label(c) if c in ("assignee", "due_day", "role")
+                 else getattr(totals, c) for c in columns), totals.n.label("n")),
+        select(*(getattr(D, c) for c in columns), D.delta.label("n"))).subquery()
+
+
 def _statement(dialect: str, limit: int):
     from .privacy import BREAK_GLASS_PAGE
 
     today: Any = bindparam("today", None)
     day_start: Any = bindparam("day_start", None)
     now: Any = bindparam("now", None)
-    before_today = func.sum(case((OpenTaskCountRow.due_day < today, OpenTaskCountRow.delta), else_=0))
+    stages = _counts(StageTotalRow, "process_id", "name", "title")
+    stage = (stages.c.process_id, stages.c.name, stages.c.title)
+    people = _counts(AssigneeTotalRow, "assignee")
+    roles = _counts(RoleTotalRow, "role")
+    cases = union_all(select(CaseTotalRow.process_id, CaseTotalRow.status, CaseTotalRow.n),
+                      select(CaseCountRow.process_id, CaseCountRow.status, CaseCountRow.delta)).subquery()
     newest = (select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at)
               .where(IncidentRow.resolved_at.is_(None)).order_by(IncidentRow.created_at.desc()).limit(limit)
               .subquery())
     parts = {
-        "stages": select(*_STAGE, func.sum(OpenTaskCountRow.delta), before_today).group_by(*_STAGE),
-        "workload": select(OpenTaskCountRow.assignee, func.sum(OpenTaskCountRow.delta), before_today)
-        .group_by(OpenTaskCountRow.assignee),
+        "stages": select(*stage, func.sum(stages.c.n),
+                         func.sum(case((stages.c.due_day < today, stages.c.n), else_=0))).group_by(*stage),
+        "workload": select(people.c.assignee, func.sum(people.c.n),
+                           func.sum(case((people.c.due_day < today, people.c.n), else_=0))).group_by(people.c.assignee),
         # Today's tasks due before now, from the covering (state, due_at, stage, assignee) index.
         "today_late": select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee, func.count())
         .where(TaskRow.state == "open", TaskRow.due_at >= day_start, TaskRow.due_at < now)
         .group_by(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee),
-        "cases": select(CaseCountRow.process_id, CaseCountRow.status, func.sum(CaseCountRow.delta))
-        .group_by(CaseCountRow.process_id, CaseCountRow.status),
+        "cases": select(cases.c.process_id, cases.c.status, func.sum(cases.c.n))
+        .group_by(cases.c.process_id, cases.c.status),
         # Each list walks an index in the order shown and stops after ``limit`` rows (due_at < now: never NULL).
         "overdue": select(*_TASK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
         .where(TaskRow.state == "open", TaskRow.due_at < now)
@@ -171,8 +167,8 @@ def _statement(dialect: str, limit: int):
         .order_by(AccessRow.seq.desc()).limit(50),
     }
     scalars = {
-        "escalations_total": select(func.coalesce(func.sum(OpenTaskCountRow.delta), 0))
-        .where(OpenTaskCountRow.role == "coordinator").scalar_subquery(),
+        "escalations_total": select(func.coalesce(func.sum(roles.c.n), 0))
+        .where(roles.c.role == "coordinator").scalar_subquery(),
         "incidents_total": select(func.count()).where(IncidentRow.resolved_at.is_(None)).scalar_subquery(),
         "pending": (select(func.count()).select_from(OpenTaskCountRow).scalar_subquery()
                     + select(func.count()).select_from(CaseCountRow).scalar_subquery()),
