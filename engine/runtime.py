@@ -571,7 +571,7 @@ class Engine:
             if row is None or case is None:
                 raise UnknownTask(task_id)
             scope = work_scope(tx, user, roles)
-            access = self._case_link(tx, case.id, user, roles) if case_access else None
+            access = self._case_link(tx, case.id, user, roles, case, scope) if case_access else None
         form = self.version(case.version_id).forms.get(row.form) if row.form else None
         return TaskPage(TaskView.of(row, case.number or ""), form, scope, access)
 
@@ -633,7 +633,7 @@ class Engine:
         roles = list(roles)
         with self.store.read() as tx:
             case = _case_row(tx, case_ref)
-            access = self._case_link(tx, case.id, user, roles)
+            access = self._case_link(tx, case.id, user, roles, case)
             if access is None:
                 return CasePage(case.id, case.number or "", None)
             number = case.number or ""
@@ -793,11 +793,12 @@ class Engine:
             return case_id, (uploads.CaseFile(row.id, row.case_id, row.name, row.media_type, row.size, row.sha256,
                                               row.content) if row is not None else None)
 
-    def _case_link(self, tx, case_id: str, user: str, roles: list[str]) -> str | None:
-        """``case_access`` within an open transaction (also the first read of ``case_page``)."""
+    def _case_link(self, tx, case_id: str, user: str, roles: list[str], case=None, scope=None) -> str | None:
+        """``case_access`` within an open transaction (also the first read of ``case_page``); ``case`` and
+        ``scope``: the case's row and the user's work scope when the caller read them already."""
         from .store.privacy import case_link
 
-        return case_link(tx, case_id, user, roles, self.clock.now() - BREAK_GLASS_PERIOD)
+        return case_link(tx, case_id, user, roles, self.clock.now() - BREAK_GLASS_PERIOD, case, scope)
 
     def break_glass(self, case_id: str, user: str, reason: str):
         """Open a case outside one's own work ("break the glass"): the reason is required and lands in the

@@ -4,55 +4,63 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import literal, or_, select
+from sqlalchemy import bindparam, or_, select
 
 from . import Tx
 from .models import AccessRow, CaseRow, TaskRow
-from .teams import lanes as team_lanes
-from .teams import work_scope
+from .teams import WorkScope, work_scope
 
 BREAK_GLASS_PAGE = "doorbraak"
 
 
-def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime) -> str | None:
+_CASE_PEOPLE = select(CaseRow.process_id, CaseRow.created_by, CaseRow.casemanager).where(CaseRow.id == bindparam("b_case"))
+_OPEN_TASKS = select(TaskRow.process_id, TaskRow.role, TaskRow.candidate_users).where(
+    TaskRow.case_id == bindparam("b_case"), TaskRow.state == "open")
+_WORKED = select(TaskRow.id).where(TaskRow.case_id == bindparam("b_case"), or_(
+    TaskRow.assignee == bindparam("b_user"), TaskRow.completed_by == bindparam("b_user"))).limit(1)
+_GLASS = select(AccessRow.id).where(AccessRow.case_id == bindparam("b_case"), AccessRow.actor == bindparam("b_user"),
+                                    AccessRow.page == BREAK_GLASS_PAGE, AccessRow.at >= bindparam("b_since")).limit(1)
+
+
+def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime, case=None,
+              scope: WorkScope | None = None) -> str | None:
     """Why ``user`` (holding ``roles``) may read the case, or None — its case team only:
     ``coordinator`` — they coordinate a team that works the case's process (a process no team works: anyone
     with the coordinator role); ``team`` — an open task of the case is their team's work (``WorkScope``) or
     names them as a candidate; ``eigen`` — they are the case's casemanager, started it, or have or had one
-    of its tasks; ``doorbraak`` — they broke the glass, with a reason, after ``since``. Each check is one
-    indexed lookup, cheapest first."""
-    case = tx.session.execute(select(CaseRow.process_id, CaseRow.created_by, CaseRow.casemanager)
-                              .where(CaseRow.id == case_id)).first()
+    of its tasks; ``doorbraak`` — they broke the glass, with a reason, after ``since``.
+
+    ``case``: the case's row when the caller read it already (its ``process_id``, ``created_by`` and
+    ``casemanager``); ``scope``: the user's ``work_scope`` when the caller read it already. At most five small
+    queries on indexes, built once: the case, the scope (two), its open tasks, the tasks the user worked, the
+    break-the-glass log; cheapest first."""
+    conn = tx.session.connection()
     if case is None:
-        return None
-    lanes = team_lanes(tx, case.process_id)
-    if lanes:
+        case = conn.execute(_CASE_PEOPLE, {"b_case": case_id}).first()
+        if case is None:
+            return None
+    if scope is None:
         scope = work_scope(tx, user, roles)
+    tasks = list(conn.execute(_OPEN_TASKS, {"b_case": case_id}))
+    if any(p == case.process_id for p, _ in scope.lanes):      # a team works this process
         if scope.coordinates(case.process_id):
             return "coordinator"
-        for process_id, role in tx.session.execute(
-                select(TaskRow.process_id, TaskRow.role).where(TaskRow.case_id == case_id, TaskRow.state == "open")):
-            if scope.works_on(process_id, role):
-                return "team"
+        if any(scope.works_on(process_id, role) for process_id, role, _ in tasks):
+            return "team"
         team_roles: list[str] = []
     else:
         if "coordinator" in roles:
             return "coordinator"
         team_roles = roles
-    open_for_team = select(TaskRow.id).where(
-        TaskRow.case_id == case_id, TaskRow.state == "open",
-        or_(TaskRow.role.in_(team_roles or [""]),
-            (literal(",") + TaskRow.candidate_users + ",").contains(f",{user},", autoescape=True)),
-    )
-    if tx.session.scalars(open_for_team.limit(1)).first() is not None:
+    # An open task of a team role (none: a task without a role, as stored ''), or one that names the user.
+    wanted = team_roles or [""]
+    if any(role in wanted or (candidates is not None and f",{user}," in f",{candidates},")
+           for _, role, candidates in tasks):
         return "team"
-    worked = select(TaskRow.id).where(TaskRow.case_id == case_id,
-                                      or_(TaskRow.assignee == user, TaskRow.completed_by == user))
-    if (user != "system" and user in (case.created_by, case.casemanager)) or tx.session.scalars(worked.limit(1)).first() is not None:
+    if ((user != "system" and user in (case.created_by, case.casemanager))
+            or conn.execute(_WORKED, {"b_case": case_id, "b_user": user}).first() is not None):
         return "eigen"
-    glass = select(AccessRow.id).where(AccessRow.case_id == case_id, AccessRow.actor == user,
-                                       AccessRow.page == BREAK_GLASS_PAGE, AccessRow.at >= since)
-    if tx.session.scalars(glass.limit(1)).first() is not None:
+    if conn.execute(_GLASS, {"b_case": case_id, "b_user": user, "b_since": since}).first() is not None:
         return BREAK_GLASS_PAGE
     return None
 

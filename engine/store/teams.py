@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, bindparam, delete, select
 
 from . import Tx
 from .models import ProcessRow, TeamMemberRow, TeamProcessRow, TeamRow
@@ -82,18 +82,25 @@ class WorkScope:
         return sorted(walks, key=lambda w: (w[0], w[1] or ""))
 
 
+# Built once: read on every request that checks who may see or do what (building a statement costs more than
+# SQLite takes to run it).
+_MEMBERSHIPS = select(TeamMemberRow.team_id, TeamMemberRow.role).where(TeamMemberRow.username == bindparam("b_user"))
+_LANES = select(TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id)
+_LANES_OF_PROCESS = _LANES.where(TeamProcessRow.process_id == bindparam("b_process"))
+
+
 def work_scope(tx: Tx, username: str, roles) -> WorkScope:
     """The user's scope: two small queries (their memberships, every team's processes)."""
-    memberships: dict[str, str] = {team: role for team, role in tx.session.execute(
-        select(TeamMemberRow.team_id, TeamMemberRow.role).where(TeamMemberRow.username == username))}
+    conn = tx.session.connection()
+    memberships: dict[str, str] = {team: role for team, role in conn.execute(_MEMBERSHIPS, {"b_user": username})}
     return WorkScope(username, frozenset(roles), memberships, lanes(tx))
 
 
 def lanes(tx: Tx, process_id: str | None = None) -> dict[tuple[str, str], str]:
-    query = select(TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id)
-    if process_id is not None:
-        query = query.where(TeamProcessRow.process_id == process_id)
-    return {(p, lane): team for p, lane, team in tx.session.execute(query)}
+    conn = tx.session.connection()
+    found = (conn.execute(_LANES) if process_id is None
+             else conn.execute(_LANES_OF_PROCESS, {"b_process": process_id}))
+    return {(p, lane): team for p, lane, team in found}
 
 
 def process_ids(tx: Tx) -> list[str]:

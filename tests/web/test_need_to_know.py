@@ -90,3 +90,42 @@ def test_engine_case_access_on_both_stores(db_url, clock):
     assert eng.case_access(case_id, "sam", ["specialist"]) == "doorbraak"
     assert eng.case_access(case_id, "samuel", ["specialist"]) is None           # not someone with a similar name
     eng.store.dispose()
+
+
+CANDIDATE_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="https://regie.dev/tests">
+<bpmn:process id="gericht" isExecutable="true">
+<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t1"/>
+<bpmn:userTask id="t1" name="Advies geven" camunda:candidateGroups="specialist" camunda:candidateUsers="carla,pieter"/>
+<bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="e"/><bpmn:endEvent id="e"/>
+</bpmn:process></bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("with_teams", [False, True])
+def test_a_candidate_user_of_an_open_task_reads_the_case_and_a_similar_name_does_not(db_url, clock, tmp_path,
+                                                                                    with_teams):
+    from engine import Engine, SequentialIds
+    from engine.store import UserRow
+
+    eng = Engine.from_url(db_url, clock=clock, ids=SequentialIds())
+    with eng.store.write() as tx:
+        for username, roles in (("carla", "casemanager"), ("sam", "specialist"), ("cas", "casemanager")):
+            tx.save_user(UserRow(username=username, name=username.title(), password_hash="", roles=roles, active=True))
+    folder = tmp_path / "gericht"
+    folder.mkdir()
+    (folder / "gericht.bpmn").write_text(CANDIDATE_MODEL, encoding="utf-8")
+    eng.deploy([folder])
+    if with_teams:            # a team works the process; carla is not in it, but the task names her
+        eng.teams.add("advies", "Adviesteam", "admin")
+        eng.teams.assign_process("advies", "gericht", "admin")
+        eng.teams.set_member("advies", "sam", "specialist", "admin")
+    case_id = eng.start("gericht", {}, actor="system")
+    assert eng.case_access(case_id, "carla", ["casemanager"]) == "team"          # named on the open task
+    assert eng.case_access(case_id, "pieter", ["casemanager"]) == "team"
+    assert eng.case_access(case_id, "carl", ["casemanager"]) is None             # part of a name: no
+    assert eng.case_access(case_id, "arla", ["casemanager"]) is None
+    assert eng.case_access(case_id, "sam", ["specialist"]) == "team"             # the task's team (role)
+    assert eng.case_access(case_id, "cas", ["casemanager"]) is None
+    eng.store.dispose()
