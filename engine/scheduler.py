@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "timers"
 ANCHOR_LEASE = "anchor"        # scheduler_leases row: until when the daily audit anchor is taken care of
 ANCHOR_TIME = "02:00"          # default time of day (Europe/Amsterdam) of the daily audit anchor
+CHECKPOINT_LEASE = "checkpoints"   # scheduler_leases row: until when the daily time-travel checkpoints are done
+CHECKPOINT_CASES = 5           # cases per round of the checkpoints job (each a replay)
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
 
@@ -70,6 +72,7 @@ class Scheduler:
             anchors.load_private(anchor_key)      # a key that cannot be used is said at start, not at night
         self._busy = threading.Lock()
         self._background = None
+        self._checkpoints_after: str | None = None     # while building checkpoints: the last case id done
 
     # --- one round -------------------------------------------------------------------------------
 
@@ -148,6 +151,51 @@ class Scheduler:
         log.info("scheduler %s: audit anchor %s written to %s (%d case(s))", self.name, made.at, self.anchor_file,
                  len(made.heads))
         return True
+
+    # --- the daily time-travel checkpoints ------------------------------------------------------------
+
+    def checkpoints_if_due(self, now: datetime, cases: int = CHECKPOINT_CASES) -> int:
+        """Once a day (from ``anchor_time``), across all schedulers: store the time-travel checkpoints of every
+        case with 50 or more events since its newest one (``engine.audit.checkpoints.build_missing``), a few
+        cases per round, so the first view of a long case replays at most 50 events. The lease row
+        ``scheduler_leases['checkpoints']`` is held while the work lasts and then moved on to the next day.
+        Returns how many cases this round handled."""
+        try:
+            if self._checkpoints_after is None:     # most rounds: not due, and no write transaction to say so
+                with self.engine.store.read() as tx:
+                    row = sql.lease_holder(tx, CHECKPOINT_LEASE)
+                    if row is not None and row.until > now:
+                        return 0
+            with self.engine.store.write() as tx:
+                if self._checkpoints_after is None:
+                    if not sql.take_due(tx, CHECKPOINT_LEASE, self.name, now, now + self.lease):
+                        return 0
+                    self._checkpoints_after = ""
+                elif not sql.take_lease(tx, CHECKPOINT_LEASE, self.name, now, now + self.lease):
+                    self._checkpoints_after = None       # another scheduler took over
+                    return 0
+        except (ConflictError, StoreUnavailable):
+            return 0
+        from .audit import checkpoints
+
+        try:
+            done, after = checkpoints.build_missing(self.engine, self._checkpoints_after, cases)
+        except Exception:        # derived data: try again when the lease has lapsed
+            log.exception("scheduler %s: building time-travel checkpoints failed", self.name)
+            self._checkpoints_after = None
+            return 0
+        self._checkpoints_after = after
+        if after is None:
+            with self.engine.store.write() as tx:
+                sql.hand_over(tx, CHECKPOINT_LEASE, self.name, self._next_anchor(now))
+        return done
+
+    def _checkpoints_round(self) -> int:
+        try:
+            return self.checkpoints_if_due(self.engine.clock.now())
+        except Exception:   # the job must survive a database outage; the next round tries again
+            log.exception("scheduler %s: checkpoints round failed", self.name)
+            return 0
 
     def _next_anchor(self, now: datetime) -> datetime:
         """The first ``anchor_time`` (Europe/Amsterdam) after ``now``."""
@@ -249,6 +297,9 @@ class Scheduler:
             coalesce=True, misfire_grace_time=None,
             next_run_time=SystemClock().now(),   # first round right away: catch up after downtime
         )
+        apscheduler.add_job(     # a job of its own: its replays do not hold up the timers' rounds
+            self._checkpoints_round, "interval", seconds=self.interval, id="regie-checkpoints", max_instances=1,
+            coalesce=True, misfire_grace_time=None)
         from .jobs import add_integration_jobs  # connectors and webhooks (engine.jobs)
 
         add_integration_jobs(self, apscheduler)

@@ -2,14 +2,16 @@
 
 ``case_at`` replays the case's events up to the one asked for and describes the case at that point:
 status, data, where it stood (active elements), the open tasks, every element finished so far and the
-sequence flows actually taken. Replays keep checkpoints in memory (the workflow state every
-``EVERY`` events, checked against the event hash it was taken at), so stepping through a long case
-replays at most ``EVERY`` events per page.
+sequence flows actually taken. Replays keep checkpoints (the replayed case every ``EVERY`` events,
+checked against the event hash it was taken at) in memory and in the database
+(``engine.audit.checkpoints``), so the first view of a long case in any process, and every step through
+it, replays at most ``EVERY`` events.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,11 +21,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..cases import Live, active_elements, all_tasks, case_data, normalise, status
 from ..errors import RegieError, UnknownCase
-from ..spiff import TaskIdSequence, dump_instance, load_instance
+from ..spiff import TaskIdSequence, load_instance
+from . import checkpoints
+from .checkpoints import Checkpoint
 from .model_index import index
 from .replay import ARRIVED, MIGRATED, Recorded, Replayed, replay
 
-EVERY = 50
+log = logging.getLogger(__name__)
 
 
 class NoSuchEvent(RegieError):
@@ -50,21 +54,14 @@ class CaseAt:
     open_tasks: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass
-class _Checkpoint:
-    seq: int
-    hash: str
-    state: dict
-    counter: int
-    replayed: Replayed      # without its workflow
-
-
 class TimeTravel:
-    """Replays with checkpoints, for one engine."""
+    """Replays with checkpoints, for one engine: kept in memory (the ``cases`` most recent cases) and in the
+    database (``engine.audit.checkpoints``; ``stored=False``: neither read nor written there)."""
 
-    def __init__(self, engine, every: int = EVERY, cases: int = 64):
-        self.engine, self.every, self.cases = engine, every, cases
-        self._points: OrderedDict[str, list[_Checkpoint]] = OrderedDict()
+    def __init__(self, engine, every: int | None = None, cases: int = 64, stored: bool = True):
+        self.engine, self.cases, self.stored = engine, cases, stored
+        self.every = every or checkpoints.EVERY
+        self._points: OrderedDict[str, list[Checkpoint]] = OrderedDict()
         self._lock = threading.Lock()
 
     def at(self, case_id: str, seq: int) -> CaseAt:
@@ -77,24 +74,38 @@ class TimeTravel:
                 raise NoSuchEvent(case_id, seq, case.last_seq)
             _not_shredded(tx, case)
             point = self._best(case_id, seq)
+            from_store, stale = False, list[int]()
+            if self.stored and (point is None or seq - point.seq >= self.every):   # the database may have a nearer one
+                found, stale = checkpoints.load(tx, case_id, seq)
+                if found is not None and (point is None or found.seq > point.seq):
+                    point, from_store = found, True
             rows = tx.events(case_id, up_to=seq) if point is None else _events_from(tx, case_id, point.seq, seq)
         records = [Recorded.of(r) for r in rows]
         start = None
         migrated = any(r.type == MIGRATED for r in records[1:])   # its rebuild needs the whole history
         if point is not None and not migrated and records and records[0].seq == point.seq \
                 and records[0].hash == point.hash:
-            start = self._restore(case_id, point)
-        elif point is not None:      # the history changed under the checkpoint, or a migration: start over
-            if not migrated:
-                self._drop(case_id)
+            start = self._restore(case_id, point, from_store)
+        elif point is not None and not migrated:    # the history changed under the checkpoint: never use it again
+            self._drop(case_id)
+            if from_store:
+                checkpoints.drop(eng, case_id)
+        if start is not None:
+            if from_store and point is not None:     # from now on this process restores it from memory
+                self._remember(case_id, point)
+        elif point is not None:     # not usable here: replay from the start
             with eng.store.read() as tx:
                 records = [Recorded.of(r) for r in tx.events(case_id, up_to=seq)]
+        made: list[Checkpoint] = []
         result = replay(eng, case_id, case.version_id, records[1:] if start else records, track_flows=True,
-                        start=start, after_event=self._keeper(case_id))
+                        start=start, after_event=self._keeper(case_id, made))
+        if self.stored and made:
+            checkpoints.store(eng, case_id, made, stale)
         return self._describe(case_id, case.last_seq, records[-1], result)
 
     def walk(self, case_id: str) -> list[CaseAt]:
-        """The case after each of its events, in one replay (for tests and benchmarks)."""
+        """The case after each of its events, in one replay from the start, no checkpoint used (for tests and
+        benchmarks)."""
         with self.engine.store.read() as tx:
             case = tx.case(case_id)
             if case is None:
@@ -121,33 +132,30 @@ class TimeTravel:
 
     # --- checkpoints ------------------------------------------------------------------------------
 
-    def _keeper(self, case_id: str):
+    def _keeper(self, case_id: str, made: list[Checkpoint]):
         def keep(out: Replayed, ev: Recorded) -> None:
             if ev.seq % self.every or out.live is None:
                 return
             with self._lock:
-                points = self._points.setdefault(case_id, [])
-                if any(p.seq == ev.seq for p in points):
+                if any(p.seq == ev.seq for p in self._points.get(case_id, [])):
                     return
-            snapshot = copy.copy(out)
-            snapshot.live, snapshot._seen, snapshot._arrived = None, set(), set()
-            # time travel shows only the open tasks: keep just those, so a checkpoint stays small
-            snapshot.tasks = {t: dict(out.tasks[t]) for t in out.open}
-            snapshot.open = set(out.open)
-            snapshot.task_set_by = {t: dict(out.task_set_by[t]) for t in out.open}
-            snapshot.finished, snapshot.taken = list(out.finished), list(out.taken)
-            snapshot.facts, snapshot.versions = [], set(out.versions)
-            point = _Checkpoint(ev.seq, ev.hash, dump_instance(out.live.workflow), out.live.ids.counter, snapshot)
-            with self._lock:
-                points.append(point)
-                points.sort(key=lambda p: p.seq)
-                self._points.move_to_end(case_id)
-                while len(self._points) > self.cases:
-                    self._points.popitem(last=False)
+            point = checkpoints.snapshot(out, ev)
+            made.append(point)
+            self._remember(case_id, point)
 
         return keep
 
-    def _best(self, case_id: str, seq: int) -> _Checkpoint | None:
+    def _remember(self, case_id: str, point: Checkpoint) -> None:
+        with self._lock:
+            points = self._points.setdefault(case_id, [])
+            if not any(p.seq == point.seq for p in points):
+                points.append(point)
+                points.sort(key=lambda p: p.seq)
+            self._points.move_to_end(case_id)
+            while len(self._points) > self.cases:
+                self._points.popitem(last=False)
+
+    def _best(self, case_id: str, seq: int) -> Checkpoint | None:
         with self._lock:
             points = [p for p in self._points.get(case_id, []) if p.seq <= seq]
         return points[-1] if points else None
@@ -156,10 +164,16 @@ class TimeTravel:
         with self._lock:
             self._points.pop(case_id, None)
 
-    def _restore(self, case_id: str, point: _Checkpoint) -> Replayed:
-        version = self.engine.version(point.replayed.version_id)
-        workflow = load_instance(copy.deepcopy(point.state), version.spec, version.subprocess_specs,
-                                 self.engine.script_engine)
+    def _restore(self, case_id: str, point: Checkpoint, from_store: bool = False) -> Replayed | None:
+        """The replay as it was at ``point``; None when a stored one does not restore (replay instead)."""
+        try:
+            version = self.engine.version(point.replayed.version_id)
+            workflow = load_instance(copy.deepcopy(point.state), version.spec, version.subprocess_specs, self.engine.script_engine)
+        except Exception as err:   # noqa: BLE001 - stored data that does not restore is not used, whatever the error
+            if not from_store:
+                raise
+            log.warning("checkpoint %s/%s does not restore: %s", case_id, point.seq, err.__class__.__name__)
+            return None
         out = copy.copy(point.replayed)
         out.tasks = {t: dict(v) for t, v in point.replayed.tasks.items()}
         out.open = set(point.replayed.open)

@@ -113,10 +113,16 @@ def verify_case(engine, case_id: str, notes: list[str] | None = None,
 
     ``checked`` (verify of many cases): the findings of each model version checked so far, by version id,
     so a version's stored files are read and hashed once per run instead of once per case."""
+    from ..store import checkpoints as checkpoint_sql
+    from . import checkpoints
+
     with engine.store.read() as tx:
         case = tx.case(case_id, with_state=True)
         key_row = tx.case_key_row(case_id)
         removed = key_row.shredded_at if key_row is not None else None
+        wanted = set(range(checkpoints.EVERY, case.last_seq + 1, checkpoints.EVERY)) if removed is None else set()
+        if wanted:      # the time-travel checkpoints this replay can store (verify writes them, never reads them)
+            wanted -= checkpoint_sql.stored_seqs(tx, case_id, checkpoints.FORMAT)
         rows = tx.events(case_id)
         task_rows, timer_rows = tx.case_rows(case_id)
         external_rows = external_sql.case_tasks(tx, case_id)
@@ -130,16 +136,29 @@ def verify_case(engine, case_id: str, notes: list[str] | None = None,
 
         notes.append(f"Zaak {case.number or case_id}: persoonsgegevens verwijderd op {local_day(removed)} "
                      "(bewaartermijn); de keten en het skelet (stappen, datums, beslissingen) zijn gecontroleerd.")
-    return check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed, checked, external_rows)
+    made: list[checkpoints.Checkpoint] = []
+
+    def keep(out, ev) -> None:
+        if ev.seq in wanted and out.live is not None:
+            made.append(checkpoints.snapshot(out, ev))
+
+    found = check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed, checked,
+                       external_rows, keep if wanted else None)
+    if made and not found:     # a case that verifies: its replay is worth keeping for time travel
+        checkpoints.store(engine, case_id, made)
+    return found
 
 
 def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, removed=None,
-               checked: dict[str, list[Finding]] | None = None, external_rows=None) -> list[Finding]:
+               checked: dict[str, list[Finding]] | None = None, external_rows=None,
+               after_event=None) -> list[Finding]:
     """``verify_case`` on rows already read (also used for an audit bundle, with no database).
 
     ``removed``: when retention removed the case's personal data (its key is gone, so sealed values cannot
     be read and the case cannot be replayed): the chain, the versions and the skeleton are checked instead.
     ``checked``: see ``verify_case``; the versions found there are not in ``version_rows``.
+    ``after_event``: passed to the replay, which then also tracks flows (``verify_case`` keeps time-travel
+    checkpoints with it).
     """
     from ..privacy.keys import is_sealed_text
     from ..spiff import canonical_state, dump_instance
@@ -170,7 +189,8 @@ def check_case(engine, case, rows, state, task_rows, timer_rows, version_rows, r
         return found
     events = [Recorded.of(r) for r in rows]
     try:
-        result = replay(engine, cid, case.version_id, events)
+        result = replay(engine, cid, case.version_id, events, track_flows=after_event is not None,
+                        after_event=after_event)
     except (RegieError, SpiffWorkflowException, KeyError, ValueError, TypeError) as err:
         return [Finding(cid, "case_events", "payload", None, f"opnieuw afspelen lukt niet: {err}")]
     found += _facts(cid, events, result)

@@ -9,7 +9,8 @@ transaction:
   chain stay exactly as they were, so ``verify`` still passes;
 - the case row keeps its steps and dates: ``data`` and ``subject`` are emptied, and the stored workflow
   keeps its tasks but loses every task's and the workflow's data;
-- drafts of its tasks are deleted, incidents keep when and where but not their message;
+- drafts of its tasks and its time-travel checkpoints are deleted, incidents keep when and where but not
+  their message;
 - a ``personal_data_removed`` event (who, when, which period) is appended to the chain.
 
 What stays for accountability: the event types, steps (elements, task ids and titles), who did them

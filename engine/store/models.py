@@ -603,3 +603,19 @@ class CaseFileRow(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class CaseCheckpointRow(Base):
+    """Time travel's replay of a case after event ``seq`` (``engine.audit.checkpoints``): the workflow state and
+    the replay's projections, sealed (AES-GCM) and bound to the hash of that event. Derived data that nothing
+    trusts: verify never reads it, time travel uses it only when it opens and the chain still has that hash
+    there, and otherwise replays from the start. Retention deletes a case's checkpoints. Migration 0041."""
+
+    __tablename__ = "case_checkpoints"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_hash: Mapped[str] = mapped_column(String(64))       # the hash of event ``seq`` it was taken after
+    format: Mapped[str] = mapped_column(String(60))            # engine.audit.checkpoints.FORMAT; another: stale
+    sealed_with: Mapped[str] = mapped_column(String(60))       # "case": the case key; "master:ID": master key ID
+    content: Mapped[str] = mapped_column(Text)                 # v1:base64(nonce + AES-GCM(JSON))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, delete, select, update
 
 from . import Tx
-from .models import CaseFileRow, CaseKeyRow, CaseRow, DraftRow, EventRow, IncidentRow, TaskRow
+from .models import CaseCheckpointRow, CaseFileRow, CaseKeyRow, CaseRow, DraftRow, EventRow, IncidentRow, TaskRow
 
 __all__ = ["closed_cases", "remove_side_data"]
 
@@ -34,12 +34,13 @@ def closed_cases(tx: Tx, process_ids: list[str]) -> list[tuple[str, str | None, 
 
 
 def remove_side_data(tx: Tx, case_id: str) -> None:
-    """Drafts of the case's tasks and the files sent with its forms (``engine.uploads``) are deleted; its
-    incidents keep when and where, not the message."""
+    """Drafts of the case's tasks, the files sent with its forms (``engine.uploads``) and its time-travel
+    checkpoints (``engine.audit.checkpoints``) are deleted; its incidents keep when and where, not the message."""
     conn = tx.session.connection()      # Core: the ORM's bulk machinery costs more than these statements
     conn.execute(_DELETE_DRAFTS, {"b_case": case_id})
     conn.execute(_BLANK_INCIDENTS, {"b_case": case_id})
     conn.execute(delete(CaseFileRow).where(CaseFileRow.case_id == case_id))
+    conn.execute(delete(CaseCheckpointRow).where(CaseCheckpointRow.case_id == case_id))   # the replayed data
 
 
 def shred_key(tx: Tx, case_id: str, at: datetime, actor: str) -> None:

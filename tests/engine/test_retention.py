@@ -249,3 +249,22 @@ def test_without_master_keys_a_key_file_is_made_once_and_kept(tmp_path, monkeypa
     monkeypatch.setenv("REGIE_MASTER_KEYS", "k1:te-kort")
     with pytest.raises(PrivacyError, match="ongeldig"):
         MasterKeys.from_env()
+
+
+def test_retention_leaves_no_personal_data_in_time_travel_checkpoints(engine, clock, settings, monkeypatch):
+    """Checkpoints hold the replayed case data: sealed with the case key, and deleted with it."""
+    from engine.audit import checkpoints
+
+    monkeypatch.setattr(checkpoints, "EVERY", 1)
+    engine.deploy([MODELS])
+    old = _closed_case(engine, NAME, REASON, AMOUNT)
+    assert engine.verify(old)                           # writes a checkpoint after every event
+    before = [line for line in dump(engine).splitlines() if line.startswith("case_checkpoints:")]
+    assert before and not any(value in "\n".join(before) for value in SECRETS)   # sealed
+    clock.advance(days=31)
+    assert [c.case_id for c in retention.run(engine, "fg").removed] == [old]
+    assert engine.verify(old)                           # a shredded case gets no new ones
+    everything = dump(engine)
+    assert not [line for line in everything.splitlines() if line.startswith("case_checkpoints:")]
+    for value in SECRETS:
+        assert value not in everything, f"{value!r} is still in the database"
