@@ -164,3 +164,10 @@ def test_the_scheduler_runs_them_in_a_job_of_their_own(engine):
     jobs = []
     Scheduler(engine, name="s1")._add_job(SimpleNamespace(add_job=lambda *a, **k: jobs.append(k["id"])))
     assert "regie-checkpoints" in jobs and "regie-timers" in jobs
+
+
+def test_a_verify_that_finds_a_difference_stores_none(engine, case):
+    with engine.store.write() as tx:
+        tx.case(case).status = "running"          # the case completed; its row says otherwise
+    assert not engine.verify(case)
+    assert stored(engine, case) == {}
