@@ -77,10 +77,12 @@ def apply_event(live: Live | None, event: Event, at: datetime, case_id: str,
         live = Live(None, TaskIdSequence(case_id))
     before = waiting_timers(live.workflow) if live.workflow is not None else {}
     was_completed = live.workflow is not None and live.workflow.completed     # a correction after the end
-    with step_context(at, live.ids, decisions):
+    interruptions: list[dict[str, Any]] = []
+    with step_context(at, live.ids, decisions, interruptions):
         _HANDLERS[event.type](live, event.payload, version, script_engine)
         live.workflow.do_engine_steps()
     facts = [Event("gateway_decision", d) for d in decisions]
+    facts += [Event("work_interrupted", i) for i in interruptions]
     after = waiting_timers(live.workflow)
     for task_id, (element, due) in before.items():
         if _fired(live.workflow, task_id, after, due):

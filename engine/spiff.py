@@ -116,6 +116,7 @@ ISO_TIMER = re.compile(
 _now: ContextVar[Callable[[], datetime] | None] = ContextVar("regie_now", default=None)
 _task_ids: ContextVar[Callable[[], uuid.UUID] | None] = ContextVar("regie_task_ids", default=None)
 _decisions: ContextVar[list | None] = ContextVar("regie_decisions", default=None)
+_interruptions: ContextVar[list | None] = ContextVar("regie_interruptions", default=None)
 
 
 def _current_time() -> datetime:
@@ -190,12 +191,16 @@ def _is_uuid(value: str) -> bool:
 
 
 @contextmanager
-def step_context(now: datetime, ids: TaskIdSequence, decisions: list | None = None) -> Iterator[None]:
-    """Run SpiffWorkflow code with the engine's time fixed at ``now`` and the case's id sequence."""
+def step_context(now: datetime, ids: TaskIdSequence, decisions: list | None = None,
+                 interruptions: list | None = None) -> Iterator[None]:
+    """Run SpiffWorkflow code with the engine's time fixed at ``now`` and the case's id sequence; gateway
+    decisions and interrupting event subprocesses (``RegieStartEvent``) are reported in the lists given."""
     tokens = (_now.set(lambda: now), _task_ids.set(ids), _decisions.set(decisions))
+    interrupted = _interruptions.set(interruptions)
     try:
         yield
     finally:
+        _interruptions.reset(interrupted)
         _decisions.reset(tokens[2])
         _task_ids.reset(tokens[1])
         _now.reset(tokens[0])
@@ -448,6 +453,9 @@ class RegieStartEventParser(_RegieMessages, CamundaStartEventParser):
         if parent is not None and parent.get("triggeredByEvent") == "true":
             triggers += [ERROR_EVENT_XPATH, ESCALATION_EVENT_XPATH]
         task = self._create_task(self.get_event_definition(triggers))
+        if parent is not None and parent.get("triggeredByEvent") == "true":
+            # BPMN: an event subprocess interrupts its scope unless it says isInterrupting="false"
+            task.interrupting = (self.node.get("isInterrupting") or "true").strip().lower() != "false"
         self.spec.start.connect(task)
         task.form_key = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}formKey")
         task.initiator = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}initiator")   # the starter's field
@@ -457,6 +465,69 @@ class RegieStartEventParser(_RegieMessages, CamundaStartEventParser):
             # (engine.timers, start_schedules), so inside the case the start event has happened.
             task.timer_definition, task.event_definition = task.event_definition, NoneEventDefinition()
         return task
+
+
+class RegieStartEvent(StartEvent):
+    """A start event. The start of an *interrupting* event subprocess (``isInterrupting="true"``, BPMN's default)
+    cancels the other open work of its parent scope when it fires, as BPMN requires: tasks, waiting timers, message
+    and signal catches, boundary events, running subprocesses and the other event subprocesses (SpiffWorkflow 3.2
+    would run it beside them, as a non-interrupting one). What it cancelled is reported (``_interruptions``), for
+    the case's events; the task, timer and external-task rows follow the workflow (``engine.commands``)."""
+
+    interrupting = False
+
+    def _run_hook(self, my_task):
+        result = super()._run_hook(my_task)
+        if self.interrupting:
+            _interrupt(my_task)
+        return result
+
+
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _interrupt(start) -> None:
+    """Cancel everything still open in the scope of ``start``'s event subprocess, except that subprocess."""
+    workflow = start.workflow
+    parent_id = getattr(workflow, "parent_task_id", None)
+    if parent_id is None:
+        return
+    scope = workflow.parent_workflow
+    esp = scope.get_task_from_id(parent_id)
+    top = scope.top_workflow
+
+    def open_work() -> dict:
+        found = {}
+        for wf in (top, *top.subprocesses.values()):
+            for task in wf.tasks.values():
+                if task.state & _OPEN and getattr(task.task_spec, "bpmn_id", None) and task is not esp \
+                        and not _inside(task, workflow):
+                    found[task.id] = task
+        return found
+
+    before = open_work()
+    frontier = [t for t in scope.tasks.values()
+                if t.has_state(TaskState.NOT_FINISHED_MASK) and t is not esp
+                and (t.parent is None or t.parent.has_state(TaskState.FINISHED_MASK))]
+    for task in frontier:
+        if task.has_state(TaskState.NOT_FINISHED_MASK):
+            task.cancel()
+    after = open_work()
+    gone = [task for task_id, task in before.items() if task_id not in after]
+    report = _interruptions.get()
+    if report is not None:
+        report.append({"element": start.task_spec.bpmn_id, "subprocess": esp.task_spec.bpmn_id,
+                       "cancelled": [{"task_id": str(t.id), "element": t.task_spec.bpmn_id} for t in gone]})
+
+
+def _inside(task, workflow) -> bool:
+    """Whether ``task`` belongs to ``workflow`` or to a subprocess (at any depth) started inside it."""
+    wf = task.workflow
+    while wf is not None:
+        if wf is workflow:
+            return True
+        wf = getattr(wf, "parent_workflow", None) if getattr(wf, "parent_task_id", None) is not None else None
+    return False
 
 
 class RegieBusinessRuleTask(BusinessRuleTask):
@@ -713,7 +784,7 @@ class RegieParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (RegieUserTaskParser, UserTask),
         full_tag("businessRuleTask"): (RegieBusinessRuleTaskParser, RegieBusinessRuleTask),
-        full_tag("startEvent"): (RegieStartEventParser, StartEvent),
+        full_tag("startEvent"): (RegieStartEventParser, RegieStartEvent),
         full_tag("intermediateCatchEvent"): (RegieIntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (RegieIntermediateThrowEventParser, IntermediateThrowEvent),
         full_tag("boundaryEvent"): (RegieBoundaryEventParser, BoundaryEvent),

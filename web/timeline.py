@@ -78,6 +78,11 @@ def _timer(p, n):
     return f"Termijn verstreken bij '{n.element(p.get('element'))}'", []
 
 
+def _interrupted(p, n):
+    stopped = ", ".join(dict.fromkeys(n.element(c.get("element")) for c in p.get("cancelled") or [])) or "–"
+    return f"Ander werk gestopt: '{n.element(p.get('element'))}' onderbreekt de zaak", [("Gestopt", stopped)]
+
+
 def _claimed(p, n):
     return f"Taak '{n.task(p)}' opgepakt door {n.person(p.get('assignee'))}", []
 
@@ -137,6 +142,7 @@ DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]]
     "task_completed": _completed,
     "gateway_decision": _decision,
     "timer_fired": _timer,
+    "work_interrupted": _interrupted,
     "task_claimed": _claimed,
     "task_assigned": _assigned,
     "task_unclaimed": _unclaimed,

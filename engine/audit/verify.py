@@ -264,7 +264,7 @@ def _versions(cid: str, version_rows: dict) -> list[Finding]:
 
 
 def _facts(cid: str, events: list[Recorded], result) -> list[Finding]:
-    kinds = ("gateway_decision", "timer_fired", "case_completed")
+    kinds = ("gateway_decision", "timer_fired", "work_interrupted", "case_completed")
     recorded = [(e.seq, e.type, e.payload) for e in events if e.type in kinds]
     replayed = [(f.type, normalise(f.payload)) for _, f in result.facts]
     for index, (seq, kind, payload) in enumerate(recorded):

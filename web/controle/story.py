@@ -147,6 +147,12 @@ def _timer(e: Entry, p, r: Reader, before) -> None:
         e.details = [("Gepland op", readable(p["due"]))]
 
 
+def _interrupted(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"'{r.model.name(p.get('element'))}' onderbrak de zaak: het andere open werk is gestopt"
+    e.details = [("Gestopt", ", ".join(dict.fromkeys(r.model.name(c.get("element")) for c in p.get("cancelled") or []))
+                  or "–")]
+
+
 def _timers_due(e: Entry, p, r: Reader, before) -> None:
     e.what = "Regie keek welke termijnen verstreken zijn"
     if p.get("processed_at"):
@@ -196,6 +202,7 @@ DESCRIBE: dict[str, Callable[[Entry, dict, Reader, dict], None]] = {
     "task_completed": _completed,
     "gateway_decision": _decision,
     "timer_fired": _timer,
+    "work_interrupted": _interrupted,
     "timers_due": _timers_due,
     "task_claimed": _claimed,
     "task_assigned": _assigned,
