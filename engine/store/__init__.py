@@ -42,7 +42,7 @@ from .models import (
     VersionRow,
 )
 from .outbox import queue as queue_webhooks
-from .prepared import Prepared, RawConnection
+from .prepared import Prepared, RawConnection, flush_before
 
 __all__ = ["Store", "Tx", "CaseRow", "EventRow", "TaskRow", "TimerRow", "UserRow", "VersionRow", "ProcessRow", "IncidentRow"]
 
@@ -61,6 +61,8 @@ class Store:
         self.engine: SAEngine = create_engine(self.url, echo=echo, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            event.listen(self.engine, "before_cursor_execute", flush_before)
         self._writer = self.engine.execution_options(regie_write=True)
         self._master_keys = None      # engine.privacy.keys.MasterKeys, read on first use
 
@@ -107,7 +109,12 @@ class Store:
         with Session(self._writer, expire_on_commit=False, autoflush=False) as session:
             try:
                 with session.begin():
-                    yield Tx(session, self)
+                    tx = Tx(session, self)
+                    try:
+                        yield tx
+                        tx.flush()
+                    finally:
+                        tx.discard()
             except OperationalError as err:
                 if _is_lock_error(err):
                     raise ConflictError(
@@ -125,7 +132,12 @@ class Store:
         with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
             try:
                 with session.begin():
-                    yield Tx(session, self)
+                    tx = Tx(session, self)
+                    try:
+                        yield tx
+                        tx.flush()
+                    finally:
+                        tx.discard()
             except OperationalError as err:
                 self._unavailable(err)
                 raise
@@ -313,6 +325,15 @@ class Tx:
             self._raw_connection = RawConnection(self.session.connection())
         return self._raw_connection
 
+    def flush(self) -> None:
+        """Send the writes deferred to the end of the transaction (PostgreSQL: one pipelined round trip)."""
+        if self._raw_connection is not None:
+            self._raw_connection.flush()
+
+    def discard(self) -> None:
+        if self._raw_connection is not None:
+            self._raw_connection.discard()
+
     def _attach(self, cls: Any, values: dict[str, Any]) -> Any:
         """The ORM object of a row read on the DBAPI cursor, as a query would give it: the one this
         transaction holds already, else a new persistent object with ``values`` as its loaded state
@@ -395,9 +416,13 @@ class Tx:
             return
         values["revision"] = row.revision + 1
         statement = _raw_update(_RAW_UPDATE_CASE, _UPDATE_CASE, values)
-        result = statement.execute(self.raw, {"b_id": row.id, "b_revision": row.revision, **values})
-        if result.rowcount != 1:
-            raise CaseChanged(row.id)
+        case_id = row.id
+
+        def check(cursor) -> None:      # the revision check: no row updated means another writer came first
+            if cursor.rowcount != 1:
+                raise CaseChanged(case_id)
+
+        statement.defer(self.raw, {"b_id": row.id, "b_revision": row.revision, **values}, check)
         self._written(row, values)
 
     def case_state(self, case_id: str) -> str:
@@ -431,7 +456,7 @@ class Tx:
         if rows:
             if not inspect(case).persistent:
                 self.save_case(case)
-            _RAW_INSERT_EVENTS.executemany(self.raw, rows)
+            _RAW_INSERT_EVENTS.defer_many(self.raw, rows)
             queue_webhooks(self, case, rows, at)   # the webhook outbox, in this same transaction (engine.outbox)
         return rows
 
@@ -626,7 +651,7 @@ class Tx:
 
     def update_task(self, row: TaskRow, **values) -> None:
         """Write changed columns of a task row (one UPDATE) and tell the ORM object what was written."""
-        _raw_update(_RAW_UPDATE_TASK, _UPDATE_TASK, values).execute(self.raw, {"b_id": row.id, **values})
+        _raw_update(_RAW_UPDATE_TASK, _UPDATE_TASK, values).defer(self.raw, {"b_id": row.id, **values})
         self._written(row, values)
 
     def _written(self, row, values: dict) -> None:
@@ -644,7 +669,7 @@ class Tx:
     def insert_tasks(self, rows: list[dict]) -> None:
         """Insert new task rows (one INSERT)."""
         if rows:
-            _RAW_INSERT_TASKS.executemany(self.raw, rows)
+            _RAW_INSERT_TASKS.defer_many(self.raw, rows)
 
     def tasks_to_sync(self, case_id: str, ready_ids: list[str]) -> list[TaskRow]:
         """The case's open task rows plus any rows for ``ready_ids`` (one indexed query)."""

@@ -45,4 +45,4 @@ def save_draft(tx: Tx, task_id: str, values: dict[str, Any], user: str, at: date
 
 def delete_draft(tx: Tx, task_id: str) -> None:
     """Forget the task's draft (after the task was completed)."""
-    _DELETE.execute(tx.raw, {"b_task": task_id})
+    _DELETE.defer(tx.raw, {"b_task": task_id})

@@ -5,35 +5,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy import Integer, String, Table, bindparam, delete, func, insert, literal_column, or_, select
 
-from .models import CaseRow, EventRow, OutboxRow, WebhookRow
+from .models import CaseRow, EventRow, OutboxRow, UTCDateTime, WebhookRow
 from .prepared import Prepared
 
-# Built once, run on the DBAPI cursor (engine.store.prepared): every appended event passes here.
+# Built once, run on the DBAPI cursor (engine.store.prepared): every appended event passes here. One
+# INSERT … SELECT per event picks the active webhooks whose filter it passes, so queueing reads nothing back
+# and waits with the step's other writes (PostgreSQL: in the same pipelined round trip).
 _HOOKS = cast(Table, WebhookRow.__table__)
 _OUTBOX = cast(Table, OutboxRow.__table__)
-_ACTIVE_HOOKS = Prepared(select(_HOOKS.c.id, _HOOKS.c.event_types, _HOOKS.c.process_id)
-                         .where(_HOOKS.c.revoked_at.is_(None)))
-_INSERT_OUTBOX = Prepared(insert(_OUTBOX).values({c: bindparam(c) for c in (
-    "webhook_id", "case_id", "seq", "status", "attempts", "next_attempt_at")}))
+
+
+def _queue_statement(position: Any) -> Prepared:
+    """``position(text, part)``: SQLite's ``instr``, PostgreSQL's ``strpos`` (> 0: ``part`` occurs in ``text``)."""
+    comma, empty = literal_column("','", String), literal_column("''", String)    # constants in the SQL text
+    types = func.coalesce(_HOOKS.c.event_types, empty)
+    wanted = or_(func.replace(types, comma, empty) == empty,      # no types: every event
+                 position(comma + types + comma, comma + bindparam("type", type_=String) + comma) > literal_column("0"))
+    hooks = (select(_HOOKS.c.id, bindparam("case_id", type_=String), bindparam("seq", type_=Integer),
+                    literal_column("'pending'", String), literal_column("0", Integer), bindparam("at", type_=UTCDateTime))
+             .where(_HOOKS.c.revoked_at.is_(None),
+                    or_(_HOOKS.c.process_id.is_(None), _HOOKS.c.process_id == empty,
+                        _HOOKS.c.process_id == bindparam("process_id", type_=String)),
+                    wanted)
+             .order_by(_HOOKS.c.id))
+    return Prepared(insert(_OUTBOX).from_select(
+        ["webhook_id", "case_id", "seq", "status", "attempts", "next_attempt_at"], hooks))
+
+
+_QUEUE = {"sqlite": _queue_statement(func.instr), "postgresql": _queue_statement(func.strpos)}
 
 
 def queue(tx, case: CaseRow, rows: list[dict], at: datetime) -> None:
     """Outbox rows for ``rows`` (events being appended to ``case``) for every active webhook whose filter
-    they pass: in the same transaction as the events, so an event is queued if and only if it is stored."""
-    hooks = _ACTIVE_HOOKS.rows(tx.raw, {})
-    if not hooks:
-        return
-    queued: list[dict[str, Any]] = []
-    for hook_id, types, process_id in hooks:
-        if process_id and process_id != case.process_id:
-            continue
-        wanted = {t for t in (types or "").split(",") if t}
-        queued.extend({"webhook_id": hook_id, "case_id": case.id, "seq": r["seq"], "status": "pending", "attempts": 0,
-                       "next_attempt_at": at} for r in rows if not wanted or r["type"] in wanted)
-    if queued:
-        _INSERT_OUTBOX.executemany(tx.raw, queued)
+    they pass (its process, or none; one of its comma-separated event types, or none): in the same
+    transaction as the events, so an event is queued if and only if it is stored."""
+    _QUEUE[tx.raw.dialect.name].defer_many(tx.raw, [
+        {"case_id": case.id, "seq": r["seq"], "type": r["type"], "at": at, "process_id": case.process_id}
+        for r in rows])
 
 
 def outbox_row(tx, row_id: int) -> OutboxRow | None:

@@ -32,7 +32,8 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect)
         self.sql: str = compiled.string
         self.positional: bool = bool(compiled.positional)
-        self.names: list[str] = list(compiled.positiontup or ()) if self.positional else list(compiled.binds)
+        self.names: list[str] = (list(compiled.positiontup or ()) if self.positional
+                                 else list(dict.fromkeys(compiled.bind_names.values())))
         self.binds: list[tuple[str, Callable | None, Any]] = []    # name, bind processor, literal value
         for name in dict.fromkeys(self.names):
             bind = compiled.binds[name]
@@ -75,6 +76,17 @@ class Prepared:
             found = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect)
         return found
 
+    def defer(self, raw: RawConnection, values: dict[str, Any], check: Callable[[Any], None] | None = None) -> None:
+        """Run a write whose result nothing reads until the commit: on PostgreSQL it waits, with the
+        transaction's other deferred writes, for one pipelined round trip (``RawConnection.flush``);
+        ``check(cursor)`` then sees its outcome (the revision check raises there). SQLite runs it now."""
+        compiled = self.compiled(raw.dialect)
+        raw.defer(compiled.sql, compiled.params(values), False, check)
+
+    def defer_many(self, raw: RawConnection, rows: list[dict[str, Any]]) -> None:
+        compiled = self.compiled(raw.dialect)
+        raw.defer(compiled.sql, [compiled.params(r) for r in rows], True, None)
+
     def execute(self, raw: RawConnection, values: dict[str, Any]) -> Any:
         """Run with one set of values; returns the cursor (``rowcount``; rows through ``rows``/``first``)."""
         compiled = self.compiled(raw.dialect)
@@ -85,9 +97,11 @@ class Prepared:
         compiled = self.compiled(raw.dialect)
         raw.run(compiled.sql, [compiled.params(r) for r in rows], many=True)
 
-    def rows(self, raw: RawConnection, values: dict[str, Any]) -> list[Any]:
+    def rows(self, raw: RawConnection, values: dict[str, Any], independent: bool = False) -> list[Any]:
+        """The rows; ``independent``: the statement reads nothing the transaction's deferred writes change,
+        so they need not be sent first."""
         compiled = self.compiled(raw.dialect)
-        cursor = raw.run(compiled.sql, compiled.params(values), many=False)
+        cursor = raw.run(compiled.sql, compiled.params(values), many=False, flush=not independent)
         return [compiled.make_row(r) for r in cursor.fetchall()]
 
     def first(self, raw: RawConnection, values: dict[str, Any]) -> Any:
@@ -103,7 +117,7 @@ class RawConnection:
     """The DBAPI connection under a SQLAlchemy ``Connection`` (or a pooled connection), with one cursor,
     and errors wrapped as SQLAlchemy's (a lost connection is also invalidated, as SQLAlchemy would)."""
 
-    __slots__ = ("connection", "dialect", "dbapi_connection", "_cursor")
+    __slots__ = ("connection", "dialect", "dbapi_connection", "_cursor", "_pending", "_pipelined")
 
     def __init__(self, connection: Any, dialect: Any = None):
         self.connection = connection          # sqlalchemy.engine.Connection, or the pool's connection
@@ -111,23 +125,89 @@ class RawConnection:
         self.dbapi_connection = connection.dbapi_connection if dialect is not None else \
             connection.connection.dbapi_connection
         self._cursor: Any = None
+        self._pending: list[tuple[str, Any, bool, Callable[[Any], None] | None]] = []
+        self._pipelined = self.dialect.name == "postgresql" and dialect is None
 
-    def run(self, sql: str, params: Any, many: bool) -> Any:
+    def defer(self, sql: str, params: Any, many: bool, check: Callable[[Any], None] | None) -> None:
+        if not self._pipelined:
+            cursor = self.run(sql, params, many)
+            if check is not None:
+                check(cursor)
+            return
+        if not self._pending:
+            self.connection.info[PENDING] = self      # statements SQLAlchemy runs send these first (Store)
+        self._pending.append((sql, params, many, check))
+
+    def flush(self) -> None:
+        """Send the deferred writes in one pipeline (psycopg): one round trip, in the order they were made."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self.connection.info.pop(PENDING, None)
+        conn = self.dbapi_connection
+        checked = []
+        sql, params, many = "", None, False
+        try:
+            with conn.pipeline():
+                for sql, params, many, check in pending:
+                    cursor = conn.cursor()
+                    if many:
+                        cursor.executemany(sql, params)
+                    else:
+                        cursor.execute(sql, params)
+                    if check is not None:
+                        checked.append((cursor, check))
+        except self.dialect.loaded_dbapi.Error as err:
+            self._raise(err, sql, params, many, None)
+        for cursor, check in checked:
+            check(cursor)
+
+    def discard(self) -> None:
+        """Forget deferred writes (the transaction rolls back)."""
+        if self._pending:
+            self._pending = []
+            self.connection.info.pop(PENDING, None)
+
+    def run(self, sql: str, params: Any, many: bool, flush: bool = True) -> Any:
+        if flush and self._pending:
+            self.flush()
         cursor = self._cursor
         if cursor is None:
             cursor = self._cursor = self.dbapi_connection.cursor()
         try:
-            if many:
+            if self._pipelined and self.dbapi_connection.info.transaction_status == _IDLE:
+                # The transaction's first statement: psycopg's BEGIN goes with it in one round trip.
+                with self.dbapi_connection.pipeline():
+                    if many:
+                        cursor.executemany(sql, params)
+                    else:
+                        cursor.execute(sql, params)
+            elif many:
                 cursor.executemany(sql, params)
             else:
                 cursor.execute(sql, params)
         except self.dialect.loaded_dbapi.Error as err:
-            lost = self.dialect.is_disconnect(err, self.dbapi_connection, cursor)
-            if lost:
-                self.connection.invalidate(err)
-            raise DBAPIError.instance(sql, params, err, self.dialect.loaded_dbapi.Error,
-                                      connection_invalidated=lost, dialect=self.dialect, ismulti=many) from err
+            self._raise(err, sql, params, many, cursor)
         return cursor
+
+    def _raise(self, err: Exception, sql: str, params: Any, many: bool, cursor: Any) -> None:
+        lost = self.dialect.is_disconnect(err, self.dbapi_connection, cursor)
+        if lost:
+            self.connection.invalidate(err)
+        raise DBAPIError.instance(sql, params, err, self.dialect.loaded_dbapi.Error,
+                                  connection_invalidated=lost, dialect=self.dialect, ismulti=many) from err
+
+
+_IDLE = 0                             # psycopg's TransactionStatus.IDLE: no transaction open yet
+PENDING = "regie_pending_writes"      # key in the DBAPI connection's info: its RawConnection with deferred writes
+
+
+def flush_before(conn: Any, *_args: Any) -> None:
+    """SQLAlchemy's ``before_cursor_execute``: a statement SQLAlchemy runs (an ORM flush, a query) sees the
+    deferred writes of the transaction, as if they had been run when they were made."""
+    raw = conn.info.get(PENDING)
+    if raw is not None:
+        raw.flush()
 
 
 __all__ = ["Prepared", "RawConnection"]

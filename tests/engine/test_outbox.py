@@ -163,6 +163,24 @@ def test_filters_personal_payloads_and_revoking(engine, receiver, clock):
     assert hook.name == "starts" and hook.revoked_at == clock.now()
 
 
+def test_each_event_is_queued_for_exactly_the_webhooks_whose_filters_it_passes(engine, receiver):
+    """The outbox rows come from one INSERT … SELECT per event (the filters in SQL): every type listed, none
+    (every event), the case's process or none; a revoked webhook gets nothing."""
+    url = receiver().url
+    engine.webhooks.create("twee-typen", url, "beheer", ["case_started", "task_completed"])
+    engine.webhooks.create("alles", url, "beheer", process_id="aanvraag")
+    engine.webhooks.create("ander-proces", url, "beheer", process_id="iets-anders")
+    engine.webhooks.create("ingetrokken", url, "beheer")
+    engine.webhooks.revoke("ingetrokken", "beheer")
+    case_id = _run_case(engine)
+    names = {h.id: h.name for h in engine.webhooks.list()}
+    types = {h.seq: h.type for h in engine.history(case_id)}
+    queued = sorted((names[r.webhook_id], types[r.seq]) for r in _outbox(engine))
+    assert queued == sorted([("alles", t) for t in types.values()]
+                            + [("twee-typen", t) for t in types.values() if t in ("case_started", "task_completed")])
+    assert {r.case_id for r in _outbox(engine)} == {case_id} and {r.status for r in _outbox(engine)} == {"pending"}
+
+
 def test_one_deliverer_at_a_time_holds_the_lease(engine, receiver, clock):
     box = receiver()
     engine.webhooks.create("een", box.url, "beheer")
