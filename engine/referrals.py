@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
-
 from .forms import local_date
-from .store.models import CaseLinkRow, CaseRow
+from .store.models import CaseLinkRow
 
 if TYPE_CHECKING:
     from .runtime import Engine, TaskView
@@ -107,14 +105,13 @@ class Link:
 
 def links(engine: Engine, case_id: str) -> list[Link]:
     """The cases this case referred the resident to, and the case it came from (oldest first)."""
+    from .store.casepage import links as link_rows
+
     with engine.store.read() as tx:
-        rows = tx.session.execute(
-            select(CaseLinkRow.from_case_id, CaseLinkRow.to_case_id, CaseLinkRow.at, CaseRow.id, CaseRow.number,
-                   CaseRow.process_id, CaseRow.status)
-            .join(CaseRow, or_(
-                (CaseLinkRow.from_case_id == case_id) & (CaseRow.id == CaseLinkRow.to_case_id),
-                (CaseLinkRow.to_case_id == case_id) & (CaseRow.id == CaseLinkRow.from_case_id)))
-            .where(or_(CaseLinkRow.from_case_id == case_id, CaseLinkRow.to_case_id == case_id))
-            .order_by(CaseLinkRow.at)).all()
+        return links_of(link_rows(tx, case_id), case_id)
+
+
+def links_of(rows, case_id: str) -> list[Link]:
+    """``Link``s of the rows ``engine.store.casepage.links`` read for ``case_id``."""
     return [Link(other, number or other, process, status, at, "naar" if source == case_id else "vanuit")
             for source, _target, at, other, number, process, status in rows]

@@ -150,6 +150,7 @@ class CasePage:
     people: dict[str, str] = dc_field(default_factory=dict)  # username -> name, of every account
     process_name: str = ""
     casemanager: str | None = None
+    links: list = dc_field(default_factory=list)             # engine.referrals.Link: warm referrals, oldest first
 
 
 @dataclass(frozen=True)
@@ -623,29 +624,32 @@ class Engine:
                   limit: int = 50) -> CasePage:
         """Everything a case page reads, in one transaction: the need-to-know check (as ``case_access``) and,
         when it allows, the case, its open tasks, one page of history, its timers, the user task elements it
-        completed, the names of the people (usernames -> names) and the process's name. When the user may
-        not read the case, ``access`` is None and nothing else is read. ``case_ref`` may be a case number or
-        short id. The caller still records the read (``record_access``). Raises ``UnknownCase``."""
+        completed, the names of the people (usernames -> names), the process's name and the cases it is linked
+        to (warm referrals). When the user may not read the case, ``access`` is None and nothing else is read.
+        ``case_ref`` may be a case number or short id. The caller still records the read (``record_access``).
+        Plain rows from statements compiled once (``engine.store.casepage``). Raises ``UnknownCase``."""
+        from .referrals import links_of
+        from .store import casepage
         from .store.caselist import completed_elements
-        from .store.timers import timers
         from .timers import TimerView
 
         roles = list(roles)
         with self.store.read() as tx:
-            case = _case_row(tx, case_ref)
+            case = casepage.case_row(tx, case_ref) or casepage.case_row(tx, _resolve_case(tx, case_ref))
+            if case is None:
+                raise UnknownCase(case_ref)
             access = self._case_link(tx, case.id, user, roles, case)
             if access is None:
                 return CasePage(case.id, case.number or "", None)
             number = case.number or ""
-            view = CaseView(self._state_of(case), [TaskView.of(r, number) for r in tx.open_tasks(case.id)],
+            view = CaseView(self._state_of(case), [TaskView.of(r, number) for r in casepage.open_tasks(tx, case.id)],
                             _history_page(tx, case, before, limit))
-            process = tx.process(case.process_id)
             return CasePage(
                 case.id, number, access, view,
-                [TimerView(r.case_id, r.task_id, r.element, r.due_at, r.status, r.attempts, r.locked_by)
-                 for r in timers(tx, case_id=case.id)],
-                completed_elements(tx, case.id), {u.username: u.name for u in tx.users()},
-                process.name if process else case.process_id, case.casemanager)
+                [TimerView(*r) for r in casepage.timers(tx, case.id)],
+                completed_elements(tx, case.id), casepage.people(tx),
+                casepage.process_name(tx, case.process_id) or case.process_id, case.casemanager,
+                links_of(casepage.links(tx, case.id), case.id))
 
     def completed_elements(self, case_id: str) -> list[str]:
         """The user task elements of a case that were completed (for the diagram's path taken)."""

@@ -21,6 +21,7 @@ from .access import (
 from .auth import WORK_ROLES, roles_required
 from .diagram import current_steps, dutch_lanes
 from .history import before_arg, read_limit, timeline_page
+from .referrals import named_links
 from .safe_xml import xml_download
 from .services import engine, today
 from .timeline import data_by_domain
@@ -72,6 +73,7 @@ def show(case_id: str):
         domains=data_by_domain(state.data, version), names=names, steps=steps,
         active_titles=[s.title for s in steps], done=found.completed,
         holder=names.get(found.casemanager, found.casemanager) if found.casemanager else "",
+        links=named_links(found.links),
     )
 
 
