@@ -456,6 +456,7 @@ class RegieStartEventParser(_RegieMessages, CamundaStartEventParser):
         if parent is not None and parent.get("triggeredByEvent") == "true":
             # BPMN: an event subprocess interrupts its scope unless it says isInterrupting="false"
             task.interrupting = (self.node.get("isInterrupting") or "true").strip().lower() != "false"
+            task.event_subprocess = True
         self.spec.start.connect(task)
         task.form_key = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}formKey")
         task.initiator = self.node.attrib.get("{" + CAMUNDA_MODEL_NS + "}initiator")   # the starter's field
@@ -475,8 +476,11 @@ class RegieStartEvent(StartEvent):
     the case's events; the task, timer and external-task rows follow the workflow (``engine.commands``)."""
 
     interrupting = False
+    event_subprocess = False   # the start of an event subprocess
 
     def _run_hook(self, my_task):
+        if self.event_subprocess:
+            _current_data(my_task)
         result = super()._run_hook(my_task)
         if self.interrupting:
             _interrupt(my_task)
@@ -484,6 +488,38 @@ class RegieStartEvent(StartEvent):
 
 
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _current_data(start) -> None:
+    """An event subprocess starts with its scope's data as it is now, as in Camunda (SpiffWorkflow copied it when
+    the scope started, so what was filled in since was missing, and gone from the case once it interrupted).
+    The scope's data: what its finished and open tasks hold, the latest change last (a waiting join keeps its
+    branches' data in their finished tasks); event subprocesses' own copies are left out."""
+    workflow = start.workflow
+    parent_id = getattr(workflow, "parent_task_id", None)
+    if parent_id is None:
+        return
+    scope = workflow.parent_workflow
+
+    def depth(task) -> int:
+        n = 0
+        while task.parent is not None:
+            task, n = task.parent, n + 1
+        return n
+
+    def in_event_subprocess(task) -> bool:
+        while task is not None:
+            if isinstance(task.task_spec, EventSubprocessMixin):
+                return True
+            task = task.parent
+        return False
+
+    held = [t for t in scope.tasks.values() if t.state & (_OPEN | TaskState.COMPLETED) and not in_event_subprocess(t)]
+    current: dict[str, Any] = {}
+    for task in sorted(held, key=lambda t: (t.last_state_change, depth(t), str(t.id))):
+        current.update(task.data)
+    start.data.update(current)
+    scope.get_task_from_id(parent_id).data.update(current)     # the case's data shows it while the subprocess runs
 
 
 def _interrupt(start) -> None:

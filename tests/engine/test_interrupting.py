@@ -118,3 +118,20 @@ def test_without_an_interruption_the_case_ends_on_its_main_path(deployed):
     assert interrupted(deployed, case_id) == []
     assert timers(deployed, case_id) == []
     assert deployed.verify(case_id)
+
+
+def test_an_event_subprocess_starts_with_the_data_as_it_is_now(deployed, clock):
+    """What was filled in after the case started is seen by the event subprocess and stays in the case after it
+    interrupted (SpiffWorkflow gave it the data of the case's start)."""
+    case_id = deployed.start("onderbreken", {"naam": "Demo"})
+    [locked] = external.fetch_and_lock(deployed, "w1", ["zaaksysteem"], 1, 60)
+    external.complete(deployed, locked.id, "w1", {"zaaknummer": "Z-1"})
+    clock.advance(days=20, minutes=1)
+    deployed.fire_due_timers()
+    assert "herinnering_taak" in names(deployed, case_id)
+    deployed.correlate_message("aanvraag_ingetrokken", "m-1", business_key=deployed.state(case_id).number)
+    [task] = deployed.tasks(case_id=case_id)
+    assert deployed.state(case_id).data == {"naam": "Demo", "zaaknummer": "Z-1"}
+    deployed.complete(task.id, {"reden": "ingetrokken"})
+    assert deployed.state(case_id).data == {"naam": "Demo", "zaaknummer": "Z-1", "reden": "ingetrokken"}
+    assert deployed.verify(case_id)
