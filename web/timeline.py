@@ -119,12 +119,20 @@ def _signal(p, n):
     return f"Signaal '{p.get('name', '')}' ontvangen", [("Bij", ", ".join(n.element(e) for e in p.get("elements") or []))]
 
 
+def _system(p, n) -> str:
+    """Who did an external task's step: another system by its worker id; Regie's own connectors (a topic
+    ``connector:…``, a worker id like ``connectors:host:pid:…``) as Regie, except in the auditor's raw view."""
+    if str(p.get("topic", "")).startswith("connector:") and not n.raw:
+        return "Regie (automatisch)"
+    return f"systeem {p.get('worker', '?')}"
+
+
 def _external_locked(p, n):
-    return f"Stap '{n.element(p.get('element'))}' opgehaald door systeem {p.get('worker', '?')}", []
+    return f"Stap '{n.element(p.get('element'))}' opgehaald door {_system(p, n)}", []
 
 
 def _external_failed(p, n):
-    return (f"Stap '{n.element(p.get('element'))}' mislukt bij systeem {p.get('worker', '?')}",
+    return (f"Stap '{n.element(p.get('element'))}' mislukt bij {_system(p, n)}",
             [("Melding", p.get("message", "")), ("Pogingen over", str(p.get("retries", 0)))])
 
 
@@ -159,7 +167,7 @@ DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]]
 HIDDEN = {"timers_due"}      # the command behind 'timer_fired': the fact says it better
 
 
-SYSTEM = {"timer": "Regie (automatisch)", "system": "Regie (automatisch)"}
+SYSTEM = {"timer": "Regie (automatisch)", "system": "Regie (automatisch)", "regie-connector": "Regie (automatisch)"}
 FOLDED = {"gateway_decision"}   # what the engine decided as a result of a step: shown with that step
 
 

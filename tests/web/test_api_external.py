@@ -104,3 +104,27 @@ def test_a_worker_that_runs_out_of_retries_shows_on_the_coordinators_overview(wo
     body = text(as_user("coby").get("/overzicht"))
     assert "1 zaak met een probleem" in body
     assert "Externe taak 'brp-adres' mislukt, geen pogingen meer over: BRP geeft geen antwoord" in body
+
+
+def test_regies_own_connector_is_named_as_regie_on_the_timeline_not_by_its_worker_id(engine):
+    """The mail connector's steps read 'Regie (automatisch)' for caseworkers; the auditor's raw view keeps
+    the worker id (before: 'mislukt bij systeem connectors:vm:13827:750acbb8', by 'regie-connector')."""
+    import socket
+
+    from engine import external
+    from web.timeline import timeline
+
+    engine.deploy([MODELS])
+    with socket.socket() as probe:       # a loopback port nobody listens on: the mail server refuses
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    case_id = engine.start("brief", {"naam": "Demo", "email": "ouder@example.test", "nummer": "18"}, actor="cas")
+    assert external.run_connectors(engine, "connectors:vm:1:abc", external.SmtpSettings("127.0.0.1", port,
+                                                                                        "regie@gemeente.test", 2)) == 0
+    version = engine.version(engine.state(case_id).version_id)
+    moments = timeline(engine.history(case_id), version, {})
+    assert [(m.what, m.who) for m in moments[:2]] == [
+        ("Stap 'Bevestiging mailen' mislukt bij Regie (automatisch)", "Regie (automatisch)"),
+        ("Stap 'Bevestiging mailen' opgehaald door Regie (automatisch)", "Regie (automatisch)")]
+    raw = timeline(engine.history(case_id), version, {}, raw=True)
+    assert raw[0].what.endswith("mislukt bij systeem connectors:vm:1:abc")
