@@ -105,11 +105,12 @@ def init_app(app: Flask) -> None:
     for f in (datum, datum_kort, datumtijd, leeftijd, iso, waarde, short_id, zaaknummer, rollen, getal):
         app.add_template_filter(f)
     app.add_template_test(is_overdue, "overdue")
-    from .access import may_claim, watermark
+    from .access import may_claim, may_work_on, watermark
     from .assigning import pending
 
     app.jinja_env.globals["assign_pending"] = pending
     app.jinja_env.globals["may_claim"] = may_claim
+    app.jinja_env.globals["may_work_on"] = may_work_on
     app.jinja_env.globals["watermark"] = watermark
     app.jinja_env.globals["STATUS"] = STATUS
     app.jinja_env.globals["ROLES"] = ROLES

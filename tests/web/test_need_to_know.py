@@ -129,3 +129,15 @@ def test_a_candidate_user_of_an_open_task_reads_the_case_and_a_similar_name_does
     assert eng.case_access(case_id, "sam", ["specialist"]) == "team"             # the task's team (role)
     assert eng.case_access(case_id, "cas", ["casemanager"]) is None
     eng.store.dispose()
+
+
+def test_the_case_page_links_only_the_open_tasks_the_reader_may_open(engine, as_user, case_id):
+    """Who did the intake still reads the case, but the next task is the specialists': its title is shown
+    without a link (the link led to 'Geen toegang: deze taak hoort bij een ander team')."""
+    _complete_intake(engine, case_id)
+    [plan] = engine.tasks(case_id=case_id)
+    seen_by_cas = as_user("cas").get(f"/zaken/{case_id}")
+    assert seen_by_cas.status_code == 200 and plan.title in text(seen_by_cas)
+    assert f"/taken/{plan.id}" not in seen_by_cas.text
+    assert as_user("sam").get(f"/taken/{plan.id}").status_code == 200
+    assert f'href="/taken/{plan.id}"' in as_user("sam").get(f"/zaken/{case_id}").text
