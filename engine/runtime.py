@@ -669,19 +669,24 @@ class Engine:
         with self.store.read() as tx:
             return inbox_page(tx, query, now or self.clock.now(), day_end, limit, offset)
 
-    def overview(self, now: datetime | None = None, limit: int = 10) -> Overview:
+    def overview(self, now: datetime | None = None, limit: int = 10, user: str | None = None,
+                 roles: tuple[str, ...] = ("coordinator",)) -> Overview:
         """The coordinator's overview, in one statement: cases per process, open work per stage (in the order
         of the process's current version), overdue, escalations, open incidents, workload per colleague,
         process and people's names, and the break-the-glass reads of the last 30 days. The counts come from
         the overview's projection; when its delta rows have piled up they are folded afterwards
-        (``engine.store.overview``: one statement, its own snapshot, outside a transaction on PostgreSQL)."""
+        (``engine.store.overview``: one statement, its own snapshot, outside a transaction on PostgreSQL).
+        ``user``: a team coordinator sees their teams' work only (what their "all tasks" shows: the
+        processes and lanes their teams work, and the processes no team works): a second statement, only
+        for a coordinator whose teams do not work everything."""
         from .audit import access
         from .store import overview as counts
 
         now = now or self.clock.now()
         with self.store.statement() as conn:
-            data = counts.read(conn, now, now - timedelta(days=30), limit)
+            data = counts.read(conn, now, now - timedelta(days=30), limit, user, roles)
         processes, people, rows = data.pop("processes"), data.pop("people"), data.pop("break_glass")
+        walks = data.pop("walks")
         glass = []
         if rows:                                # their reasons are sealed: opened with their case's key
             with self.store.read() as tx:
@@ -698,8 +703,9 @@ class Engine:
 
         data["stages"] = sorted(data["stages"], key=stage_order)
         data["incidents"] = [OpenIncident(*row) for row in data["incidents"]]
-        return Overview(**data, processes={p: name for p, (name, _) in processes.items()}, people=people,
-                        break_glass=glass)
+        shown = None if walks is None else {p for p, _ in walks}
+        return Overview(**data, processes={p: name for p, (name, _) in processes.items() if shown is None or p in shown},
+                        people=people, break_glass=glass)
 
     def colleagues(self) -> list[Colleague]:
         """Active users who can take tasks, by name."""

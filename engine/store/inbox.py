@@ -163,7 +163,7 @@ def overview(tx: Tx, now: datetime, limit: int = 10) -> dict:
     from .overview import read
 
     found = read(tx.session.connection(), now, now, limit)
-    for extra in ("processes", "people", "break_glass", "pending"):
+    for extra in ("processes", "people", "break_glass", "pending", "walks"):
         del found[extra]
     return dict(found)
 

@@ -463,12 +463,13 @@ class CaseCountRow(Base):
 # keys that changed and nothing else, and the overview reads a few rows per stage or colleague. No NULLs in
 # a key (a primary key cannot hold them): '' stands for no due date, nobody yet, no role.
 class StageTotalRow(Base):
-    """The number of open tasks of this stage with this due day, as of the last fold."""
+    """The number of open tasks of this stage and role (lane) with this due day, as of the last fold."""
 
     __tablename__ = "overview_stage_totals"
     process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     title: Mapped[str] = mapped_column(String(300), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
     due_day: Mapped[str] = mapped_column(String(10), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
@@ -483,10 +484,23 @@ class AssigneeTotalRow(Base):
 
 
 class RoleTotalRow(Base):
-    """The number of open tasks for this role, as of the last fold."""
+    """The number of open tasks of this process for this role, as of the last fold."""
 
     __tablename__ = "overview_role_totals"
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class LaneTotalRow(Base):
+    """The number of open tasks of this process and role (lane) of this assignee with this due day, as of the
+    last fold: a team coordinator's workload per colleague (migration 0044_overview_lanes)."""
+
+    __tablename__ = "overview_lane_totals"
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    assignee: Mapped[str] = mapped_column(String(200), primary_key=True)
+    due_day: Mapped[str] = mapped_column(String(10), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 

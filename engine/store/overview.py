@@ -25,7 +25,20 @@ from collections import defaultdict
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, literal_column, select, union_all
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -38,11 +51,14 @@ from .models import (
     CaseRow,
     CaseTotalRow,
     IncidentRow,
+    LaneTotalRow,
     OpenTaskCountRow,
     ProcessRow,
     RoleTotalRow,
     StageTotalRow,
     TaskRow,
+    TeamMemberRow,
+    TeamProcessRow,
     UserRow,
 )
 
@@ -51,9 +67,10 @@ __all__ = ["compact", "needs_compacting", "read", "OverviewRead", "COMPACT_AFTER
 COMPACT_AFTER = 500          # fold when this many delta rows wait (the overview reads them on every view)
 _FOLD_LOCK = 7262812         # the advisory lock of a fold on PostgreSQL (any constant)
 _FOLDS = (      # deltas -> the totals they add to, by those totals' key
-    (OpenTaskCountRow, StageTotalRow, ("process_id", "name", "title", "due_day")),
+    (OpenTaskCountRow, StageTotalRow, ("process_id", "name", "title", "role", "due_day")),
     (OpenTaskCountRow, AssigneeTotalRow, ("assignee", "due_day")),
-    (OpenTaskCountRow, RoleTotalRow, ("role",)),
+    (OpenTaskCountRow, RoleTotalRow, ("process_id", "role")),
+    (OpenTaskCountRow, LaneTotalRow, ("process_id", "role", "assignee", "due_day")),
     (CaseCountRow, CaseTotalRow, ("process_id", "status")),
 )
 
@@ -99,7 +116,8 @@ _URGENT = (TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.created_at, TaskRow
 class OverviewRead(dict):
     """What ``read`` found: the keys of ``engine.store.inbox.overview`` plus ``processes`` (id -> (name,
     current version)), ``people`` (username -> name), ``break_glass`` (access rows, newest first) and
-    ``pending`` (delta rows in the projection: when they pile up, ``compact``)."""
+    ``pending`` (delta rows in the projection: when they pile up, ``compact``) and ``walks`` (the scope the
+    counts keep to, None: everything)."""
 
 
 def _rows(dialect: str, query, *columns) -> Any:
@@ -112,64 +130,109 @@ def _rows(dialect: str, query, *columns) -> Any:
                                 literal_column("'[]'::json"))).scalar_subquery()
 
 
-def _counts(totals, *key: str):
-    """Open tasks per ``key`` (plus ``due_day`` where the totals have it): the folded totals ('' back to
-    NULL) and the deltas since, a row each, for the caller to add up."""
+def _counts(totals):
+    """Open tasks per key of ``totals``: the folded totals ('' back to NULL) and the deltas since, a row
+    each, for the caller to add up."""
     D = OpenTaskCountRow
-    columns = [*key, *(["due_day"] if "due_day" in totals.__table__.c else [])]
+    columns = [c.name for c in totals.__table__.c if c.name != "n"]
     return union_all(
         select(*(func.nullif(getattr(totals, c), "").label(c) if c in ("assignee", "due_day", "role")
                  else getattr(totals, c) for c in columns), totals.n.label("n")),
         select(*(getattr(D, c) for c in columns), D.delta.label("n"))).subquery()
 
 
-def _statement(dialect: str, limit: int):
+Shape = tuple[bool, ...] | None     # a scope's walks: per (process, lane) whether it names a lane; None: all
+
+
+def _in_scope(shape: Shape, process, role) -> Any:
+    """The condition for rows of the scope's walks (parameters ``walk_process_i``, ``walk_lane_i``)."""
+    if shape is None:
+        return true()
+    return or_(*(and_(process == bindparam(f"walk_process_{i}", None),
+                      *([role == bindparam(f"walk_lane_{i}", None)] if lane else []))
+                 for i, lane in enumerate(shape)), false())
+
+
+def _task_list(shape: Shape, limit: int, *where, order: tuple) -> Any:
+    """The first ``limit`` open tasks in ``order`` with their case: one ordered index walk per walk of the
+    scope (``limit`` rows each, merged), as the inbox does, so a small team's tasks are not searched for
+    among everyone's."""
+    walks: list = [None] if shape is None else list(enumerate(shape))
+
+    def walk_of(walk) -> list:
+        if walk is None:
+            return []
+        i, lane = walk
+        return [TaskRow.process_id == bindparam(f"walk_process_{i}", None),
+                *([TaskRow.role == bindparam(f"walk_lane_{i}", None)] if lane else [])]
+
+    firsts = [select(TaskRow.id).where(TaskRow.state == "open", *where, *walk_of(walk)).order_by(*order).limit(limit)
+              for walk in walks]
+    picked = (select(TaskRow.id).where(false()) if not firsts else firsts[0] if len(firsts) == 1
+              else union_all(*(select(first.subquery()) for first in firsts)))
+    return (select(*_TASK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
+            .where(TaskRow.id.in_(picked.scalar_subquery())).order_by(*order).limit(limit))
+
+
+def _statement(dialect: str, limit: int, shape: Shape = None):
     from .privacy import BREAK_GLASS_PAGE
 
     today: Any = bindparam("today", None)
     day_start: Any = bindparam("day_start", None)
     now: Any = bindparam("now", None)
-    stages = _counts(StageTotalRow, "process_id", "name", "title")
+    stages = _counts(StageTotalRow)
     stage = (stages.c.process_id, stages.c.name, stages.c.title)
-    people = _counts(AssigneeTotalRow, "assignee")
-    roles = _counts(RoleTotalRow, "role")
+    # Without a scope the workload per assignee comes from its own small table; a team's from its lanes.
+    people = _counts(AssigneeTotalRow if shape is None else LaneTotalRow)
+    roles = _counts(RoleTotalRow)
+    processes: list | None = (None if shape is None else
+                              [bindparam(f"walk_process_{i}", None) for i in range(len(shape))])
     cases = union_all(select(CaseTotalRow.process_id, CaseTotalRow.status, CaseTotalRow.n),
                       select(CaseCountRow.process_id, CaseCountRow.status, CaseCountRow.delta)).subquery()
-    newest = (select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at)
-              .where(IncidentRow.resolved_at.is_(None)).order_by(IncidentRow.created_at.desc()).limit(limit)
-              .subquery())
+    incident = (select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at)
+                .where(IncidentRow.resolved_at.is_(None)))
+    if processes is not None:
+        incident = incident.join(CaseRow, CaseRow.id == IncidentRow.case_id).where(
+            CaseRow.process_id.in_(processes) if processes else false())
+    newest = incident.order_by(IncidentRow.created_at.desc()).limit(limit).subquery()
     parts = {
-        "stages": select(*stage, func.sum(stages.c.n),
-                         func.sum(case((stages.c.due_day < today, stages.c.n), else_=0))).group_by(*stage),
+        "stages": select(*stage, func.sum(stages.c.n), func.sum(case((stages.c.due_day < today, stages.c.n), else_=0)))
+        .where(_in_scope(shape, stages.c.process_id, stages.c.role)).group_by(*stage),
         "workload": select(people.c.assignee, func.sum(people.c.n),
-                           func.sum(case((people.c.due_day < today, people.c.n), else_=0))).group_by(people.c.assignee),
+                           func.sum(case((people.c.due_day < today, people.c.n), else_=0)))
+        .where(_in_scope(shape, people.c.process_id, people.c.role) if shape is not None else true())
+        .group_by(people.c.assignee),
         # Today's tasks due before now, from the covering (state, due_at, stage, assignee) index.
         "today_late": select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee, func.count())
-        .where(TaskRow.state == "open", TaskRow.due_at >= day_start, TaskRow.due_at < now)
+        .where(TaskRow.state == "open", TaskRow.due_at >= day_start, TaskRow.due_at < now,
+               _in_scope(shape, TaskRow.process_id, TaskRow.role))
         .group_by(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee),
         "cases": select(cases.c.process_id, cases.c.status, func.sum(cases.c.n))
+        .where(true() if processes is None else cases.c.process_id.in_(processes) if processes else false())
         .group_by(cases.c.process_id, cases.c.status),
         # Each list walks an index in the order shown and stops after ``limit`` rows (due_at < now: never NULL).
-        "overdue": select(*_TASK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
-        .where(TaskRow.state == "open", TaskRow.due_at < now)
-        .order_by(TaskRow.due_at, TaskRow.created_at, TaskRow.id).limit(limit),
-        "escalations": select(*_TASK_COLUMNS).join(CaseRow, CaseRow.id == TaskRow.case_id)
-        .where(TaskRow.state == "open", TaskRow.role == "coordinator").order_by(*_URGENT).limit(limit),
+        "overdue": _task_list(shape, limit, TaskRow.due_at < now, order=(TaskRow.due_at, TaskRow.created_at, TaskRow.id)),
+        "escalations": _task_list(shape, limit, TaskRow.role == "coordinator", order=_URGENT),
         # The newest open incidents first, then their cases (joined the other way round, a planner may walk
         # every case looking for incidents).
         "incidents": select(newest.c.case_id, newest.c.element, newest.c.message, newest.c.created_at,
                             CaseRow.subject).join(CaseRow, CaseRow.id == newest.c.case_id),
         "processes": select(ProcessRow.id, ProcessRow.name, ProcessRow.current_version_id),
         "people": select(UserRow.username, UserRow.name),
+        # Teams (what a team coordinator's scope is made of): every team's processes, the user's memberships.
+        "lanes": select(TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id),
+        "memberships": select(TeamMemberRow.team_id, TeamMemberRow.role)
+        .where(TeamMemberRow.username == bindparam("username", None)),
         "break_glass": select(AccessRow.seq, AccessRow.at, AccessRow.actor, AccessRow.case_id, AccessRow.page,
                               AccessRow.reason, AccessRow.hash)
         .where(AccessRow.page == BREAK_GLASS_PAGE, AccessRow.at >= bindparam("since", None))
         .order_by(AccessRow.seq.desc()).limit(50),
     }
+    incidents_total = select(func.count()).select_from(incident.subquery())
     scalars = {
         "escalations_total": select(func.coalesce(func.sum(roles.c.n), 0))
-        .where(roles.c.role == "coordinator").scalar_subquery(),
-        "incidents_total": select(func.count()).where(IncidentRow.resolved_at.is_(None)).scalar_subquery(),
+        .where(roles.c.role == "coordinator", _in_scope(shape, roles.c.process_id, roles.c.role)).scalar_subquery(),
+        "incidents_total": incidents_total.scalar_subquery(),
         "pending": (select(func.count()).select_from(OpenTaskCountRow).scalar_subquery()
                     + select(func.count()).select_from(CaseCountRow).scalar_subquery()),
     }
@@ -177,17 +240,32 @@ def _statement(dialect: str, limit: int):
                   *(v.label(k) for k, v in scalars.items()))
 
 
-_compiled: dict[tuple[str, int], tuple[str, dict[str, Any], tuple[str, ...] | None]] = {}
+_compiled: dict[tuple[str, int, Shape], tuple[str, dict[str, Any], tuple[str, ...] | None]] = {}
 
 
-def _compile(dialect: Dialect, limit: int) -> tuple[str, dict[str, Any], tuple[str, ...] | None]:
-    """The statement's SQL, its parameters' fixed values and (qmark style) their order: built once."""
-    key = (dialect.name, limit)
+def _compile(dialect: Dialect, limit: int, shape: Shape = None) -> tuple[str, dict[str, Any], tuple[str, ...] | None]:
+    """The statement's SQL, its parameters' fixed values and (qmark style) their order: built once per
+    dialect and shape of scope."""
+    key = (dialect.name, limit, shape)
     if key not in _compiled:
-        compiled = _statement(dialect.name, limit).compile(dialect=dialect)
+        compiled = _statement(dialect.name, limit, shape).compile(dialect=dialect)
         _compiled[key] = (compiled.string, compiled.construct_params(),
                           tuple(compiled.positiontup or ()) if compiled.positional else None)
     return _compiled[key]
+
+
+def _walks(username: str, roles, lanes: list, memberships: list, processes) -> list[tuple[str, str | None]] | None:
+    """The (process, lane) pairs a team coordinator's overview keeps to (``WorkScope.all_walks``: what their
+    "all tasks" shows), or None when that is everything (no teams, or a coordinator of every team's work)."""
+    from .teams import WorkScope
+
+    if not lanes:
+        return None
+    scope = WorkScope(username, frozenset(roles), {team: role for team, role in memberships},
+                      {(p, lane): team for p, lane, team in lanes})
+    ids = sorted(processes)
+    walks = scope.all_walks(ids)
+    return None if set(walks) == {(p, None) for p in ids} else walks
 
 
 def _stored(moment: datetime, dialect: str) -> Any:
@@ -200,17 +278,36 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
 
 
-def read(conn: Connection, now: datetime, since: datetime, limit: int = 10) -> OverviewRead:
+def read(conn: Connection, now: datetime, since: datetime, limit: int = 10, user: str | None = None,
+         roles=("coordinator",)) -> OverviewRead:
     """Everything the coordinator's overview shows, in one statement on ``conn`` (see the module): the counts
     from the projection, the first ``limit`` overdue tasks and escalations, the newest open incidents, the
-    processes, people's names and the break-the-glass reads since ``since``."""
+    processes, people's names and the break-the-glass reads since ``since``. For ``user``, a team coordinator,
+    the counts, lists, cases and incidents keep to what their "all tasks" shows (``walks``: the processes and
+    lanes their teams work, and what no team works): a second statement, only when that is not everything."""
+    found = _read(conn, now, since, limit, None, user)
+    lanes, memberships = found.pop("lanes"), found.pop("memberships")
+    walks = _walks(user, roles, lanes, memberships, found["processes"]) if user is not None else None
+    if walks is not None:
+        found = _read(conn, now, since, limit, walks, None)
+        del found["lanes"], found["memberships"]
+    found["walks"] = walks
+    return found
+
+
+def _read(conn: Connection, now: datetime, since: datetime, limit: int, walks: list[tuple[str, str | None]] | None,
+          user: str | None) -> OverviewRead:
     from .inbox import InboxRow
 
     now = now.astimezone(UTC)
-    sql, fixed, positions = _compile(conn.dialect, limit)
+    shape = None if walks is None else tuple(lane is not None for _, lane in walks)
+    sql, fixed, positions = _compile(conn.dialect, limit, shape)
     moments = {"now": now, "day_start": datetime.combine(now.date(), time(0), UTC), "since": since.astimezone(UTC)}
     values = {**fixed, "today": now.date().isoformat(),
               **{k: _stored(v, conn.dialect.name) for k, v in moments.items()}}
+    values["username"] = user
+    for i, (process, lane) in enumerate(walks or ()):
+        values[f"walk_process_{i}"], values[f"walk_lane_{i}"] = process, lane
     params: Any = tuple(values[p] for p in positions) if positions is not None else values
     row = conn.exec_driver_sql(sql, params).mappings().one()
     got = {k: json.loads(v) if isinstance(v, str) else v for k, v in row.items()}
@@ -252,4 +349,6 @@ def read(conn: Connection, now: datetime, since: datetime, limit: int = 10) -> O
         people={u: name for u, name in got["people"]},
         break_glass=glass,
         pending=int(got["pending"] or 0),
+        lanes=got["lanes"],
+        memberships=got["memberships"],
     )

@@ -154,3 +154,32 @@ def test_a_case_is_handed_over_only_to_a_casemanager_of_the_team_that_works_it(e
         eng.hand_over(case_id, "lot", "coby", "Lot neemt het over")
     eng.hand_over(case_id, "carla", "coby", "Carla neemt het over")
     assert eng.case_access(case_id, "carla", ["casemanager"]) in ("team", "eigen")
+
+
+def test_a_team_coordinators_overview_counts_their_teams_work_only(eng, teams, clock):
+    """The coordinator's overview keeps to what their "all tasks" shows: the processes (lanes) their teams
+    work and what no team works; counts, lists and cases alike, folded or not."""
+    ids = [eng.start("aanvraag", {"naam": f"Demo Ouder {i}"}, actor="carla") for i in range(3)]
+    eng.complete(eng.tasks(case_id=ids[0])[0].id, {"akkoord": True, "bedrag": 5}, actor="carla")
+    eng.claim(eng.tasks(case_id=ids[1])[0].id, "carla")
+    clock.advance(days=30)
+    everything = eng.overview()
+    assert sorted(s[1:] for s in everything.stages) == [("intake", "Intake doen", 2, 2), ("plan", "Plan maken", 1, 0)]
+    coby = eng.overview(user="coby", roles=("coordinator",))           # the steunpunt works aanvraag
+    assert (coby.stages, coby.workload, coby.cases, coby.overdue_total, len(coby.overdue)) == (
+        everything.stages, everything.workload, everything.cases, 2, 2)
+    cor = eng.overview(user="cor", roles=("coordinator",))             # the loket works nothing of it
+    assert (cor.stages, cor.workload, cor.cases, cor.overdue, cor.overdue_total) == ([], [], [], [], 0)
+    assert "aanvraag" not in cor.processes
+    teams.assign_process("loket", "aanvraag", "admin", lane="specialist")
+    from engine.store.overview import compact
+
+    for fold in (False, True):
+        if fold:
+            with eng.store.write() as tx:
+                compact(tx)
+        cor = eng.overview(user="cor", roles=("coordinator",))         # now the specialist lane of aanvraag
+        assert [s[1:] for s in cor.stages] == [("plan", "Plan maken", 1, 0)]
+        assert cor.workload == [(None, 1, 0)] and (cor.overdue, cor.overdue_total) == ([], 0)   # the intakes are late
+        assert cor.cases == [("aanvraag", "running", 3)]
+        assert "aanvraag" in cor.processes

@@ -140,10 +140,10 @@ def test_overview_counts_follow_every_change_of_tasks_and_cases_and_survive_fold
     with eng.store.read() as tx:
         assert projected(tx, now) == expected
         assert tx.session.scalar(select(func.count()).select_from(OpenTaskCountRow)) == 0
-        open_tasks = tx.session.execute(select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.assignee,
-                                               TaskRow.due_at).where(TaskRow.state == "open")).all()
+        open_tasks = tx.session.execute(select(TaskRow.process_id, TaskRow.name, TaskRow.title, TaskRow.role,
+                                               TaskRow.assignee, TaskRow.due_at).where(TaskRow.state == "open")).all()
         assert tx.session.scalar(select(func.count()).select_from(StageTotalRow)) == len(      # one row per key
-            {(p, n, t, str(d)[:10]) for p, n, t, _, d in open_tasks})
+            {(p, n, t, r, str(d)[:10]) for p, n, t, r, _, d in open_tasks})
         assert tx.session.scalar(select(func.count()).select_from(AssigneeTotalRow)) == len(
             {(w, str(d)[:10]) for *_, w, d in open_tasks})
         assert not needs_compacting(tx)
