@@ -225,7 +225,10 @@ def _configure_sqlite(engine: SAEngine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("regie_write") else "BEGIN")
+        # On the DBAPI connection (every transaction starts here; SQLAlchemy's statement machinery costs more
+        # than the BEGIN), with a busy or failing database reported as SQLAlchemy's OperationalError as before.
+        RawConnection(conn).run("BEGIN IMMEDIATE" if conn.get_execution_options().get("regie_write") else "BEGIN",
+                                (), many=False)
 
 
 def _is_lock_error(err: OperationalError) -> bool:
@@ -287,6 +290,7 @@ _RAW_CASE_KEY = Prepared(_CASE_KEY)
 _RAW_INSERT_EVENTS = Prepared(insert(_EVENTS).values({c: bindparam(c) for c in (
     "case_id", "seq", "type", "at", "actor", "payload", "prev_hash", "hash", "stored_at")}))
 _RAW_INSERT_TASKS = Prepared(insert(_TASKS).values({c.key: bindparam(c.key) for c in _TASKS.c}))
+_RAW_TIMER_DUES = Prepared(_TIMER_DUES)
 _RAW_TASKS_TO_SYNC: dict[int, Prepared] = {}               # by the number of ready tasks
 _RAW_UPDATE_CASE: dict[tuple[str, ...], Prepared] = {}     # by the columns a step changes (a few sets)
 _RAW_UPDATE_TASK: dict[tuple[str, ...], Prepared] = {}
@@ -690,7 +694,7 @@ class Tx:
 
     def timer_dues(self, case_id: str) -> list[tuple[str, datetime]]:
         """(task id, due time) of the case's timer rows (one query, plain values)."""
-        return [tuple(r) for r in self.session.connection().execute(_TIMER_DUES, {"b_case": case_id})]
+        return [(r.task_id, r.due_at) for r in _RAW_TIMER_DUES.rows(self.raw, {"b_case": case_id})]
 
     def case_timers(self, case_id: str) -> list[TimerRow]:
         return list(self.session.scalars(select(TimerRow).where(TimerRow.case_id == case_id)))
@@ -740,9 +744,11 @@ _MISSING = object()
 
 
 def _changed(state: Any) -> dict[str, Any]:
-    """The columns of an ORM object changed since it was loaded (only those with a pending change are looked at)."""
-    attrs = state.attrs
-    return {key: attrs[key].loaded_value for key in state.committed_state if attrs[key].history.has_changes()}
+    """The columns of an ORM object changed since it was loaded: those with a pending change whose value differs
+    from the one loaded (or that was not loaded), as the ORM's history tells, without building it."""
+    current = state.dict
+    return {key: current[key] for key, loaded in state.committed_state.items()
+            if key in current and loaded != current[key]}
 
 
 def _raw_update(cache: dict[tuple[str, ...], Prepared], base: Any, values: dict[str, Any]) -> Prepared:
