@@ -64,11 +64,13 @@
       li.appendChild(document.createTextNode(m.message));
       list.appendChild(li);
     });
-    summary.textContent = result.errors || result.warnings
-      ? result.errors + " fout(en), " + result.warnings + " waarschuwing(en). Fouten moeten weg voordat u kunt uitrollen."
-      : "Geen problemen gevonden (" + result.ms + " ms).";
+    var errors = plural(result.errors, "fout", "fouten"), warnings = plural(result.warnings, "waarschuwing", "waarschuwingen");
+    summary.textContent = result.errors
+      ? errors + (result.warnings ? " en " + warnings : "") + ". Haal de fouten weg voordat u uitrolt."
+      : result.warnings ? warnings + ". U kunt uitrollen, maar lees ze eerst." : "Geen problemen gevonden.";
     summary.dataset.errors = result.errors;
   }
+  function plural(n, one, more) { return n + " " + (n === 1 ? one : more); }
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
