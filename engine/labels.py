@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .forms import Form, FormField
+from .region import local
 
 EMPTY = "–"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -128,11 +129,20 @@ def readable(value: Any) -> str:
 
 
 def dutch_date(value: str) -> str:
-    """'2026-03-31' -> '31-03-2026'; '2026-03-31T14:00:00+02:00' -> '31-03-2026 14:00' (as written)."""
+    """'2026-03-31' -> '31-03-2026'; '2026-03-31T14:00:00+02:00' -> '31-03-2026 14:00'. A moment with an
+    offset is shown in the municipality's time ('2026-12-01T22:10:00+00:00' -> '01-12-2026 23:10'); one
+    without is that time already (as written)."""
     try:
         day = date.fromisoformat(value[:10])
     except ValueError:
         return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        value = local(moment).isoformat()
+        day = date.fromisoformat(value[:10])
     shown = f"{day.day:02d}-{day.month:02d}-{day.year}"
     return f"{shown} {value[11:16]}" if len(value) >= 16 and value[10] in "T " else shown
 

@@ -52,4 +52,8 @@ def test_readable_values():
     assert readable(None) == "–" and readable(True) == "ja" and readable(3.0) == "3"
     assert readable(date(2026, 3, 31)) == "31-03-2026"
     assert dutch_date("2026-03-31T14:05:00+02:00") == "31-03-2026 14:05"
+    # A stored moment (UTC) in the municipality's time, like every other time on the page; the day too.
+    assert dutch_date("2026-12-01T22:10:48.874368+00:00") == "01-12-2026 23:10"
+    assert dutch_date("2026-12-31T23:30:00+00:00") == "01-01-2027 00:30"
+    assert dutch_date("2026-07-01T09:00") == "01-07-2026 09:00"                # no offset: as written
     assert readable("geen datum") == "geen datum"
