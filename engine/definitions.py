@@ -444,6 +444,8 @@ _PARSER_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(p, re.IGNORECASE |
     (r"Ad hoc subprocesses may not contain start or end events",
      "Een ad-hoc-subproces heeft geen start- of eindgebeurtenis. Haal die weg."),
     (r"Unsupported Catch Event", "Deze tussengebeurtenis wacht nergens op. Geef haar een timer, bericht of signaal."),
+    (r"Conditional event definition with missing condition",
+     "Deze voorwaardelijke gebeurtenis heeft geen voorwaarde. Vul de voorwaarde (condition) in."),
     (r"loopMaximum or loopCondition", "Een herhaalde taak heeft loopMaximum of loopCondition nodig."),
     (r"When looking for a task spec, we found two items",
      "Een pijl wijst naar een element dat niet bestaat of waarvan het id twee keer voorkomt."),

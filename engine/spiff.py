@@ -927,6 +927,8 @@ class RegieScriptEngine(PythonScriptEngine):
         return result
 
     def execute(self, task, script, external_context=None):
+        if script is None or not script.strip():
+            return True   # a script task drawn without a script (<script/>) has nothing to do
         try:
             if not external_context:
                 self.stepped.execute(script, task.data)

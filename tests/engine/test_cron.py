@@ -213,3 +213,32 @@ def test_a_cron_start_event_whose_years_are_over_is_marked_failed(engine, clock,
     engine.deploy([model(tmp_path, START.format(timer=timer("0 0 9 1 1 ? 2020")), "oud")])
     [schedule] = engine.start_schedules()
     assert schedule.status == "failed" and "geen tijdstip meer" in schedule.error
+
+
+# --- found in the corpus ----------------------------------------------------------------------------
+
+
+def test_a_script_task_without_a_script_does_nothing_and_goes_on(engine, tmp_path):
+    # bpmn-js draws a script task as <scriptTask scriptFormat=""><script/></scriptTask>; it stalled the case
+    # with "De expressie 'None' kan niet worden uitgevoerd".
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="leeg"/>'
+            '<bpmn:scriptTask id="leeg" scriptFormat=""><bpmn:script/></bpmn:scriptTask>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="leeg" targetRef="t"/>'
+            '<bpmn:userTask id="t" camunda:candidateGroups="casemanager"/>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>')
+    path = model(tmp_path, body)
+    assert engine.validate([path]) == []
+    engine.deploy([path])
+    case_id = engine.start("p", {})
+    assert [t.name for t in engine.tasks(case_id=case_id)] == ["t"]
+    assert engine.verify(case_id)
+
+
+def test_a_conditional_event_without_a_condition_is_refused_in_dutch(sqlite_engine, tmp_path):
+    # bpmn-js's fixtures draw one; validation showed SpiffWorkflow's English text as the reason.
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wacht"/>'
+            '<bpmn:intermediateCatchEvent id="wacht"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="wacht" targetRef="e"/><bpmn:endEvent id="e"/>')
+    [problem] = sqlite_engine.validate([model(tmp_path, body)])
+    assert problem.element_id == "wacht"
+    assert problem.message == "Deze voorwaardelijke gebeurtenis heeft geen voorwaarde. Vul de voorwaarde (condition) in."
