@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -86,7 +86,11 @@ def compact(tx: Tx) -> bool:
     fold holds the lock (PostgreSQL; SQLite has one writer at a time): that one folds what is there."""
     if not tx.store.is_sqlite and not tx.session.scalar(select(func.pg_try_advisory_xact_lock(_FOLD_LOCK))):
         return False
-    insert = sqlite_insert if tx.store.is_sqlite else pg_insert
+    if not tx.store.is_sqlite:
+        conn = tx.session.connection()
+        for sql in _fold_sql(conn.dialect):
+            conn.exec_driver_sql(sql)
+        return True
     for deltas in (OpenTaskCountRow, CaseCountRow):
         taken = tx.session.execute(delete(deltas).returning(*deltas.__table__.c)).mappings().all()
         for source, totals, key in _FOLDS:
@@ -97,11 +101,38 @@ def compact(tx: Tx) -> bool:
                 sums[tuple("" if row[k] is None else row[k] for k in key)] += row["delta"]
             rows = [{**dict(zip(key, values, strict=True)), "n": n} for values, n in sorted(sums.items()) if n]
             if rows:
-                upsert = insert(totals)
+                upsert = sqlite_insert(totals)
                 tx.session.execute(upsert.on_conflict_do_update(index_elements=list(key),
                                                                 set_={"n": totals.n + upsert.excluded.n}), rows)
                 tx.session.execute(delete(totals).where(totals.n == 0))
     return True
+
+
+_fold: dict[str, tuple[str, str]] = {}
+
+
+def _fold_sql(dialect: Dialect) -> tuple[str, str]:
+    """PostgreSQL's fold as two statements (data-modifying CTEs): the deltas deleted, summed per key of each
+    totals table and upserted there, without the rows coming to Python and back; then the keys whose total
+    came to 0 deleted (a statement sees the tables as they were when it began). Built once."""
+    if dialect.name not in _fold:
+        taken: dict[Any, Any] = {deltas: delete(deltas).returning(*deltas.__table__.c).cte(f"taken_{deltas.__tablename__}")
+                                 for deltas in (OpenTaskCountRow, CaseCountRow)}
+        upserts = []
+        for i, (deltas, totals, key) in enumerate(_FOLDS):
+            totals = cast(Any, totals)
+            rows = taken[deltas]
+            values = [func.coalesce(rows.c[k], "") if k in ("role", "assignee", "due_day") else rows.c[k] for k in key]
+            summed = select(*values, func.sum(rows.c.delta)).group_by(*values).having(func.sum(rows.c.delta) != 0)
+            upsert = pg_insert(totals).from_select([*key, "n"], summed)
+            upserts.append(upsert.on_conflict_do_update(index_elements=list(key),
+                                                        set_={"n": totals.n + upsert.excluded.n}).cte(f"fold_{i}"))
+        statement: Any = select(literal_column("1")).add_cte(*taken.values(), *upserts)
+        zeros: Any = select(literal_column("1")).add_cte(*(
+            delete(totals).where(cast(Any, totals).n == 0).cte(f"zero_{i}") for i, (_, totals, _) in enumerate(_FOLDS)))
+        fold, drop = (str(s.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for s in (statement, zeros))
+        _fold[dialect.name] = (fold, drop)
+    return _fold[dialect.name]
 
 
 # --- the whole overview in one statement ------------------------------------------------------------

@@ -150,6 +150,13 @@ def test_overview_counts_follow_every_change_of_tasks_and_cases_and_survive_fold
     eng.complete(eng.tasks(case_id=ids[3])[0].id, {"akkoord": True, "bedrag": 5}, actor="carla")
     with eng.store.read() as tx:         # deltas after a fold add up with the folded rows
         assert projected(tx, now) == direct_counts(tx, now)
+    with eng.store.write() as tx:        # carla's only task is done: her total comes to 0 and goes
+        compact(tx)
+    with eng.store.read() as tx:
+        assert projected(tx, now) == direct_counts(tx, now)
+        open_tasks = tx.session.execute(select(TaskRow.assignee, TaskRow.due_at).where(TaskRow.state == "open")).all()
+        assert tx.session.scalar(select(func.count()).select_from(AssigneeTotalRow)) == len(
+            {(w, str(d)[:10]) for w, d in open_tasks})
 
 
 def test_the_overview_folds_its_deltas_when_they_pile_up(eng, monkeypatch):
