@@ -564,11 +564,12 @@ class Engine:
         """A task, its form, ``user``'s work scope (``engine.teams``) and, with ``case_access``, the need-to-know
         check on its case (as ``case_access``), in one transaction: what the web app checks before it shows,
         claims or completes a task. Raises ``UnknownTask``."""
+        from .store.casepage import task_and_case
         from .store.teams import work_scope
 
         roles = list(roles)
         with self.store.read() as tx:
-            row, case = tx.task_with_case(task_id)
+            row, case = task_and_case(tx, task_id)     # plain rows, statements compiled once
             if row is None or case is None:
                 raise UnknownTask(task_id)
             scope = work_scope(tx, user, roles)

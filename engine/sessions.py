@@ -1,8 +1,8 @@
 """Login sessions kept on the server: a random token in the browser, its SHA-256 in ``user_sessions``.
 
-The web app asks ``find`` once per request (one query on two primary keys, with the account joined), so a
-session ends for good when the user logs out, the account is deactivated, its roles or password change,
-or its absolute lifetime is over. The idle timeout is checked by the web layer against the last-seen time
+The web app asks ``find`` once per request (one statement on two primary keys, with the account joined, outside
+a transaction), so a session ends for good when the user logs out, the account is deactivated, its roles or
+password change, or its absolute lifetime is over. The idle timeout is checked by the web layer against the last-seen time
 kept in the signed session cookie, so a request does not need a write.
 """
 
@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 
 from .store import Store
-from .store.accounts import add_session, prune_sessions, revoke_session, session_account
+from .store.accounts import add_session, find_session_account, prune_sessions, revoke_session
 from .store.models import SessionRow
 
 
@@ -35,8 +35,7 @@ def open_session(store: Store, username: str, now: datetime, via: str = "passwor
 def find(store: Store, token: str):
     """The session for ``token`` with its account as one plain row (``revoked_at``, ``created_at``,
     ``username``, ``name``, ``roles``, ``active``, ``source``; revoked or not: the caller decides), or None."""
-    with store.read() as tx:
-        return session_account(tx, _digest(token))
+    return find_session_account(store, _digest(token))
 
 
 def close(store: Store, token: str, now: datetime) -> None:

@@ -9,8 +9,9 @@ from sqlalchemy import CursorResult, bindparam, delete, select, update
 
 from . import Tx
 from .models import AccountEventRow, LoginThrottleRow, SessionRow, UserRow
+from .prepared import Prepared
 
-__all__ = ["add_user", "session_account", "add_session", "revoke_session", "revoke_user_sessions", "prune_sessions",
+__all__ = ["add_user", "session_account", "find_session_account", "add_session", "revoke_session", "revoke_user_sessions", "prune_sessions",
            "throttle_rows", "throttle_row", "clear_throttle", "prune_throttle", "add_account_event", "account_events"]
 
 
@@ -21,11 +22,21 @@ _SESSION_ACCOUNT = (
 )
 
 
+_RAW_SESSION_ACCOUNT = Prepared(_SESSION_ACCOUNT)
+
+
 def session_account(tx: Tx, session_id: str):
     """The session and its account in one query on two primary keys (run on every request), as one plain
     row (``revoked_at``, ``created_at``, ``username``, ``name``, ``roles``, ``active``, ``source``) or None:
     no ORM objects to build, which is most of such a small query's cost."""
-    return tx.session.connection().execute(_SESSION_ACCOUNT, {"session_id": session_id}).first()
+    return _RAW_SESSION_ACCOUNT.first(tx.raw, {"session_id": session_id})
+
+
+def find_session_account(store, session_id: str):
+    """``session_account`` as one statement outside a transaction (``Store.plain_rows``: no session, no
+    BEGIN and COMMIT): the web app's lookup on every request. A single statement reads one consistent state."""
+    found = store.plain_rows(_RAW_SESSION_ACCOUNT, {"session_id": session_id})
+    return found[0] if found else None
 
 
 def add_user(tx: Tx, row: UserRow) -> UserRow:

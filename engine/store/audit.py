@@ -5,30 +5,43 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import exists, func, or_, select, text
+from sqlalchemy import BigInteger, Table, bindparam, exists, func, insert, or_, select
 
 from ..errors import UnknownCase
 from . import Tx
 from .models import AccessRow, CaseRow, EventRow
+from .prepared import Prepared
 
 # Any constant: the PostgreSQL advisory lock that serialises appends to the one access-log chain.
 _ACCESS_LOCK = 0x52454749   # "REGI"
 
 
+# An append is written on every page that shows a resident's data: its statements are compiled once and run on the
+# transaction's DBAPI connection (``engine.store.prepared``).
+_ACCESS = cast(Table, AccessRow.__table__).c
+_LOCK_CHAIN = Prepared(select(func.pg_advisory_xact_lock(bindparam("b_key", type_=BigInteger))))
+_LAST = Prepared(select(_ACCESS.seq, _ACCESS.hash).order_by(_ACCESS.seq.desc()).limit(1))
+_APPEND = Prepared(insert(AccessRow).values({c: bindparam(c) for c in (
+    "seq", "at", "actor", "case_id", "page", "reason", "prev_hash", "hash")}))
+
+
 def lock_access_chain(tx: Tx) -> None:
     """Take the access-log append lock for this transaction (SQLite's BEGIN IMMEDIATE already has it)."""
     if not tx.store.is_sqlite:
-        tx.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ACCESS_LOCK})
+        _LOCK_CHAIN.first(tx.raw, {"b_key": _ACCESS_LOCK})
 
 
-def last_access(tx: Tx) -> AccessRow | None:
-    return tx.session.scalars(select(AccessRow).order_by(AccessRow.seq.desc()).limit(1)).first()
+def last_access(tx: Tx):
+    """The chain's head: the newest row's ``seq`` and ``hash`` (a plain row), or None for an empty log."""
+    return _LAST.first(tx.raw, {})
 
 
 def add_access(tx: Tx, row: AccessRow) -> None:
-    tx.session.add(row)
-    tx.session.flush([row])
+    """Append ``row`` (its ``id`` is given by the database)."""
+    _APPEND.execute(tx.raw, {c: getattr(row, c) for c in (
+        "seq", "at", "actor", "case_id", "page", "reason", "prev_hash", "hash")})
 
 
 def access_rows(tx: Tx, case_id: str | None = None, actor: str | None = None, limit: int | None = 100,

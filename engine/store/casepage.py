@@ -9,6 +9,7 @@ reads the same snapshot as the need-to-know check before it.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, or_, select
@@ -17,7 +18,7 @@ from . import Tx
 from .models import CaseLinkRow, CaseRow, ProcessRow, TaskRow, TimerRow, UserRow
 from .prepared import Prepared
 
-__all__ = ["case_row", "open_tasks", "timers", "process_name", "people", "links"]
+__all__ = ["task_and_case", "case_row", "open_tasks", "timers", "process_name", "people", "links"]
 
 _CASES, _TASKS, _TIMERS = (cast(Table, row.__table__).c for row in (CaseRow, TaskRow, TimerRow))
 
@@ -29,6 +30,11 @@ _TIMERS_OF_CASE = Prepared(
     select(_TIMERS.case_id, _TIMERS.task_id, _TIMERS.element, _TIMERS.due_at, _TIMERS.status, _TIMERS.attempts,
            _TIMERS.locked_by).where(_TIMERS.case_id == bindparam("b_case"))
     .order_by(_TIMERS.due_at, _TIMERS.id).limit(500))
+_TASK_AND_CASE = Prepared(
+    select(*_TASKS, _CASES.number.label("case_number"), _CASES.version_id.label("case_version_id"),
+           _CASES.process_id.label("case_process_id"), _CASES.created_by.label("case_created_by"),
+           _CASES.casemanager.label("case_casemanager"))
+    .join(CaseRow, CaseRow.id == _TASKS.case_id).where(_TASKS.id == bindparam("b_task")))
 _PROCESS_NAME = Prepared(select(ProcessRow.name).where(ProcessRow.id == bindparam("b_process")))
 _PEOPLE = Prepared(select(UserRow.username, UserRow.name))
 _LINKS = Prepared(
@@ -39,6 +45,18 @@ _LINKS = Prepared(
         (CaseLinkRow.to_case_id == bindparam("b_case")) & (CaseRow.id == CaseLinkRow.from_case_id)))
     .where(or_(CaseLinkRow.from_case_id == bindparam("b_case"), CaseLinkRow.to_case_id == bindparam("b_case")))
     .order_by(CaseLinkRow.at))
+
+
+CaseOfTask = namedtuple("CaseOfTask", "id number version_id process_id created_by casemanager")
+
+
+def task_and_case(tx: Tx, task_id: str) -> tuple[Any, CaseOfTask] | tuple[None, None]:
+    """A task row (the columns of ``TaskRow`` as attributes) and what a task page needs of its case, one query."""
+    row = _TASK_AND_CASE.first(tx.raw, {"b_task": task_id})
+    if row is None:
+        return None, None
+    return row, CaseOfTask(row.case_id, row.case_number, row.case_version_id, row.case_process_id,
+                           row.case_created_by, row.case_casemanager)
 
 
 def case_row(tx: Tx, case_id: str) -> Any:

@@ -8,18 +8,19 @@ from sqlalchemy import bindparam, or_, select
 
 from . import Tx
 from .models import AccessRow, CaseRow, TaskRow
+from .prepared import Prepared
 from .teams import WorkScope, work_scope
 
 BREAK_GLASS_PAGE = "doorbraak"
 
 
-_CASE_PEOPLE = select(CaseRow.process_id, CaseRow.created_by, CaseRow.casemanager).where(CaseRow.id == bindparam("b_case"))
-_OPEN_TASKS = select(TaskRow.process_id, TaskRow.role, TaskRow.candidate_users).where(
-    TaskRow.case_id == bindparam("b_case"), TaskRow.state == "open")
-_WORKED = select(TaskRow.id).where(TaskRow.case_id == bindparam("b_case"), or_(
-    TaskRow.assignee == bindparam("b_user"), TaskRow.completed_by == bindparam("b_user"))).limit(1)
-_GLASS = select(AccessRow.id).where(AccessRow.case_id == bindparam("b_case"), AccessRow.actor == bindparam("b_user"),
-                                    AccessRow.page == BREAK_GLASS_PAGE, AccessRow.at >= bindparam("b_since")).limit(1)
+_CASE_PEOPLE = Prepared(select(CaseRow.process_id, CaseRow.created_by, CaseRow.casemanager).where(CaseRow.id == bindparam("b_case")))
+_OPEN_TASKS = Prepared(select(TaskRow.process_id, TaskRow.role, TaskRow.candidate_users).where(
+    TaskRow.case_id == bindparam("b_case"), TaskRow.state == "open"))
+_WORKED = Prepared(select(TaskRow.id).where(TaskRow.case_id == bindparam("b_case"), or_(
+    TaskRow.assignee == bindparam("b_user"), TaskRow.completed_by == bindparam("b_user"))).limit(1))
+_GLASS = Prepared(select(AccessRow.id).where(AccessRow.case_id == bindparam("b_case"), AccessRow.actor == bindparam("b_user"),
+                                    AccessRow.page == BREAK_GLASS_PAGE, AccessRow.at >= bindparam("b_since")).limit(1))
 
 
 def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime, case=None,
@@ -34,14 +35,14 @@ def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime
     ``casemanager``); ``scope``: the user's ``work_scope`` when the caller read it already. At most five small
     queries on indexes, built once: the case, the scope (two), its open tasks, the tasks the user worked, the
     break-the-glass log; cheapest first."""
-    conn = tx.session.connection()
+    raw = tx.raw
     if case is None:
-        case = conn.execute(_CASE_PEOPLE, {"b_case": case_id}).first()
+        case = _CASE_PEOPLE.first(raw, {"b_case": case_id})
         if case is None:
             return None
     if scope is None:
         scope = work_scope(tx, user, roles)
-    tasks = list(conn.execute(_OPEN_TASKS, {"b_case": case_id}))
+    tasks = _OPEN_TASKS.rows(raw, {"b_case": case_id})
     if any(p == case.process_id for p, _ in scope.lanes):      # a team works this process
         if scope.coordinates(case.process_id):
             return "coordinator"
@@ -58,9 +59,9 @@ def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime
            for _, role, candidates in tasks):
         return "team"
     if ((user != "system" and user in (case.created_by, case.casemanager))
-            or conn.execute(_WORKED, {"b_case": case_id, "b_user": user}).first() is not None):
+            or _WORKED.first(raw, {"b_case": case_id, "b_user": user}) is not None):
         return "eigen"
-    if conn.execute(_GLASS, {"b_case": case_id, "b_user": user, "b_since": since}).first() is not None:
+    if _GLASS.first(raw, {"b_case": case_id, "b_user": user, "b_since": since}) is not None:
         return BREAK_GLASS_PAGE
     return None
 

@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, bindparam, delete, select
 
 from . import Tx
 from .models import ProcessRow, TeamMemberRow, TeamProcessRow, TeamRow
+from .prepared import Prepared
 
 WORK_ROLES = frozenset({"casemanager", "specialist", "coordinator"})
 
@@ -82,24 +83,23 @@ class WorkScope:
         return sorted(walks, key=lambda w: (w[0], w[1] or ""))
 
 
-# Built once: read on every request that checks who may see or do what (building a statement costs more than
-# SQLite takes to run it).
-_MEMBERSHIPS = select(TeamMemberRow.team_id, TeamMemberRow.role).where(TeamMemberRow.username == bindparam("b_user"))
-_LANES = select(TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id)
-_LANES_OF_PROCESS = _LANES.where(TeamProcessRow.process_id == bindparam("b_process"))
+# Compiled once and run on the transaction's DBAPI connection (``engine.store.prepared``): read on every request
+# that checks who may see or do what, where building a statement cost more than SQLite takes to run it.
+_MEMBERSHIPS = Prepared(select(TeamMemberRow.team_id, TeamMemberRow.role)
+                        .where(TeamMemberRow.username == bindparam("b_user")))
+_LANES = Prepared(select(TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id))
+_LANES_OF_PROCESS = Prepared(_LANES.statement.where(TeamProcessRow.process_id == bindparam("b_process")))
 
 
 def work_scope(tx: Tx, username: str, roles) -> WorkScope:
     """The user's scope: two small queries (their memberships, every team's processes)."""
-    conn = tx.session.connection()
-    memberships: dict[str, str] = {team: role for team, role in conn.execute(_MEMBERSHIPS, {"b_user": username})}
+    memberships: dict[str, str] = {team: role for team, role in _MEMBERSHIPS.rows(tx.raw, {"b_user": username})}
     return WorkScope(username, frozenset(roles), memberships, lanes(tx))
 
 
 def lanes(tx: Tx, process_id: str | None = None) -> dict[tuple[str, str], str]:
-    conn = tx.session.connection()
-    found = (conn.execute(_LANES) if process_id is None
-             else conn.execute(_LANES_OF_PROCESS, {"b_process": process_id}))
+    found = (_LANES.rows(tx.raw, {}) if process_id is None
+             else _LANES_OF_PROCESS.rows(tx.raw, {"b_process": process_id}))
     return {(p, lane): team for p, lane, team in found}
 
 

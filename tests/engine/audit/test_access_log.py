@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from engine.cli import main
 from engine.store.models import AccessRow
@@ -75,4 +75,52 @@ def test_cli_state_and_history_are_recorded(tmp_path, monkeypatch):
     assert [(r.page, r.actor[:3]) for r in rows[:2]] == [("cli-history", "os:"), ("doorbraak", "os:")]
     assert json.loads(regie("history", case_id, "--json", "--reden", "beheer: controle na storing"))[0]["type"] == \
         "case_started"
+    eng.store.dispose()
+
+
+def test_concurrent_appends_on_postgresql_wait_for_the_chain_lock_and_extend_the_chain(pg_url, clock):
+    """Two appends at once: the second waits for the first's lock, then chains onto its row. Without the lock it
+    would read the same head, take the same number and fail on the unique number when the first commits."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    from engine import Engine, SequentialIds
+    from engine.audit import access
+    from engine.store.audit import add_access, last_access, lock_access_chain
+    from tests.conftest import _truncate
+
+    _truncate(pg_url)
+    eng = Engine.from_url(pg_url, clock=clock, ids=SequentialIds())
+    result: dict = {}
+    with eng.store.write() as tx:                     # the first append, not committed yet
+        lock_access_chain(tx)
+        head = last_access(tx)
+        seq, prev = (head.seq + 1, head.hash) if head else (1, access.GENESIS)
+        at = clock.now()
+        add_access(tx, AccessRow(seq=seq, at=at, actor="anna", case_id=None, page="zaak", reason=None, prev_hash=prev,
+                                 hash=access.access_hash(prev, seq, at, "anna", None, "zaak", None)))
+
+        def second():
+            try:
+                result["entry"] = eng.record_access("bert", None, "zaak")
+            except Exception as err:  # reported below
+                result["error"] = err
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        watcher = create_engine(pg_url)
+        with watcher.connect() as conn:              # until the second append waits on a lock (state, not time)
+            while not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND wait_event_type = 'Lock'")).scalar():
+                worker.join(0.01)
+                assert worker.is_alive(), result
+                conn.rollback()
+        watcher.dispose()
+    worker.join()
+    assert "error" not in result, result
+    assert result["entry"].seq == seq + 1
+    assert [e.actor for e in eng.access_log(limit=2)] == ["bert", "anna"]
+    with eng.store.read() as tx:
+        assert access.check(list(tx.session.scalars(select(AccessRow).order_by(AccessRow.seq)))) == []
     eng.store.dispose()
