@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+import time
 
 from flask import Flask, request
 
@@ -16,23 +16,32 @@ YEAR = 365 * 24 * 3600
 
 
 class Fingerprints:
-    """File name -> short content hash, computed once per file version (keyed on the file's mtime)."""
+    """File name -> short content hash, computed once per file version (keyed on the file's mtime). A file's
+    mtime is looked at again at most every ``recheck`` seconds: a page links a handful of static files, and a
+    ``stat`` for each on every page cost more than the rest of building their URLs."""
 
-    def __init__(self, folder: str):
-        self.folder = Path(folder)
-        self._known: dict[str, tuple[int, str]] = {}
+    def __init__(self, folder: str, recheck: float = 1.0, clock=time.monotonic):
+        self.folder = str(folder)
+        self.recheck = recheck
+        self._clock = clock
+        self._known: dict[str, tuple[float, int, str | None]] = {}     # checked at, mtime, hash
 
     def of(self, filename: str) -> str | None:
-        path = self.folder / filename
+        now = self._clock()
+        known = self._known.get(filename)
+        if known is not None and now - known[0] < self.recheck:
+            return known[2]
+        path = os.path.join(self.folder, filename)
         try:
             mtime = os.stat(path).st_mtime_ns
         except OSError:
+            self._known[filename] = (now, -1, None)
             return None
-        known = self._known.get(filename)
-        if known is None or known[0] != mtime:
-            known = (mtime, hashlib.sha256(path.read_bytes()).hexdigest()[:12])
-            self._known[filename] = known
-        return known[1]
+        if known is None or known[1] != mtime:
+            with open(path, "rb") as f:
+                known = (now, mtime, hashlib.sha256(f.read()).hexdigest()[:12])
+        self._known[filename] = (now, mtime, known[2])
+        return known[2]
 
 
 def init_app(app: Flask) -> None:

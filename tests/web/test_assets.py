@@ -33,11 +33,14 @@ def test_without_the_current_fingerprint_the_browser_asks_again_every_time(brows
 
 def test_a_changed_file_gets_a_new_fingerprint(tmp_path):
     (tmp_path / "a.css").write_text("body { color: red }")
-    prints = Fingerprints(str(tmp_path))
+    moment = [0.0]
+    prints = Fingerprints(str(tmp_path), recheck=1.0, clock=lambda: moment[0])
     first = prints.of("a.css")
     (tmp_path / "a.css").write_text("body { color: blue }")
     stat = os.stat(tmp_path / "a.css")
     os.utime(tmp_path / "a.css", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert prints.of("a.css") == first                 # within a second the file is not looked at again
+    moment[0] = 1.0
     assert prints.of("a.css") != first and len(first) == 12
     assert prints.of("bestaat-niet.css") is None
 
