@@ -23,10 +23,16 @@ def datum(value: datetime | date | str | None) -> str:
     if not value:
         return "–"
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        value = _moment(value) if len(value) > 10 else date.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.astimezone(local_tz()).date()
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def _moment(value: str) -> datetime:
+    """A stored ISO moment ('2026-01-05T09:00:00+00:00'); one without an offset is local time."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=local_tz())
 
 
 def datum_kort(value: datetime | date | None) -> str:
@@ -39,11 +45,11 @@ def datum_kort(value: datetime | date | None) -> str:
     return f"{value.day} {month if len(month) <= 4 else month[:3] + '.'} {value.year}"
 
 
-def datumtijd(value: datetime | None) -> str:
-    """'5 januari 2026, 10:00' in local time."""
+def datumtijd(value: datetime | str | None) -> str:
+    """'5 januari 2026, 10:00' in local time (also of an ISO moment as stored in an export)."""
     if not value:
         return "–"
-    local = value.astimezone(local_tz())
+    local = (_moment(value) if isinstance(value, str) else value).astimezone(local_tz())
     return f"{datum(local)}, {local:%H:%M}"
 
 

@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from ..audit import Event
 from ..errors import FieldProblem, InvalidData, PrivacyError
 from ..forms import CATEGORIES, FIELD_TYPES, TYPE_MESSAGES, FormField
+from ..labels import dutch_date
 
 RECTIFIED = "data_rectified"
 EXPORT_PAGE = "privacy-inzage"
@@ -124,17 +125,17 @@ def to_html(data: dict[str, Any]) -> str:
         "table{border-collapse:collapse;width:100%;margin-bottom:1rem}th,td{border:1px solid #999;padding:.3rem;"
         "text-align:left;vertical-align:top}h2{margin-top:2rem}</style></head><body>",
         f"<h1>Wat de gemeente over {e(person['naam'])} bewaart</h1>",
-        f"<p>Gemaakt op {e(data['gemaakt_op'][:16].replace('T', ' '))} (UTC) door {e(data['gemaakt_door'])}. "
-        f"Gevonden: {len(data['zaken'])} zaak/zaken"
+        f"<p>Gemaakt op {e(_when(data['gemaakt_op']))} door {e(data['gemaakt_door'])}. "
+        f"{len(data['zaken'])} {'zaak' if len(data['zaken']) == 1 else 'zaken'} gevonden"
         + (f" (geboortedatum {e(person['geboortedatum'])})" if person.get("geboortedatum") else "") + ".</p>",
     ]
     for case in data["zaken"]:
         parts.append(f"<h2>Zaak {e(case['zaak'])}: {e(case['proces'])}</h2>")
         parts.append(f"<p>Status: {'afgerond' if case['status'] == 'completed' else 'loopt'}. "
-                     f"Gestart: {e((case['gestart'] or '')[:10])}. Casemanager: {e(case['casemanager'] or '-')}.</p>")
+                     f"Gestart: {e(_when(case['gestart'])[:10])}. Casemanager: {e(case['casemanager'] or '-')}.</p>")
         if case["persoonsgegevens_verwijderd_op"]:
             parts.append(f"<p>De persoonsgegevens van deze zaak zijn verwijderd op "
-                         f"{e(case['persoonsgegevens_verwijderd_op'][:10])} (bewaartermijn).</p>")
+                         f"{e(_when(case['persoonsgegevens_verwijderd_op'])[:10])} (bewaartermijn).</p>")
         parts.append("<h3>Gegevens</h3>" + _table(["Gegeven", "Soort", "Waarde"],
                      [[v["label"], CATEGORIES.get(v["soort"], v["soort"]), shown(v["waarde"])] for v in case["gegevens"]]))
         rows = []
@@ -143,13 +144,18 @@ def to_html(data: dict[str, Any]) -> str:
             text = "; ".join(f"{v['label']}: {shown(v['waarde'])}" for v in values)
             if step.get("reden"):
                 text += f" (reden: {step['reden']})"
-            rows.append([step["wanneer"][:16].replace("T", " "), step["wie"], step["stap"] or step["soort"], text])
+            rows.append([_when(step["wanneer"]), step["wie"], step["stap"] or step["soort"], text])
         parts.append("<h3>Verloop</h3>" + _table(["Wanneer", "Wie", "Stap", "Vastgelegd"], rows))
         parts.append("<h3>Wie keek in deze zaak</h3>" + _table(
             ["Wanneer", "Wie", "Waar", "Reden"],
-            [[a["wanneer"][:16].replace("T", " "), a["wie"], a["pagina"], a["reden"] or ""] for a in case["inzage"]]))
+            [[_when(a["wanneer"]), a["wie"], a["pagina"], a["reden"] or ""] for a in case["inzage"]]))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _when(moment: str | None) -> str:
+    """A stored moment for the resident: '05-01-2026 10:00' in the municipality's time (not UTC)."""
+    return dutch_date(moment) if moment else "-"
 
 
 def shown(value: Any) -> str:

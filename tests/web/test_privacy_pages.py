@@ -25,7 +25,9 @@ def test_coordinator_sees_every_case_of_the_resident_and_nothing_of_others(engin
     page = coby.post("/privacy/inzage", {"naam": NAME})
     assert page.status_code == 200
     shown = text(page)
-    assert "Gevonden: 2 zaak/zaken" in shown and "Eerste reden" in shown and "Tweede reden" in shown
+    assert "2 zaken gevonden" in shown and "Eerste reden" in shown and "Tweede reden" in shown
+    # Times as everywhere else: Dutch and in Amsterdam time (the clock says 09:00 UTC), not '2026-01-05 09:00'.
+    assert "Gestart: 5 januari 2026." in shown and "5 januari 2026, 10:00" in shown and "2026-01-05" not in shown
     assert "Berend" not in shown and "Andermans" not in shown
     assert {a.case_id for a in engine.access_log(actor="coby", limit=None)} == set(mine)
 
@@ -34,6 +36,7 @@ def test_coordinator_sees_every_case_of_the_resident_and_nothing_of_others(engin
     assert [c["id"] for c in json.loads(download.text)["zaken"]] == mine
     html = coby.post("/privacy/inzage/bestand", {"naam": NAME, "soort": "html"})
     assert html.mimetype == "text/html" and "Wat de gemeente over Zwaantje Quispel bewaart" in html.text
+    assert "2 zaken gevonden" in html.text and "05-01-2026 10:00" in html.text and "(UTC)" not in html.text
 
 
 def test_a_correction_is_recorded_with_who_and_why(engine, as_user):
