@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any, cast
 
@@ -222,9 +223,9 @@ def _statement(dialect: str, limit: int, shape: Shape = None):
                       select(CaseCountRow.process_id, CaseCountRow.status, CaseCountRow.delta)).subquery()
     incident = (select(IncidentRow.case_id, IncidentRow.element, IncidentRow.message, IncidentRow.created_at)
                 .where(IncidentRow.resolved_at.is_(None)))
-    if processes is not None:
-        incident = incident.join(CaseRow, CaseRow.id == IncidentRow.case_id).where(
-            CaseRow.process_id.in_(processes) if processes else false())
+    if processes is not None:       # each open incident's case looked up (a join may walk every case instead)
+        of_case = select(CaseRow.process_id).where(CaseRow.id == IncidentRow.case_id).scalar_subquery()
+        incident = incident.where(of_case.in_(processes) if processes else false())
     newest = incident.order_by(IncidentRow.created_at.desc()).limit(limit).subquery()
     parts = {
         "stages": select(*stage, func.sum(stages.c.n), func.sum(case((stages.c.due_day < today, stages.c.n), else_=0)))
@@ -285,7 +286,7 @@ def _compile(dialect: Dialect, limit: int, shape: Shape = None) -> tuple[str, di
     return _compiled[key]
 
 
-def _walks(username: str, roles, lanes: list, memberships: list, processes) -> list[tuple[str, str | None]] | None:
+def _walks(username: str, roles, lanes: Sequence, memberships: Sequence, processes) -> list[tuple[str, str | None]] | None:
     """The (process, lane) pairs a team coordinator's overview keeps to (``WorkScope.all_walks``: what their
     "all tasks" shows), or None when that is everything (no teams, or a coordinator of every team's work)."""
     from .teams import WorkScope
@@ -316,12 +317,21 @@ def read(conn: Connection, now: datetime, since: datetime, limit: int = 10, user
     processes, people's names and the break-the-glass reads since ``since``. For ``user``, a team coordinator,
     the counts, lists, cases and incidents keep to what their "all tasks" shows (``walks``: the processes and
     lanes their teams work, and what no team works): a second statement, only when that is not everything."""
-    found = _read(conn, now, since, limit, None, user)
-    lanes, memberships = found.pop("lanes"), found.pop("memberships")
-    walks = _walks(user, roles, lanes, memberships, found["processes"]) if user is not None else None
-    if walks is not None:
+    if user is not None and conn.dialect.name == "sqlite":
+        # In-process, a statement costs no round trip: the scope first, then the one statement it needs.
+        lanes = conn.execute(select(TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id)).all()
+        memberships = conn.execute(select(TeamMemberRow.team_id, TeamMemberRow.role)
+                                   .where(TeamMemberRow.username == user)).all() if lanes else []
+        ids = list(conn.execute(select(ProcessRow.id)).scalars()) if lanes else []
+        walks = _walks(user, roles, lanes, memberships, ids)
         found = _read(conn, now, since, limit, walks, None)
-        del found["lanes"], found["memberships"]
+    else:
+        found = _read(conn, now, since, limit, None, user)
+        lanes, memberships = found["lanes"], found["memberships"]
+        walks = _walks(user, roles, lanes, memberships, found["processes"]) if user is not None else None
+        if walks is not None:       # a team coordinator's second statement
+            found = _read(conn, now, since, limit, walks, None)
+    del found["lanes"], found["memberships"]
     found["walks"] = walks
     return found
 
