@@ -53,6 +53,7 @@ PG = os.environ.get("REGIE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5
 PASSWORD = "bench-wachtwoord-2026"
 DATA = {"verslag": "Gebeld, gaat goed."}
 CLIENTS = 4
+FULL_PAGE = 100      # rounds: 200 events, more than a timeline page (40 events) holds
 
 
 # --- the browser ---------------------------------------------------------------------------------
@@ -111,7 +112,8 @@ def next_task(page: str) -> str:
 # --- the data -----------------------------------------------------------------------------------------
 
 def prepare(url: str, long_rounds: int, cases: int) -> tuple[Engine, str, str, list[str]]:
-    """Users bench-1..4, a case at 10 rounds, one at ``long_rounds`` rounds, and ``cases`` fresh cases."""
+    """Users bench-1..4, a case at 10 rounds, one at ``long_rounds`` rounds, and ``cases`` fresh cases (the first
+    driven to ``FULL_PAGE`` rounds when ``long_rounds`` is more: its page shows a full timeline page)."""
     eng = Engine.from_url(url)
     eng.deploy([MODELS / "loop.bpmn", MODELS / "contactmoment.yaml"])
     for n in range(1, CLIENTS + 1):
@@ -119,6 +121,8 @@ def prepare(url: str, long_rounds: int, cases: int) -> tuple[Engine, str, str, l
     short = drive(eng, 10)
     long = drive(eng, long_rounds)
     fresh = [eng.start("loop", {"limit": 1_000_000}, actor="bench-1") for _ in range(cases)]
+    if long_rounds > FULL_PAGE:
+        fresh[0] = drive(eng, FULL_PAGE)
     return eng, short, long, fresh
 
 
@@ -131,15 +135,15 @@ def drive(eng: Engine, rounds: int) -> str:
 
 # --- 1. the case page at any history length -------------------------------------------------------
 
-def case_pages(port: int, short: str, long: str, samples: int) -> dict[str, tuple[float, float, int]]:
+def case_pages(port: int, cases: list[str], samples: int) -> dict[str, tuple[float, float, int, float, float]]:
     client = Client(port)
     client.login("bench-1")
-    times: dict[str, list[float]] = {short: [], long: []}
-    app: dict[str, list[float]] = {short: [], long: []}
-    cpu: dict[str, list[float]] = {short: [], long: []}
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    app: dict[str, list[float]] = {k: [] for k in cases}
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
     sizes = {}
     for i in range(samples + 3):
-        for case_id in (short, long):
+        for case_id in cases:
             elapsed, _, text = client.timed("GET", f"/zaken/{case_id}")
             sizes[case_id] = len(text.encode())
             if i >= 3:
@@ -262,16 +266,22 @@ def run_store(name: str, url: str, args, raw: float) -> None:
     servers = Servers(url, args.procs)
     try:
         if name == "SQLite":
-            pages = case_pages(servers.ports[0], short, long, args.samples)
+            full = fresh[0]            # FULL_PAGE rounds; section 2 goes on from there
+            pages = case_pages(servers.ports[0], [short, full, long], args.samples)
             (s_med, s_p95, s_size, s_app, s_cpu), (l_med, l_p95, l_size, l_app, l_cpu) = pages[short], pages[long]
+            f_med, f_p95, f_size, f_app, f_cpu = pages[full]
             print(f"\n## 1. Case page through HTTP ({name}, 1 client, median / p95 ms, bytes)\n")
             print("| completed rounds | median ms | p95 ms | app ms (Server-Timing) | app CPU ms | bytes | vs raw step |")
             print("|---:|---:|---:|---:|---:|---:|---:|")
             print(f"| 10 | {s_med:.1f} | {s_p95:.1f} | {s_app:.1f} | {s_cpu:.1f} | {s_size:,} | {s_med / raw:.1f}x |")
+            print(f"| {FULL_PAGE} | {f_med:.1f} | {f_p95:.1f} | {f_app:.1f} | {f_cpu:.1f} | {f_size:,} | "
+                  f"{f_med / raw:.1f}x |")
             print(f"| {args.rounds:,} | {l_med:.1f} | {l_p95:.1f} | {l_app:.1f} | {l_cpu:.1f} | {l_size:,} | "
                   f"{l_med / raw:.1f}x |")
             print(f"\nratio {args.rounds:,} / 10 rounds: {l_med / s_med:.2f} (goal <= 1.3; CPU {l_cpu / s_cpu:.2f}), "
                   f"bytes {l_size / s_size:.2f}; goal <= 20 ms: {'met' if l_med <= 20 else 'NOT met'}")
+            print(f"ratio {args.rounds:,} / {FULL_PAGE} rounds (both pages full: flat with history length?): "
+                  f"{l_med / f_med:.2f} (CPU {l_cpu / f_cpu:.2f}), bytes {l_size / f_size:.2f}")
         timings = claim_complete(eng, servers, fresh[0], fresh[1], args.samples)
         print(f"\n## 2. Claim and complete, HTTP against the facade call ({name}, 1 client, median ms)\n")
         print("| request | HTTP (client) | app (Server-Timing) | in-process call | HTTP adds | app adds | "
