@@ -83,3 +83,19 @@ def test_the_task_filter_lists_each_title_once_and_finds_all_its_tasks(as_user, 
     engine.start("aanvraag", {"naam": "Demo Ouder 7"}, actor="cas")
     assert "Demo Ouder 7" in text(as_user("coby").get("/taken?weergave=alle&taak=Intake+doen"))
     assert "Demo Ouder 7" not in text(as_user("coby").get("/taken?weergave=alle&taak=Plan+maken"))
+
+
+def test_assigning_without_a_colleague_or_reason_opens_an_error_summary_that_keeps_what_was_chosen(as_user, case_id,
+                                                                                                  engine):
+    """The summary (focused on load, like every form's) links to the fields: the messages are far down the
+    team list, and the focus stayed at the top of the page."""
+    task = engine.tasks(case_id=case_id)[0]
+    coby = as_user("coby")
+    coby.get("/taken?weergave=team")
+    page = coby.post("/taken/toewijzen", {"taak": task.id, "collega": "", "reden": "Verdeling van het werk",
+                                          "volgende": "/taken?weergave=team"}, follow_redirects=True)
+    assert page.status_code == 200
+    summary = page.text.split('id="foutoverzicht"', 1)[1].split("</div>", 1)[0]
+    assert "Toewijzen lukte niet" in summary and 'href="#collega"' in summary
+    assert "Kies een collega aan wie u de taken geeft." in summary and "reden" not in summary.lower()
+    assert 'value="Verdeling van het werk"' in page.text and f'value="{task.id}" id="kies-1" checked' in page.text
