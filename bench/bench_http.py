@@ -112,8 +112,8 @@ def next_task(page: str) -> str:
 # --- the data -----------------------------------------------------------------------------------------
 
 def prepare(url: str, long_rounds: int, cases: int) -> tuple[Engine, str, str, list[str]]:
-    """Users bench-1..4, a case at 10 rounds, one at ``long_rounds`` rounds, and ``cases`` fresh cases (the first
-    driven to ``FULL_PAGE`` rounds when ``long_rounds`` is more: its page shows a full timeline page)."""
+    """Users bench-1..4, a case at 10 rounds, one at ``long_rounds`` rounds, and ``cases`` fresh cases (and, when
+    ``long_rounds`` is more than ``FULL_PAGE``, one more at ``FULL_PAGE`` rounds, last: a full timeline page)."""
     eng = Engine.from_url(url)
     eng.deploy([MODELS / "loop.bpmn", MODELS / "contactmoment.yaml"])
     for n in range(1, CLIENTS + 1):
@@ -122,7 +122,7 @@ def prepare(url: str, long_rounds: int, cases: int) -> tuple[Engine, str, str, l
     long = drive(eng, long_rounds)
     fresh = [eng.start("loop", {"limit": 1_000_000}, actor="bench-1") for _ in range(cases)]
     if long_rounds > FULL_PAGE:
-        fresh[0] = drive(eng, FULL_PAGE)
+        fresh.append(drive(eng, FULL_PAGE))
     return eng, short, long, fresh
 
 
@@ -266,7 +266,7 @@ def run_store(name: str, url: str, args, raw: float) -> None:
     servers = Servers(url, args.procs)
     try:
         if name == "SQLite":
-            full = fresh[0]            # FULL_PAGE rounds; section 2 goes on from there
+            full = fresh[-1]           # FULL_PAGE rounds
             pages = case_pages(servers.ports[0], [short, full, long], args.samples)
             (s_med, s_p95, s_size, s_app, s_cpu), (l_med, l_p95, l_size, l_app, l_cpu) = pages[short], pages[long]
             f_med, f_p95, f_size, f_app, f_cpu = pages[full]
