@@ -9,6 +9,7 @@ writer at a time, waiting up to the busy timeout), ``SELECT … FOR UPDATE`` on 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,32 @@ __all__ = ["Store", "Tx", "CaseRow", "EventRow", "TaskRow", "TimerRow", "UserRow
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
+PING_AFTER_IDLE = 5.0     # seconds a pooled PostgreSQL connection may rest before it is checked on checkout
+
+
+def _ping_idle_connections(engine: SAEngine) -> None:
+    """Check a pooled connection with a round trip when it comes out of the pool after resting longer than
+    ``PING_AFTER_IDLE`` seconds, and replace it when the server does not answer (it restarted, or a firewall
+    dropped the idle connection). SQLAlchemy's ``pool_pre_ping`` does that on *every* checkout: one round trip
+    more for every transaction, also for a connection that answered a moment ago. A connection that breaks
+    while in use is invalidated by SQLAlchemy and the command fails with ``StoreUnavailable`` (nothing
+    written; try again). Idle time is connection housekeeping, not business time: the monotonic clock."""
+
+    @event.listens_for(engine, "checkin")
+    def rested_from(dbapi_connection, record):
+        record.info["rested_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_rested(dbapi_connection, record, proxy):
+        rested = record.info.get("rested_from")
+        if rested is None or time.monotonic() - rested <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise DisconnectionError("the pooled connection did not answer") from err    # the pool reconnects
+
+
 class Store:
     """Database access for the engine: connection set-up, schema upgrade, transactions."""
 
@@ -57,12 +84,13 @@ class Store:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             _private_file(Path(self.url.database))
-        options = {"connect_args": {"timeout": 30}} if self.is_sqlite else {"pool_pre_ping": True}
+        options = {"connect_args": {"timeout": 30}} if self.is_sqlite else {}
         self.engine: SAEngine = create_engine(self.url, echo=echo, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         else:
             event.listen(self.engine, "before_cursor_execute", flush_before)
+            _ping_idle_connections(self.engine)
         self._writer = self.engine.execution_options(regie_write=True)
         self._master_keys = None      # engine.privacy.keys.MasterKeys, read on first use
 

@@ -99,10 +99,40 @@ def test_a_connection_lost_in_a_step_writes_nothing_and_the_next_step_works(pg_u
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
             tx.session.flush()
-    assert eng.state(case_id).subject == "Demo Ouder"      # pre-ping: the pool reconnects by itself
+    assert eng.state(case_id).subject == "Demo Ouder"      # the broken connection was invalidated: a new one
     assert len(eng.history(case_id)) == events
     task = eng.tasks(case_id=case_id)[0]
     eng.claim(task.id, "cas")
+    eng.store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_rested_connection_the_server_dropped_is_replaced_without_an_error(pg_url, clock, monkeypatch):
+    """Pooled connections are pinged only after resting (one round trip less per transaction), and a rested
+    one the server dropped is replaced on checkout instead of failing the next command."""
+    import psycopg
+
+    from engine import store as store_module
+    from tests.conftest import _truncate
+
+    _truncate(pg_url)
+    eng = Engine.from_url(pg_url, clock=clock, ids=SequentialIds())
+    eng.deploy([MODELS])
+    case_id = eng.start("aanvraag", {"naam": "Demo Ouder"}, actor="cas")
+    dialect = eng.store.engine.dialect
+    pings = []
+    real_ping = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    eng.state(case_id)
+    eng.tasks(case_id=case_id)
+    assert pings == []                                     # used a moment ago: no extra round trip
+    with eng.store.engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    monkeypatch.setattr(store_module, "PING_AFTER_IDLE", 0.0)   # as if it had rested for a while
+    assert eng.state(case_id).subject == "Demo Ouder"      # replaced on checkout: no error
+    assert pings
     eng.store.dispose()
 
 
