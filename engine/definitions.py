@@ -544,6 +544,9 @@ def _check_expressions(specs, where, evaluator, prepared) -> list[ModelProblem]:
         for element_id, kind, text, *written in _expressions(spec):
             shown = prepared.originals.get(written[0] if written else text, written[0] if written else text)
             reason = _timer_reason(text, kind == "cycle") if kind in ("timer", "cycle") else None
+            if kind in ("timer", "cycle") and not text.strip():
+                problems.append(ModelProblem(where[spec.name], _origin(element_id, prepared.synthetic), EMPTY_TIMER))
+                continue
             if reason:
                 problems.append(ModelProblem(where[spec.name], _origin(element_id, prepared.synthetic),
                                              f"'{shown}': {reason}"))
@@ -574,10 +577,11 @@ def _expressions(spec) -> Iterator[tuple[str, ...]]:
         if not isinstance(event, TimerEventDefinition) and isinstance(payload, str):
             yield element, "condition", payload   # a conditional event, or a thrown message's payload
         timers = (event, getattr(ts, "timer_definition", None))
-        for event in (t for t in timers if isinstance(t, TimerEventDefinition) and not _is_iso_literal(t.expression)):
+        for event in (t for t in timers if isinstance(t, TimerEventDefinition)
+                      and not _is_iso_literal(t.expression or "")):
             cycle = isinstance(event, CycleTimerEventDefinition)
-            if not (cycle and _is_cron(event.expression)):
-                yield element, "cycle" if cycle else "timer", event.expression
+            if not (cycle and _is_cron(event.expression or "")):
+                yield element, "cycle" if cycle else "timer", event.expression or ""
         if getattr(ts, "output_element", None):
             yield element, "condition", ts.output_element    # Zeebe outputElement
         for attr in ("assignee_expression", "due_date_expression", "follow_up_expression",
@@ -617,6 +621,10 @@ def _dmn_cell(input_expr: str, cell: str) -> str:
 
 
 _ISO_ATTEMPT = re.compile(r"^(R\d*/)?P[0-9A-Z.]*$|^\d{4}-\d{2}-\d{2}")
+
+
+EMPTY_TIMER = ("Deze timer heeft geen waarde. Schrijf een ISO-8601-waarde, zoals P3D (drie dagen), R/P1W (elke week) "
+               "of 2026-03-01T09:00, of bij een herhaling een cron-schema zoals 0 0 9 ? * MON-FRI.")
 
 
 def _is_cron(text: str) -> bool:

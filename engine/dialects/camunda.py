@@ -96,6 +96,7 @@ class _Preparer(Dialects, Services, Structure):
             self.output_mappings(process)
             self.start_events(process)
             for container in [process, *process.iter(_b("subProcess"), _b("transaction"))]:
+                self.links(container)
                 self.missing_start_and_end(container)
             self.forms(process)
         return self.result

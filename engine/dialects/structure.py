@@ -67,6 +67,32 @@ class Structure(Document):
             for index, node in enumerate(last):
                 self.flow(container, node.get("id"), end.get("id"), f"{cid}{SYNTHETIC}end{index}")
 
+    def links(self, container) -> None:
+        """Link events (a throwing link jumps to the catching link of the same name in the same (sub)process) run
+        as the arrow they stand for: SpiffWorkflow does not know them, and the case stalled at the throw. A
+        throw whose name no catch has is refused."""
+        def name(event) -> str | None:
+            link = event.find(_b("linkEventDefinition"))
+            return None if link is None else (link.get("name") or "").strip()
+
+        catches = {name(c): c for c in container.iterfind(_b("intermediateCatchEvent")) if name(c) is not None}
+        for throw in container.iterfind(_b("intermediateThrowEvent")):
+            target = name(throw)
+            if target is None:
+                continue
+            catch = catches.get(target)
+            if catch is None:
+                self.problem(throw.get("id", ""), f"deze link-gebeurtenis springt naar '{target}', maar geen vangende "
+                             "link-gebeurtenis in hetzelfde (sub)proces heeft die naam. Geef beide dezelfde naam.")
+                continue
+            throw.remove(throw.find(_b("linkEventDefinition")))
+            flow_id = f"{throw.get('id', '')}{SYNTHETIC}link"
+            self.flow(container, throw.get("id", ""), catch.get("id", ""), flow_id)
+            self.result.synthetic[flow_id] = throw.get("id", "")
+        for catch in catches.values():
+            catch.remove(catch.find(_b("linkEventDefinition")))
+            catch.tag = _b("intermediateThrowEvent")     # a plain event the path passes through
+
     def flow_ids(self, container) -> None:
         """A sequence flow without an id still runs (SpiffWorkflow would skip it): it gets one."""
         used = {f.get("id") for f in container.iter(_b("sequenceFlow"))}

@@ -242,3 +242,34 @@ def test_a_conditional_event_without_a_condition_is_refused_in_dutch(sqlite_engi
     [problem] = sqlite_engine.validate([model(tmp_path, body)])
     assert problem.element_id == "wacht"
     assert problem.message == "Deze voorwaardelijke gebeurtenis heeft geen voorwaarde. Vul de voorwaarde (condition) in."
+
+
+def test_a_timer_without_a_value_is_refused_not_a_crash(sqlite_engine, tmp_path):
+    # MIWG B.1.0 draws a timer start event with an empty <timeDate/>: validate raised AttributeError.
+    body = ('<bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeDate/></bpmn:timerEventDefinition>'
+            '</bpmn:startEvent><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="e"/><bpmn:endEvent id="e"/>')
+    [problem] = sqlite_engine.validate([model(tmp_path, body)])
+    assert problem.element_id == "s" and problem.message.startswith("Deze timer heeft geen waarde.")
+
+
+LINK = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="gooi"/>'
+        '<bpmn:intermediateThrowEvent id="gooi"><bpmn:linkEventDefinition name="{throw}"/></bpmn:intermediateThrowEvent>'
+        '<bpmn:intermediateCatchEvent id="vang"><bpmn:linkEventDefinition name="{catch}"/></bpmn:intermediateCatchEvent>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="vang" targetRef="t"/>'
+        '<bpmn:userTask id="t" camunda:candidateGroups="casemanager"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>')
+
+
+def test_a_link_event_jumps_to_the_catching_link_of_its_name(engine, tmp_path):
+    # bpmn-js-properties-panel's LinkEvent fixture: validation passed, and the case stalled at the throw.
+    path = model(tmp_path, LINK.format(throw="verder", catch="verder"))
+    assert engine.validate([path]) == []
+    engine.deploy([path])
+    case_id = engine.start("p", {})
+    assert [t.name for t in engine.tasks(case_id=case_id)] == ["t"]
+    assert engine.verify(case_id)
+
+
+def test_a_link_event_without_its_catch_is_refused(sqlite_engine, tmp_path):
+    [problem] = sqlite_engine.validate([model(tmp_path, LINK.format(throw="verder", catch="elders"))])
+    assert problem.element_id == "gooi" and "geen vangende link-gebeurtenis in hetzelfde (sub)proces" in problem.message
