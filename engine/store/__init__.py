@@ -134,43 +134,26 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """A read-write transaction: commits at the end of the block, rolls back on error."""
-        with Session(self._writer, expire_on_commit=False, autoflush=False) as session:
-            try:
-                with session.begin():
-                    tx = Tx(session, self)
-                    try:
-                        yield tx
-                        tx.flush()
-                    finally:
-                        tx.discard()
-            except OperationalError as err:
-                if _is_lock_error(err):
-                    raise ConflictError(
-                        "De database is even bezet door een andere handeling. Probeer het over een paar "
-                        "seconden opnieuw; er is niets opgeslagen."
-                    ) from err
-                self._unavailable(err)
-                raise
-            except (InterfaceError, DisconnectionError) as err:
-                raise StoreUnavailable() from err
+        with self._errors(writing=True), Session(self._writer, expire_on_commit=False, autoflush=False) as session:
+            with session.begin():
+                tx = Tx(session, self)
+                try:
+                    yield tx
+                    tx.flush()
+                finally:
+                    tx.discard()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (a consistent snapshot)."""
-        with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
-            try:
-                with session.begin():
-                    tx = Tx(session, self)
-                    try:
-                        yield tx
-                        tx.flush()
-                    finally:
-                        tx.discard()
-            except OperationalError as err:
-                self._unavailable(err)
-                raise
-            except (InterfaceError, DisconnectionError) as err:
-                raise StoreUnavailable() from err
+        with self._errors(), Session(self.engine, expire_on_commit=False, autoflush=False) as session:
+            with session.begin():
+                tx = Tx(session, self)
+                try:
+                    yield tx
+                    tx.flush()
+                finally:
+                    tx.discard()
 
     @contextmanager
     def statement(self) -> Iterator[Connection]:
@@ -180,19 +163,14 @@ class Store:
             with self.read() as tx:
                 yield tx.session.connection()
             return
-        try:
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                yield conn
-        except OperationalError as err:
-            self._unavailable(err)
-            raise
-        except (InterfaceError, DisconnectionError) as err:
-            raise StoreUnavailable() from err
+        with self._errors(), self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
 
     def plain_rows(self, statement: Prepared, values: dict[str, Any]) -> list:
         """The rows of one read-only statement, run on a pooled connection outside a transaction (a single
-        statement sees one consistent state): no session, and on PostgreSQL no BEGIN and COMMIT round trips."""
-        try:
+        statement sees one consistent state): no session, and on PostgreSQL no BEGIN and COMMIT round trips.
+        The DBAPI level of ``statement()``, for the statements of every request and step."""
+        with self._errors():
             pooled = self.engine.raw_connection()
             try:
                 dbapi: Any = pooled.dbapi_connection
@@ -205,7 +183,19 @@ class Store:
                         dbapi.autocommit = False
             finally:
                 pooled.close()
+
+    @contextmanager
+    def _errors(self, writing: bool = False) -> Iterator[None]:
+        """The database's failures as the engine's errors: a busy SQLite file while writing is a
+        ``ConflictError``, an unreachable database ``StoreUnavailable`` (both retryable; nothing written)."""
+        try:
+            yield
         except OperationalError as err:
+            if writing and _is_lock_error(err):
+                raise ConflictError(
+                    "De database is even bezet door een andere handeling. Probeer het over een paar "
+                    "seconden opnieuw; er is niets opgeslagen."
+                ) from err
             self._unavailable(err)
             raise
         except (InterfaceError, DisconnectionError) as err:
