@@ -135,3 +135,20 @@ def test_an_event_subprocess_starts_with_the_data_as_it_is_now(deployed, clock):
     deployed.complete(task.id, {"reden": "ingetrokken"})
     assert deployed.state(case_id).data == {"naam": "Demo", "zaaknummer": "Z-1", "reden": "ingetrokken"}
     assert deployed.verify(case_id)
+
+
+def test_inside_an_embedded_subprocess_only_its_own_work_stops(deployed):
+    """The scope of an event subprocess in a subprocess is that subprocess: a signal stops the home visit, the task
+    beside the subprocess stays, and after the event subprocess the case goes on behind the subprocess."""
+    case_id = deployed.start("binnen", {})
+    assert names(deployed, case_id) == ["administratie", "huisbezoek"]
+    deployed.broadcast_signal("onderzoek_stoppen")
+    assert names(deployed, case_id) == ["administratie", "stop_taak"]
+    [event] = interrupted(deployed, case_id)
+    assert [c["element"] for c in event["cancelled"]] == ["huisbezoek"]
+    for name in ("stop_taak", "administratie"):
+        deployed.complete(next(t.id for t in deployed.tasks(case_id=case_id) if t.name == name), {})
+    assert names(deployed, case_id) == ["afsluiten"]
+    deployed.complete(deployed.tasks(case_id=case_id)[0].id, {})
+    assert deployed.state(case_id).status == "completed"
+    assert deployed.verify(case_id)
