@@ -149,19 +149,30 @@ TEAM_ROLES = {"casemanager": "Casemanager", "specialist": "Specialist", "coordin
 @roles_required("admin")
 def teams():
     """Every team with its members and processes, and the forms to change them."""
+    return _teams_page()
+
+
+def _teams_page(error: str | None = None, new: dict[str, str] | None = None) -> str:
     from engine.teams import TEAM_ROLES as ROLES_IN_TEAM
 
     users = [u for u in list_users(engine().store) if u.active and set(roles_of(u)) & set(ROLES_IN_TEAM)]
     return render_template("beheer/teams.html", teams=engine().teams.list(), users=users, roles=TEAM_ROLES,
-                           processes={p["id"]: p["name"] for p in engine().processes()})
+                           processes={p["id"]: p["name"] for p in engine().processes()},
+                           error=error, new=new or {"team": "", "naam": ""})
 
 
 @bp.post("/teams")
 @roles_required("admin")
 def add_team():
-    team_id = request.form.get("team", "").strip().lower()[:50]
-    return _team_change(lambda: engine().teams.add(team_id, request.form.get("naam", ""), g.user.username),
-                        f"Team {team_id} is opgeslagen.")
+    """A refused new team comes back with what was typed and the reason next to the form (a redirect lost both)."""
+    typed = {"team": request.form.get("team", "").strip()[:50], "naam": request.form.get("naam", "").strip()[:200]}
+    team_id = typed["team"].lower()
+    try:
+        engine().teams.add(team_id, typed["naam"], g.user.username)
+    except RegieError as err:
+        return _teams_page(error=str(err), new=typed), 422
+    flash(f"Team {team_id} is opgeslagen.", "success")
+    return redirect(url_for("beheer.teams"))
 
 
 @bp.post("/teams/<team_id>/leden")

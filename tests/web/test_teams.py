@@ -182,3 +182,12 @@ def test_the_case_list_shows_names_only_of_cases_of_the_users_teams(engine, as_u
     teams.add("loket", "Loket", "admin")
     teams.set_member("loket", "cor", "coordinator", "admin")
     assert "Demo Ouder 1" not in text(as_user("cor").get("/zaken?weergave=alle"))
+
+
+def test_a_refused_new_team_keeps_what_was_typed_and_says_why_next_to_the_form(admin, engine):
+    admin.get("/beheer/teams")
+    refused = admin.post("/beheer/teams", {"team": "Team Zuid!", "naam": "Wijkteam Zuid"})
+    assert refused.status_code == 422
+    assert 'id="foutoverzicht"' in refused.text and "Kies een team-id van kleine letters" in text(refused)
+    assert 'value="Team Zuid!"' in refused.text and 'value="Wijkteam Zuid"' in refused.text
+    assert engine.teams.list() == []                                           # nothing written
