@@ -36,7 +36,8 @@ class LockedTaskSchema(Schema):
     worker_id = fields.String(required=True)
     locked_until = fields.DateTime(required=True)
     retries = fields.Integer(required=True, allow_none=True,
-                             metadata={"description": "Pogingen over na eerdere mislukkingen; null: nog geen."})
+                             metadata={"description": "Pogingen over na eerdere mislukkingen; null: nog geen. Een "
+                                                      "job worker uit Camunda 8 begint met de retries uit het model."})
     variables = fields.Dict(required=True, metadata={"description": "De gegevens van de zaak (gelogd), met de "
                                                                      "invoer (zeebe:input) van een job worker."})
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
