@@ -321,6 +321,9 @@ def correlate(engine: Engine, name: str, message_id: str, business_key: str | No
             raise SeveralStarts(name, processes)
         if processes:
             return _start_by_message(engine, processes[0], name, message_id, variables, actor, business_key)
+        repeated = _answered(engine, MESSAGE, message_id, name)    # the same id delivered since the first look
+        if repeated is not None:
+            return repeated
         raise NoCaseWaits(name, business_key, correlation)
     except IntegrityError:
         # The same message id was delivered at the same moment by another worker: that answer stands.

@@ -228,6 +228,28 @@ def test_the_same_message_twice_at_once_is_delivered_once(db_url):
     setup.store.dispose()
 
 
+def test_the_same_message_delivered_between_the_first_look_and_the_search_is_a_repeat(eng, monkeypatch):
+    """The race above, made certain: another sender delivers the same message id after this one found no
+    earlier delivery and before it looks for the waiting case. Its answer is the repeat, not 'no case waits'."""
+    from engine import messages
+
+    case_id = eng.start("bericht_tussen", {})
+    search = messages._waiting_cases
+    other_sender: list = []
+
+    def meanwhile(*args, **kwargs):
+        if not other_sender:
+            other_sender.append(None)
+            other_sender[0] = eng.correlate_message("besluit_ontvangen", "same-2")
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(messages, "_waiting_cases", meanwhile)
+    answer = eng.correlate_message("besluit_ontvangen", "same-2")
+    assert other_sender[0].repeated is False and other_sender[0].case_id == case_id
+    assert answer.repeated is True and answer.case_id == case_id
+    assert types(eng, case_id).count("message_received") == 1
+
+
 def test_event_subprocess_signal_start_reaches_every_case(eng):
     cases = [eng.start("signaal_subproces", {}) for _ in range(2)]
     result = eng.broadcast_signal("crisis")
