@@ -639,11 +639,12 @@ class Engine:
             case = casepage.case_row(tx, case_ref) or casepage.case_row(tx, _resolve_case(tx, case_ref))
             if case is None:
                 raise UnknownCase(case_ref)
-            access = self._case_link(tx, case.id, user, roles, case)
+            tasks = casepage.open_tasks(tx, case.id)       # for the need-to-know check and the page
+            access = self._case_link(tx, case.id, user, roles, case, tasks=tasks)
             if access is None:
                 return CasePage(case.id, case.number or "", None)
             number = case.number or ""
-            view = CaseView(self._state_of(case), [TaskView.of(r, number) for r in casepage.open_tasks(tx, case.id)],
+            view = CaseView(self._state_of(case), [TaskView.of(r, number) for r in tasks],
                             _history_page(tx, case, before, limit))
             return CasePage(
                 case.id, number, access, view,
@@ -804,12 +805,13 @@ class Engine:
             return case_id, (uploads.CaseFile(row.id, row.case_id, row.name, row.media_type, row.size, row.sha256,
                                               row.content) if row is not None else None)
 
-    def _case_link(self, tx, case_id: str, user: str, roles: list[str], case=None, scope=None) -> str | None:
-        """``case_access`` within an open transaction (also the first read of ``case_page``); ``case`` and
-        ``scope``: the case's row and the user's work scope when the caller read them already."""
+    def _case_link(self, tx, case_id: str, user: str, roles: list[str], case=None, scope=None,
+                   tasks=None) -> str | None:
+        """``case_access`` within an open transaction (also the first read of ``case_page``); ``case``, ``scope``
+        and ``tasks``: the case's row, the user's work scope and the case's open tasks when the caller read them."""
         from .store.privacy import case_link
 
-        return case_link(tx, case_id, user, roles, self.clock.now() - BREAK_GLASS_PERIOD, case, scope)
+        return case_link(tx, case_id, user, roles, self.clock.now() - BREAK_GLASS_PERIOD, case, scope, tasks)
 
     def break_glass(self, case_id: str, user: str, reason: str):
         """Open a case outside one's own work ("break the glass"): the reason is required and lands in the

@@ -24,7 +24,7 @@ _GLASS = Prepared(select(AccessRow.id).where(AccessRow.case_id == bindparam("b_c
 
 
 def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime, case=None,
-              scope: WorkScope | None = None) -> str | None:
+              scope: WorkScope | None = None, tasks: list | None = None) -> str | None:
     """Why ``user`` (holding ``roles``) may read the case, or None — its case team only:
     ``coordinator`` — they coordinate a team that works the case's process (a process no team works: anyone
     with the coordinator role); ``team`` — an open task of the case is their team's work (``WorkScope``) or
@@ -32,7 +32,8 @@ def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime
     of its tasks; ``doorbraak`` — they broke the glass, with a reason, after ``since``.
 
     ``case``: the case's row when the caller read it already (its ``process_id``, ``created_by`` and
-    ``casemanager``); ``scope``: the user's ``work_scope`` when the caller read it already. At most five small
+    ``casemanager``); ``scope``: the user's ``work_scope`` and ``tasks``: the case's open task rows (with
+    ``process_id``, ``role``, ``candidate_users``) when the caller read them already. At most five small
     queries on indexes, built once: the case, the scope (two), its open tasks, the tasks the user worked, the
     break-the-glass log; cheapest first."""
     raw = tx.raw
@@ -42,11 +43,12 @@ def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime
             return None
     if scope is None:
         scope = work_scope(tx, user, roles)
-    tasks = _OPEN_TASKS.rows(raw, {"b_case": case_id})
+    if tasks is None:
+        tasks = _OPEN_TASKS.rows(raw, {"b_case": case_id})
     if any(p == case.process_id for p, _ in scope.lanes):      # a team works this process
         if scope.coordinates(case.process_id):
             return "coordinator"
-        if any(scope.works_on(process_id, role) for process_id, role, _ in tasks):
+        if any(scope.works_on(t.process_id, t.role) for t in tasks):
             return "team"
         team_roles: list[str] = []
     else:
@@ -55,8 +57,8 @@ def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime
         team_roles = roles
     # An open task of a team role (none: a task without a role, as stored ''), or one that names the user.
     wanted = team_roles or [""]
-    if any(role in wanted or (candidates is not None and f",{user}," in f",{candidates},")
-           for _, role, candidates in tasks):
+    if any(t.role in wanted or (t.candidate_users is not None and f",{user}," in f",{t.candidate_users},")
+           for t in tasks):
         return "team"
     if ((user != "system" and user in (case.created_by, case.casemanager))
             or _WORKED.first(raw, {"b_case": case_id, "b_user": user}) is not None):

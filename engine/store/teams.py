@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import CursorResult, bindparam, delete, select
+from sqlalchemy import CursorResult, bindparam, delete, literal, select, union_all
 
 from . import Tx
 from .models import ProcessRow, TeamMemberRow, TeamProcessRow, TeamRow
@@ -84,17 +84,27 @@ class WorkScope:
 
 
 # Compiled once and run on the transaction's DBAPI connection (``engine.store.prepared``): read on every request
-# that checks who may see or do what, where building a statement cost more than SQLite takes to run it.
-_MEMBERSHIPS = Prepared(select(TeamMemberRow.team_id, TeamMemberRow.role)
-                        .where(TeamMemberRow.username == bindparam("b_user")))
+# that checks who may see or do what, where building a statement cost more than SQLite takes to run it. The
+# scope is one statement (the user's memberships and every team's lanes, as rows of kind 'm' and 'l'): one round
+# trip on PostgreSQL.
+_SCOPE = Prepared(union_all(
+    select(literal("m").label("kind"), TeamMemberRow.team_id.label("a"), TeamMemberRow.role.label("b"),
+           literal("").label("c")).where(TeamMemberRow.username == bindparam("b_user")),
+    select(literal("l"), TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id)))
 _LANES = Prepared(select(TeamProcessRow.process_id, TeamProcessRow.lane, TeamProcessRow.team_id))
 _LANES_OF_PROCESS = Prepared(_LANES.statement.where(TeamProcessRow.process_id == bindparam("b_process")))
 
 
 def work_scope(tx: Tx, username: str, roles) -> WorkScope:
-    """The user's scope: two small queries (their memberships, every team's processes)."""
-    memberships: dict[str, str] = {team: role for team, role in _MEMBERSHIPS.rows(tx.raw, {"b_user": username})}
-    return WorkScope(username, frozenset(roles), memberships, lanes(tx))
+    """The user's scope: their memberships and every team's processes, in one query."""
+    memberships: dict[str, str] = {}
+    lanes: dict[tuple[str, str], str] = {}
+    for kind, a, b, c in _SCOPE.rows(tx.raw, {"b_user": username}):
+        if kind == "m":
+            memberships[a] = b
+        else:
+            lanes[(a, b)] = c
+    return WorkScope(username, frozenset(roles), memberships, lanes)
 
 
 def lanes(tx: Tx, process_id: str | None = None) -> dict[tuple[str, str], str]:
