@@ -26,7 +26,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from ..audit import Event
 from ..errors import FieldProblem, InvalidData, PrivacyError
 from ..forms import CATEGORIES, FIELD_TYPES, TYPE_MESSAGES, FormField
-from ..labels import dutch_date
+from ..labels import Labels, dutch_date, humane
 
 RECTIFIED = "data_rectified"
 EXPORT_PAGE = "privacy-inzage"
@@ -105,9 +105,12 @@ def _case(engine, actor: str, case_id: str) -> dict[str, Any]:
 
 
 def _value(fields: dict[str, FormField], name: str, value: Any) -> dict[str, Any]:
+    """The stored value (``waarde``) and, for the resident to read, ``tekst``: the form's option labels,
+    ja/nee, 31-03-2026, 12,50 (not a code like 'eigen_initiatief')."""
     spec = fields.get(name)
     category = (spec.category if spec else None) or ("free_text" if spec else "none")
-    return {"veld": name, "label": spec.label if spec else name, "soort": category, "waarde": value}
+    return {"veld": name, "label": spec.label if spec else humane(name), "soort": category, "waarde": value,
+            "tekst": "" if value is None else Labels(fields).value(name, value)}
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -137,11 +140,11 @@ def to_html(data: dict[str, Any]) -> str:
             parts.append(f"<p>De persoonsgegevens van deze zaak zijn verwijderd op "
                          f"{e(_when(case['persoonsgegevens_verwijderd_op'])[:10])} (bewaartermijn).</p>")
         parts.append("<h3>Gegevens</h3>" + _table(["Gegeven", "Soort", "Waarde"],
-                     [[v["label"], CATEGORIES.get(v["soort"], v["soort"]), shown(v["waarde"])] for v in case["gegevens"]]))
+                     [[v["label"], CATEGORIES.get(v["soort"], v["soort"]), _text(v)] for v in case["gegevens"]]))
         rows = []
         for step in case["verloop"]:
             values = step.get("gegevens") or step.get("correctie") or []
-            text = "; ".join(f"{v['label']}: {shown(v['waarde'])}" for v in values)
+            text = "; ".join(f"{v['label']}: {_text(v)}" for v in values)
             if step.get("reden"):
                 text += f" (reden: {step['reden']})"
             rows.append([_when(step["wanneer"]), step["wie"], step["stap"] or step["soort"], text])
@@ -156,6 +159,11 @@ def to_html(data: dict[str, Any]) -> str:
 def _when(moment: str | None) -> str:
     """A stored moment for the resident: '05-01-2026 10:00' in the municipality's time (not UTC)."""
     return dutch_date(moment) if moment else "-"
+
+
+def _text(value: dict[str, Any]) -> str:
+    """A value as the resident reads it (an export made before ``tekst`` existed: the stored value)."""
+    return value["tekst"] if "tekst" in value else shown(value["waarde"])
 
 
 def shown(value: Any) -> str:

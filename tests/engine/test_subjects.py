@@ -33,10 +33,16 @@ def test_export_has_every_case_of_the_resident_and_nothing_of_others(engine):
     for foreign in ("Berend", "999.5", "Andermans", "Quispelaar", "333.5", other, namesake):
         assert foreign not in text
     first = data["zaken"][0]
-    assert {"veld": "naam", "label": "Naam van de bewoner", "soort": "free_text", "waarde": NAME} in first["gegevens"]
+    assert {"veld": "naam", "label": "Naam van de bewoner", "soort": "free_text", "waarde": NAME,
+            "tekst": NAME} in first["gegevens"]
     assert any(s.get("gegevens") and {"veld": "reden", "label": "Waarom niet?", "soort": "free_text",
-                                      "waarde": "Eerste reden"} in s["gegevens"] for s in first["verloop"])
+                                      "waarde": "Eerste reden", "tekst": "Eerste reden"} in s["gegevens"]
+               for s in first["verloop"])
+    # The stored value stays in 'waarde'; 'tekst' is how the form shows it (Dutch number, ja/nee, option label).
+    amount = next(v for v in first["gegevens"] if v["veld"] == "bedrag")
+    assert (amount["waarde"], amount["tekst"]) == (111.5, "111,50")
     page = subjects.to_html(data)
+    assert "<td>111,50</td>" in page and "111.5" not in page
     assert "Wat de gemeente over Zwaantje Quispel bewaart" in page and "Eerste reden" in page and "Tweede reden" in page
     assert "Berend" not in page
     logged = engine.access_log(actor="coby", limit=None)
