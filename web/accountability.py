@@ -9,7 +9,8 @@ import re
 
 from flask import Blueprint, Response, render_template, request
 
-from engine import accountability
+from engine import UnknownProcess, accountability
+from engine.labels import Labels
 
 from .auth import roles_required
 from .services import engine
@@ -33,9 +34,22 @@ def index():
     most = max((c for _, c in per_leefgebied.values()), default=0)
     return render_template(
         "coordinator/accountability.html", sources=accountability.cases_by_source(eng),
-        topics=accountability.loket_topics(eng), lines=lines, per_leefgebied=per_leefgebied, most=most,
+        topics=_topics(eng), lines=lines, per_leefgebied=per_leefgebied, most=most,
         leefgebieden=accountability.LEEFGEBIEDEN, source_names=accountability.SOURCES, start=start, end=end,
     )
+
+
+def _topics(eng) -> list[tuple[str, int, int, float]]:
+    """The loket topics by the label the loket's form gives them ('Hulp bij DigiD', not 'digid')."""
+    try:
+        labels = Labels.of(eng.current_version("loket").forms.values())
+    except UnknownProcess:
+        labels = Labels({})
+    rows = []
+    for topic, scan, count, own in accountability.loket_topics(eng):
+        label = labels.value("onderwerpen", topic)          # the code itself when the form has no such option
+        rows.append((label if label != topic else topic.replace("_", " "), scan, count, own))
+    return rows
 
 
 @bp.get("/kosten.csv")
