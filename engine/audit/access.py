@@ -31,6 +31,9 @@ PAGES = {
     "controle-controle": "Controle: integriteit gecontroleerd",
     "export": "Export",
     "privacy-inzage": "Privacy: inzage door de inwoner",
+    "afspraakkaart": "Afspraakkaart",
+    "doorbraak": "Zaak buiten het eigen werk geopend",
+    "api": "API (ander systeem)",
 }
 
 
@@ -51,6 +54,8 @@ class AccessEntry:
 
     @property
     def page_label(self) -> str:
+        if self.page.startswith("bestand "):                  # 'bestand <file id>': a downloaded file
+            return "Bestand " + self.page.removeprefix("bestand ")
         return PAGES.get(self.page, self.page)
 
 

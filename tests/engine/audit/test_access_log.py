@@ -29,6 +29,15 @@ def test_a_read_is_recorded_with_who_when_case_page_and_reason(engine, case, clo
     assert engine.access_log(case_id=case)[0].page_label == "Controle: persoonsgegevens getoond"
 
 
+
+def test_every_page_the_app_logs_has_a_name_in_words(engine, case):
+    """The auditor's access log read 'afspraakkaart', 'doorbraak' and 'api' as the code it was logged with."""
+    for page in ("afspraakkaart", "doorbraak", "api", "bestand 7f3a"):
+        engine.record_access("anna", case, page, reason="Bewoner belt, casemanager is ziek" if page == "doorbraak" else None)
+    assert [e.page_label for e in engine.access_log(case_id=case)] == [
+        "Bestand 7f3a", "API (ander systeem)", "Zaak buiten het eigen werk geopend", "Afspraakkaart"]
+
+
 def test_the_log_is_chained_and_verify_checks_it(engine, case):
     for page in ("zaak", "taak", "diagram"):
         engine.record_access("anna", case, page)
