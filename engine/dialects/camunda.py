@@ -97,6 +97,7 @@ class _Preparer(Dialects, Services, Structure):
             self.start_events(process)
             for container in [process, *process.iter(_b("subProcess"), _b("transaction"))]:
                 self.links(container)
+                self.implicit_splits(container)
                 self.missing_start_and_end(container)
             self.forms(process)
         return self.result

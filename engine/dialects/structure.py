@@ -93,6 +93,28 @@ class Structure(Document):
             catch.remove(catch.find(_b("linkEventDefinition")))
             catch.tag = _b("intermediateThrowEvent")     # a plain event the path passes through
 
+    def implicit_splits(self, container) -> None:
+        """Several arrows without conditions leaving a task or an event all run, side by side (BPMN's
+        uncontrolled flow, as Camunda runs it); SpiffWorkflow refuses more than one outgoing arrow there, so
+        they leave through a parallel gateway. Arrows with conditions stay refused (say it with a gateway)."""
+        outgoing: dict[str, list] = {}
+        for flow in container.iterfind(_b("sequenceFlow")):
+            outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
+        nodes = {n.get("id"): n for n in container if n.tag in FLOW_NODES or n.tag == _b("boundaryEvent")}
+        for source, flows in outgoing.items():
+            node = nodes.get(source)
+            if node is None or len(flows) < 2 or node.tag.endswith("Gateway") or node.get("default") \
+                    or any(_condition_text(f) for f in flows):
+                continue
+            split = f"{source}{SYNTHETIC}split"
+            etree.SubElement(container, _b("parallelGateway"), id=split)
+            self.result.synthetic[split] = source
+            self.same_lane(source, split)
+            for flow in flows:
+                flow.set("sourceRef", split)
+            self.flow(container, source, split, f"{split}flow")
+            self.result.synthetic[f"{split}flow"] = source
+
     def flow_ids(self, container) -> None:
         """A sequence flow without an id still runs (SpiffWorkflow would skip it): it gets one."""
         used = {f.get("id") for f in container.iter(_b("sequenceFlow"))}

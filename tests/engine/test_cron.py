@@ -273,3 +273,37 @@ def test_a_link_event_jumps_to_the_catching_link_of_its_name(engine, tmp_path):
 def test_a_link_event_without_its_catch_is_refused(sqlite_engine, tmp_path):
     [problem] = sqlite_engine.validate([model(tmp_path, LINK.format(throw="verder", catch="elders"))])
     assert problem.element_id == "gooi" and "geen vangende link-gebeurtenis in hetzelfde (sub)proces" in problem.message
+
+
+def test_arrows_without_conditions_leaving_a_task_run_side_by_side(engine, tmp_path):
+    # bpmn-js fixtures (and Camunda models) draw a parallel split as two plain arrows out of a task: refused
+    # before ("meer dan één uitgaande pijl"), while Camunda runs both.
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="intake"/>'
+            '<bpmn:userTask id="intake" camunda:candidateGroups="casemanager"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="intake" targetRef="a"/>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="intake" targetRef="b"/>'
+            '<bpmn:userTask id="a" camunda:candidateGroups="casemanager"/>'
+            '<bpmn:userTask id="b" camunda:candidateGroups="casemanager"/>'
+            '<bpmn:sequenceFlow id="f4" sourceRef="a" targetRef="ea"/><bpmn:endEvent id="ea"/>'
+            '<bpmn:sequenceFlow id="f5" sourceRef="b" targetRef="eb"/><bpmn:endEvent id="eb"/>')
+    path = model(tmp_path, body)
+    assert engine.validate([path]) == []
+    engine.deploy([path])
+    case_id = engine.start("p", {})
+    [intake] = engine.tasks(case_id=case_id)
+    engine.complete(intake.id, {})
+    assert sorted(t.name for t in engine.tasks(case_id=case_id)) == ["a", "b"]
+    for task in engine.tasks(case_id=case_id):
+        engine.complete(task.id, {})
+    assert engine.state(case_id).status == "completed"
+    assert engine.verify(case_id)
+
+
+def test_arrows_with_conditions_leaving_a_task_are_still_refused(sqlite_engine, tmp_path):
+    body = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="intake"/>'
+            '<bpmn:userTask id="intake" camunda:candidateGroups="casemanager"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="intake" targetRef="e1"><bpmn:conditionExpression>${x}'
+            '</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="intake" targetRef="e2"/><bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>')
+    [problem] = sqlite_engine.validate([model(tmp_path, body)])
+    assert problem.element_id == "intake" and "meer dan één uitgaande pijl" in problem.message
