@@ -307,3 +307,24 @@ def test_arrows_with_conditions_leaving_a_task_are_still_refused(sqlite_engine, 
             '<bpmn:sequenceFlow id="f3" sourceRef="intake" targetRef="e2"/><bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>')
     [problem] = sqlite_engine.validate([model(tmp_path, body)])
     assert problem.element_id == "intake" and "meer dan één uitgaande pijl" in problem.message
+
+
+EVENT_SUB = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="werk"/>'
+             '<bpmn:userTask id="werk" camunda:candidateGroups="casemanager"/>'
+             '<bpmn:sequenceFlow id="f2" sourceRef="werk" targetRef="e"/><bpmn:endEvent id="e"/>'
+             '<bpmn:subProcess id="sub" triggeredByEvent="true">'
+             '<bpmn:startEvent id="elke_maandag" isInterrupting="false">{timer}</bpmn:startEvent>'
+             '<bpmn:sequenceFlow id="f3" sourceRef="elke_maandag" targetRef="bel"/>'
+             '<bpmn:userTask id="bel" camunda:candidateGroups="casemanager"/>'
+             '<bpmn:sequenceFlow id="f4" sourceRef="bel" targetRef="se"/><bpmn:endEvent id="se"/></bpmn:subProcess>')
+
+
+def test_an_event_subprocess_with_a_cron_start_fires_every_time(engine, clock, tmp_path):
+    engine.deploy([model(tmp_path, EVENT_SUB.format(timer=timer("0 0 9 ? * MON")))])
+    clock.set("2026-01-06T10:00:00+01:00")                              # a Tuesday
+    case_id = engine.start("p", {})
+    assert [t.due for t in engine.timers(case_id=case_id)] == [local("2026-01-12T09:00")]
+    assert engine.fire_due_timers(local("2026-01-20T12:00")) == 2       # Mondays 12 and 19 January
+    assert sorted(t.name for t in engine.tasks(case_id=case_id)) == ["bel", "bel", "werk"]
+    assert [t.due for t in engine.timers(case_id=case_id)] == [local("2026-01-26T09:00")]
+    assert engine.verify(case_id)
