@@ -28,17 +28,22 @@ DRY_RUN_PAGE = 100      # cases replayed per page view; the CLI (regie migrate -
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".yaml": "form", ".yml": "form"}
 
 
+def _deployers() -> dict[str, str]:
+    """Who deployed, by name; 'system' is ``regie deploy`` without ``--as`` (the version table read 'system')."""
+    return {"system": "Beheer, via de opdrachtregel", **people()}
+
+
 @bp.get("/")
 @roles_required(*POLICY)
 def index():
-    return render_template("modellen/index.html", processes=library.catalogue(engine()), names=people())
+    return render_template("modellen/index.html", processes=library.catalogue(engine()), names=_deployers())
 
 
 @bp.get("/<process_id>")
 @roles_required(*POLICY)
 def process(process_id: str):
     info = library.process(engine(), process_id)
-    return render_template("modellen/process.html", process=info, names=people(),
+    return render_template("modellen/process.html", process=info, names=_deployers(),
                            four_eyes=current_app.config.get("FOUR_EYES", False))
 
 
@@ -49,7 +54,7 @@ def version(process_id: str, version_id: str):
     compiled = engine().version(info.id)
     tasks = sorted(compiled.user_tasks.values(), key=lambda t: t.title.lower())
     return render_template("modellen/version.html", process=library.process(engine(), process_id), version=info,
-                           tasks=tasks, bpmn=_main_file(info), names=people())
+                           tasks=tasks, bpmn=_main_file(info), names=_deployers())
 
 
 @bp.get("/<process_id>/bewerken")
@@ -78,7 +83,7 @@ def compare(process_id: str):
     old_ref = request.args.get("van") or str(max(1, library.resolve(engine(), process_id, new_ref).number - 1))
     old, new, changes = library.compare(engine(), process_id, old_ref, new_ref)
     return render_template("modellen/compare.html", process=info, old=old, new=new, changes=changes,
-                           bpmn=_main_file(new), names=people())
+                           bpmn=_main_file(new), names=_deployers())
 
 
 @bp.route("/<process_id>/overzetten", methods=["GET", "POST"])
@@ -198,7 +203,7 @@ def deploy(process_id: str):
                                 four_eyes=current_app.config.get("FOUR_EYES", False))
     except ModelError as err:
         problems = _precise(sources, err.problems) if sources else err.problems
-        return render_template("modellen/process.html", process=info, names=people(), problems=problems,
+        return render_template("modellen/process.html", process=info, names=_deployers(), problems=problems,
                                note=note, four_eyes=current_app.config.get("FOUR_EYES", False)), 422
     if from_draft:
         with engine().store.write() as tx:

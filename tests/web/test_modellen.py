@@ -58,6 +58,7 @@ def test_deploy_with_a_note_makes_a_new_version_and_running_cases_stay_on_theirs
     assert engine.tasks(case_id=new_case)[0].title == "Eerste gesprek"
     assert engine.state(old_case).version_id != engine.state(new_case).version_id
     rows = [r for r in page.text.split("<tr") if "Versie 1</a>" in r]
+    assert "Beheer, via de opdrachtregel" in rows[0] and "system" not in rows[0]    # version 1: engine.deploy
     assert "<td class=\"getal\">1</td>" in rows[0]      # one case still runs on version 1
 
 
