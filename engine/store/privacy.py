@@ -34,7 +34,7 @@ def case_link(tx: Tx, case_id: str, user: str, roles: list[str], since: datetime
     ``case``: the case's row when the caller read it already (its ``process_id``, ``created_by`` and
     ``casemanager``); ``scope``: the user's ``work_scope`` and ``tasks``: the case's open task rows (with
     ``process_id``, ``role``, ``candidate_users``) when the caller read them already. At most five small
-    queries on indexes, built once: the case, the scope (two), its open tasks, the tasks the user worked, the
+    queries on indexes, compiled once: the case, the scope, its open tasks, the tasks the user worked, the
     break-the-glass log; cheapest first."""
     raw = tx.raw
     if case is None:
