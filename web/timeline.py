@@ -104,6 +104,10 @@ def _incident(p, n):
     return f"Probleem bij '{n.element(p.get('element'))}'", [("Melding", p.get("reason", ""))]
 
 
+def _resolved(p, n):
+    return f"Probleem bij '{n.element(p.get('element'))}' opgelost", []
+
+
 def _migrated(p, n):
     mapping = ", ".join(f"{old} → {new}" for old, new in (p.get("mapping") or {}).items())
     details = [("Van versie", str(p.get("from_version", ""))[:12]), ("Naar versie", str(p.get("to_version", ""))[:12])]
@@ -145,6 +149,15 @@ def _external_retried(p, n):
     return f"Stap '{n.element(p.get('element'))}' wordt opnieuw geprobeerd", [("Pogingen", str(p.get("retries", 1)))]
 
 
+def _handed_over(p, n):
+    details = [("Reden", p["reason"])] if p.get("reason") else []
+    return f"Zaak overgedragen aan casemanager {n.person(p.get('to'))}", details
+
+
+def _rectified(p, n):
+    return "Gegevens van de bewoner verbeterd", [*n.data(p.get("correction") or {}), ("Reden", p.get("reason") or "–")]
+
+
 DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]] = {
     "case_started": _started,
     "task_completed": _completed,
@@ -163,6 +176,9 @@ DESCRIBE: dict[str, Callable[[dict, _Names], tuple[str, list[tuple[str, str]]]]]
     "external_task_failed": _external_failed,
     "external_task_error": _external_error,
     "external_task_retried": _external_retried,
+    "case_handed_over": _handed_over,
+    "data_rectified": _rectified,
+    "incident_resolved": _resolved,
 }
 HIDDEN = {"timers_due"}      # the command behind 'timer_fired': the fact says it better
 

@@ -169,3 +169,19 @@ def test_export_of_a_period_as_csv(as_user, engine, case_id):
     assert lines[0].startswith("zaaknummer,zaak_id,proces") and len(lines) == 1 + 4 + 1
     assert lines[-1] == '"Geëxporteerd door Aud Auditor (aud) op 5 januari 2026, 10:00. Vertrouwelijk: bevat persoonsgegevens."'
     assert [r.page for r in engine.access_log(actor="aud")][0] == "export"
+
+
+def test_every_event_the_engine_writes_is_told_in_words_on_both_timelines():
+    """A new kind of event gets a Dutch description for the caseworker and the auditor, not its code."""
+    import re
+    from pathlib import Path
+
+    from engine.privacy.subjects import RECTIFIED
+    from web import timeline
+    from web.controle import story
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path("engine").rglob("*.py"))
+    kinds = set(re.findall(r'Event\("([a-z_]+)"', source)) | {RECTIFIED}
+    assert {"case_started", "external_task_locked", "case_handed_over", "data_rectified"} <= kinds
+    assert kinds - set(story.DESCRIBE) == {"timers_due"} - set(story.DESCRIBE)
+    assert kinds - set(timeline.DESCRIBE) - timeline.HIDDEN == set()

@@ -192,6 +192,46 @@ def _migrated(e: Entry, p, r: Reader, before) -> None:
                  ("Staat daarna bij", ", ".join(r.model.name(a) for a in p.get("active") or []) or "–")]
 
 
+def _worker(p) -> str:
+    return f"systeem {p.get('worker', '?')}"
+
+
+def _external_locked(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"Stap '{r.model.name(p.get('element'))}' opgehaald door {_worker(p)}"
+    e.details = [("Onderwerp (topic)", str(p.get("topic", ""))), ("Vast tot", readable(p["until"]) if p.get("until")
+                                                                   else "–")]
+
+
+def _external_failed(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"Stap '{r.model.name(p.get('element'))}' mislukt bij {_worker(p)}"
+    e.details = [("Melding", str(p.get("message") or "–")), ("Pogingen over", str(p.get("retries", 0)))]
+    if p.get("retry_at"):
+        e.details.append(("Opnieuw vanaf", readable(p["retry_at"])))
+
+
+def _external_error(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"{_worker(p).capitalize()} meldt bij '{r.model.name(p.get('element'))}': {p.get('code', '')}"
+    e.details = [("Melding", str(p.get("message") or "–"))]
+    e.changes = _changes(p.get("data") or {}, r, before)
+
+
+def _external_retried(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"Stap '{r.model.name(p.get('element'))}' wordt opnieuw geprobeerd"
+    e.details = [("Pogingen", str(p.get("retries", 1)))]
+
+
+def _handed_over(e: Entry, p, r: Reader, before) -> None:
+    e.what = f"Zaak overgedragen van {r.person(p.get('from'))} aan {r.person(p.get('to'))}"
+    e.details = [("Reden", p.get("reason") or "–"), ("Taken mee", str(len(p.get("tasks") or [])))]
+
+
+def _rectified(e: Entry, p, r: Reader, before) -> None:
+    e.what = "Gegevens van de bewoner verbeterd"
+    e.changes = _changes(p.get("correction") or {}, r, before)
+    reason = p.get("reason") or "–"
+    e.details = [("Reden", reason if r.show else masked(reason))]
+
+
 def _other(e: Entry, p, r: Reader, before) -> None:
     e.what = e.kind
     e.details = [(k, r.value(k, v)) for k, v in p.items()]
@@ -213,4 +253,10 @@ DESCRIBE: dict[str, Callable[[Entry, dict, Reader, dict], None]] = {
     "case_migrated": _migrated,
     "message_received": _message,
     "signal_received": _signal,
+    "external_task_locked": _external_locked,
+    "external_task_failed": _external_failed,
+    "external_task_error": _external_error,
+    "external_task_retried": _external_retried,
+    "case_handed_over": _handed_over,
+    "data_rectified": _rectified,
 }
