@@ -18,6 +18,7 @@ from engine.privacy import subjects
 
 from .auth import roles_required
 from .services import engine
+from .views import people
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 ROLE = "coordinator"
@@ -118,4 +119,13 @@ def privacy_fields(data) -> list[tuple[str, str]]:
 def _categories():
     from engine.forms import CATEGORIES
 
-    return {"privacy_categories": CATEGORIES}
+    return {"privacy_categories": CATEGORIES, "privacy_wie": _who}
+
+
+def _who(username: str | None) -> str:
+    """'Naam (gebruikersnaam)' as elsewhere in the app; a name the app does not know stays as it is."""
+    names = g.get("privacy_names")
+    if names is None:
+        names = g.privacy_names = people()
+    name = names.get(username or "")
+    return f"{name} ({username})" if name and name != username else (username or "")

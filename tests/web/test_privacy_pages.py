@@ -64,3 +64,12 @@ def test_a_bad_request_says_what_to_do_and_writes_nothing(engine, as_user):
                                             "reden": "Bedrag klopte niet"})
     assert bad.status_code == 400 and "Vul een getal in" in text(bad)
     assert len(engine.history(case_id)) == events
+
+
+def test_who_is_shown_as_name_and_username(engine, as_user):
+    _case(engine, NAME, "Reden")
+    coby = as_user("coby")
+    coby.get("/privacy")
+    shown = text(coby.post("/privacy/inzage", {"naam": NAME}))
+    # The history (cas started and completed) and the access log (coby looked) show people, not bare usernames.
+    assert "Cas Casemanager (cas)" in shown and "Coby Coördinator (coby)" in shown
