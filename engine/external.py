@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from .audit import Event
@@ -375,11 +377,18 @@ class SmtpSettings:
     port: int = 25
     sender: str = "regie@localhost"
     timeout: float = 10.0
+    folder: str | None = None      # write each message as a .eml file here instead of sending it (demo)
 
     @classmethod
     def from_env(cls) -> SmtpSettings:
+        """``REGIE_SMTP_HOST``/``_PORT``/``_FROM``. In demo mode without a mail server set, mail goes into
+        ``REGIE_MAIL_FOLDER`` (default ``instance/mail``) as .eml files, so a demo has no failed mail."""
+        from .accounts import demo_mode
+
+        folder = os.environ.get("REGIE_MAIL_FOLDER") or (
+            "instance/mail" if demo_mode() and not os.environ.get("REGIE_SMTP_HOST") else None)
         return cls(os.environ.get("REGIE_SMTP_HOST", "localhost"), int(os.environ.get("REGIE_SMTP_PORT", "25")),
-                   os.environ.get("REGIE_SMTP_FROM", "regie@localhost"))
+                   os.environ.get("REGIE_SMTP_FROM", "regie@localhost"), folder=folder)
 
 
 class _Fields(dict):
@@ -404,11 +413,26 @@ def send_email(inputs: dict[str, str], variables: dict[str, Any], settings: Smtp
     message["From"], message["To"] = settings.sender, to
     message["Subject"] = _fill(inputs.get("subject", ""), variables)
     message.set_content(_fill(inputs.get("body", ""), variables))
+    if settings.folder is not None:
+        return _to_folder(message, Path(settings.folder))
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as err:
         raise ConnectorFailed(f"de mailserver {settings.host}:{settings.port} nam het bericht niet aan ({err}).") from err
+    return {}
+
+
+def _to_folder(message: EmailMessage, folder: Path) -> dict[str, Any]:
+    """The demo's mail: the message as a .eml file in ``folder`` (private: it holds a resident's address)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"{secrets.token_hex(8)}.eml"
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(bytes(message))
+    except OSError as err:
+        raise ConnectorFailed(f"de map {folder} voor de demo-mail is niet te schrijven ({err}).") from err
     return {}
 
 

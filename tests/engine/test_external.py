@@ -231,6 +231,25 @@ def smtp():
         controller.stop()
 
 
+def test_in_demo_mode_without_a_mail_server_mail_goes_into_a_folder(deployed, tmp_path, monkeypatch):
+    """A demo (make run) has no mail server: its mail lands as .eml files, not as failed steps and incidents."""
+    monkeypatch.setenv("REGIE_DEMO", "1")
+    monkeypatch.delenv("REGIE_SMTP_HOST", raising=False)
+    monkeypatch.setenv("REGIE_MAIL_FOLDER", str(tmp_path / "mail"))
+    case_id = deployed.start("brief", {"naam": "Demo Ouder", "email": "ouder@example.test", "nummer": "17"})
+    assert external.run_connectors(deployed, "s1") == 1
+    [mail] = list((tmp_path / "mail").glob("*.eml"))
+    assert "Subject: Uw aanvraag 17" in mail.read_text() and oct(mail.stat().st_mode)[-3:] == "600"
+    assert deployed.state(case_id).active == ["controle"]
+    monkeypatch.delenv("REGIE_MAIL_FOLDER")
+    assert external.SmtpSettings.from_env().folder == "instance/mail"
+    monkeypatch.setenv("REGIE_SMTP_HOST", "mail.gemeente.test")            # a mail server set: it is used
+    assert external.SmtpSettings.from_env().folder is None
+    monkeypatch.delenv("REGIE_SMTP_HOST")
+    monkeypatch.delenv("REGIE_DEMO")                                        # outside demo mode: never a folder
+    assert external.SmtpSettings.from_env().folder is None
+
+
 def test_the_email_connector_sends_over_smtp_and_the_case_moves_on(deployed, smtp):
     box = smtp()
     case_id = deployed.start("brief", {"naam": "Demo Ouder", "email": "ouder@example.test", "nummer": "17"})
