@@ -10,7 +10,7 @@ import json
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.accounts import ROLES, get_user, list_users, reset_password, roles_of, save_user, set_active, set_roles
-from engine.errors import RegieError, UnknownUser
+from engine.errors import InvalidData, RegieError, UnknownUser
 from engine.store.accounts import account_events
 
 from .auth import roles_required
@@ -114,21 +114,25 @@ def api_keys():
     from engine.apiclients import SCOPES
 
     values = {"naam": "", "scopes": []}
-    error, made, key = None, None, None
+    errors: dict[str, str] = {}             # field (naam, scopes; '' for the form) -> its message, each shown apart
+    made, key = None, None
     if request.method == "POST":
         values = {"naam": request.form.get("naam", "").strip()[:100], "scopes": request.form.getlist("scopes")}
         try:
             made, key = engine().api_clients.create(values["naam"], values["scopes"], actor=g.user.username)
+        except InvalidData as err:
+            for p in err.problems:
+                errors[p.field if p.field in ("naam", "scopes") else ""] = p.message
         except RegieError as err:
-            error = "; ".join(p.message for p in err.problems) if hasattr(err, "problems") else str(err)
+            errors[""] = str(err)
         else:
             values = {"naam": "", "scopes": []}
     clients = engine().api_clients.list()
     names = {c.id: c.name for c in clients}
     calls = engine().api_clients.calls(limit=50)
     page = render_template("beheer/api_keys.html", clients=clients, calls=calls, names=names, scopes=SCOPES,
-                           values=values, error=error, made=made, key=key)
-    return page, (422 if error else 201 if key else 200)
+                           values=values, errors=errors, made=made, key=key)
+    return page, (422 if errors else 201 if key else 200)
 
 
 @bp.post("/api-sleutels/<client_id>/intrekken")

@@ -114,5 +114,17 @@ def test_api_keys_made_shown_once_used_and_revoked(admin, app, engine):
     assert app.test_client().get("/api/v1/processes", headers={"Authorization": f"Bearer {key}"}).status_code == 401
 
 
+def test_api_key_form_shows_each_error_at_its_own_field(admin, engine):
+    page = admin.post("/beheer/api-sleutels", {"naam": "x", "scopes": "geen-scope"})
+    assert page.status_code == 422
+    name = re.search(r'<p class="fout" id="naam-fout">(.*?)</p>', page.text, re.S)
+    scopes = re.search(r'<p class="fout" id="scopes-fout">(.*?)</p>', page.text, re.S)
+    assert name and "Geef een naam van 2 tot 100 tekens" in name.group(1) and "Kies een of meer" not in name.group(1)
+    assert scopes and "Kies een of meer van" in scopes.group(1) and "Geef een naam" not in scopes.group(1)
+    assert 'aria-invalid="true"' in page.text
+    summary = re.search(r'id="foutoverzicht".*?</div>', page.text, re.S).group(0)
+    assert summary.count("<li>") == 2                                # one list item per error, not glued with '; '
+
+
 def test_only_the_admin_sees_api_keys(as_user):
     assert as_user("coby").get("/beheer/api-sleutels").status_code == 403
