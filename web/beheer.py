@@ -193,6 +193,19 @@ def team_member(team_id: str):
 @bp.post("/teams/<team_id>/leden/<username>/weg")
 @roles_required("admin")
 def team_member_remove(team_id: str, username: str):
+    """Two steps, without JavaScript: the button on the teams page asks first (a page with 'Ja' and 'Nee');
+    only the form on that page (``bevestigd=ja``) takes the member out."""
+    if request.form.get("bevestigd") != "ja":
+        try:
+            team = engine().teams.get(team_id)
+        except RegieError as err:
+            flash(str(err), "error")
+            return redirect(url_for("beheer.teams"))
+        member = next((m for m in team.members if m.username == username), None)
+        if member is None:
+            flash(f"{username} zit niet in team {team_id}.", "error")
+            return redirect(url_for("beheer.teams"))
+        return render_template("beheer/team_member_remove.html", team=team, member=member)
     return _team_change(lambda: engine().teams.remove_member(team_id, username, g.user.username),
                         f"{username} zit niet meer in team {team_id}.")
 

@@ -147,7 +147,11 @@ def test_the_admin_page_shows_and_edits_team_membership(engine, admin, as_user):
                          follow_redirects=True)
     assert any("heeft de rol coordinator niet" in f for f in flashes(refused))
     assert [m.username for m in engine.teams.get("loket").members] == ["cas"]          # nothing written
-    admin.post("/beheer/teams/loket/leden/cas/weg")
+    asked = admin.post("/beheer/teams/loket/leden/cas/weg")                           # the button asks first
+    assert asked.status_code == 200 and "Cas Casemanager (cas) uit Loket halen?" in text(asked)
+    assert 'name="bevestigd" value="ja"' in asked.text and "Nee, in het team laten" in text(asked)
+    assert [m.username for m in engine.teams.get("loket").members] == ["cas"]          # nothing changed yet
+    admin.post("/beheer/teams/loket/leden/cas/weg", {"bevestigd": "ja"})
     assert engine.teams.get("loket").members == ()
     assert as_user("cas").get(f"/zaken/{case_id}").status_code == 403
     assert "in een team gezet" in text(admin.get("/beheer/cas"))                          # who did it, when
