@@ -229,3 +229,75 @@ def _team_change(action, message: str):
     else:
         flash(message, "success")
     return redirect(url_for("beheer.teams"))
+
+
+# --- webhooks (``engine.outbox.Webhooks``): other systems get case events POSTed, signed ------------------
+
+WEBHOOK_FIELDS = {"name": "naam", "url": "adres", "event_types": "soorten", "process_id": "proces",
+                  "personal": "systeem"}
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@roles_required("admin")
+def webhooks():
+    """The webhooks with what still waits, and a form for a new one: its signing secret is shown once, on this
+    answer only. A refused form comes back with what was typed and the reason per field."""
+    empty = {"naam": "", "adres": "", "soorten": "", "proces": "", "persoonlijk": False, "systeem": ""}
+    values, errors, made, secret = dict(empty), {}, None, None
+    clients = [c for c in engine().api_clients.list() if c.active]
+    if request.method == "POST":
+        form = request.form
+        values = {"naam": form.get("naam", "").strip()[:100], "adres": form.get("adres", "").strip()[:500],
+                  "soorten": form.get("soorten", "").strip()[:600], "proces": form.get("proces", "").strip()[:200],
+                  "persoonlijk": form.get("persoonlijk") == "ja", "systeem": form.get("systeem", "").strip()[:100]}
+        errors = _webhook_refusals(values, clients)
+        if not errors:
+            try:
+                made, secret = engine().webhooks.create(
+                    values["naam"], values["adres"], g.user.username, values["soorten"].replace(",", " ").split(),
+                    values["proces"] or None, values["persoonlijk"])
+            except RegieError as err:
+                errors = ({WEBHOOK_FIELDS.get(p.field, "naam"): p.message for p in err.problems}
+                          if isinstance(err, InvalidData) else {"naam": str(err)})
+            else:
+                values = dict(empty)
+    page = render_template("beheer/webhooks.html", hooks=engine().webhooks.list(), values=values, errors=errors,
+                           made=made, secret=secret, clients=clients,
+                           processes={p["id"]: p["name"] for p in engine().processes()})
+    return page, (422 if errors else 201 if secret else 200)
+
+
+def _webhook_refusals(values: dict, clients: list) -> dict[str, str]:
+    """What the web form adds to the engine's checks: https only, and payloads with personal data only for a
+    system whose API key may read them (the API's rule: ``personal`` needs ``cases:read-personal``)."""
+    errors = {}
+    if values["adres"].lower().startswith("http://"):
+        errors["adres"] = ("Gebruik een https-adres: via http kan iedereen onderweg de gebeurtenissen lezen. "
+                           "Begin het adres met https://.")
+    if values["persoonlijk"]:
+        chosen = next((c for c in clients if c.name == values["systeem"]), None)
+        if chosen is None:
+            errors["systeem"] = "Kies het systeem dat de persoonsgegevens krijgt, of vink persoonsgegevens uit."
+        elif not chosen.may("cases:read-personal"):
+            errors["systeem"] = (f"De sleutel van {chosen.name} mag geen persoonsgegevens lezen. Geef dat systeem "
+                                 "eerst die toestemming (API-sleutels), of vink persoonsgegevens uit.")
+    return errors
+
+
+@bp.post("/webhooks/<hook_id>/intrekken")
+@roles_required("admin")
+def revoke_webhook(hook_id: str):
+    """Stop a webhook after a confirmation page (``bevestigd=ja``): nothing more is queued, and what still
+    waits is not sent (``UnknownWebhook``: 404)."""
+    from engine.outbox import UnknownWebhook
+
+    hook = next((h for h in engine().webhooks.list() if h.id == hook_id), None)
+    if hook is None:
+        raise UnknownWebhook(hook_id)
+    if request.form.get("bevestigd") != "ja":
+        return render_template("beheer/webhook_revoke.html", hook=hook)
+    engine().webhooks.revoke(hook.id, actor=g.user.username)
+    flash(f"Webhook {hook.name} is gestopt. Regie stuurt er niets meer heen"
+          + (f"; de {hook.pending} wachtende gebeurtenis(sen) worden niet meer verstuurd." if hook.pending else "."),
+          "success")
+    return redirect(url_for("beheer.webhooks"))

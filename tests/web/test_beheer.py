@@ -128,3 +128,79 @@ def test_api_key_form_shows_each_error_at_its_own_field(admin, engine):
 
 def test_only_the_admin_sees_api_keys(as_user):
     assert as_user("coby").get("/beheer/api-sleutels").status_code == 403
+
+
+def _secret(page) -> str:
+    return re.search(r'id="geheim" value="(whsec_[^"]+)"', page.text).group(1)
+
+
+def test_webhooks_made_with_the_secret_shown_once_and_stopped_after_confirming(admin, engine):
+    from engine.outbox import sign, verify_signature
+
+    page = admin.get("/beheer")
+    assert 'href="/beheer/webhooks"' in page.text
+    page = admin.get("/beheer/webhooks")
+    assert page.status_code == 200 and "Nog geen webhooks." in text(page)
+    page = admin.post("/beheer/webhooks", {"naam": "zaaksysteem", "adres": "https://zaak.example.nl/regie",
+                                           "soorten": "case_started, task_completed", "proces": "aanvraag"})
+    assert page.status_code == 201 and page.headers["Cache-Control"] == "no-store"
+    secret = _secret(page)
+    assert "Regie-Signature" in text(page) and "hmac.compare_digest" in text(page)
+    [hook] = engine.webhooks.list()
+    assert (hook.name, hook.url, hook.event_types, hook.process_id, hook.personal, hook.created_by) == (
+        "zaaksysteem", "https://zaak.example.nl/regie", ("case_started", "task_completed"), "aanvraag", False, "ada")
+    body = b'{"webhook": "zaaksysteem"}'
+    assert verify_signature(secret, sign(secret, 1000, body), body, 1000)     # the secret shown is the one used
+    assert 'value=""' in page.text.split('id="naam"')[1][:80]                 # the form is empty again
+
+    engine.start("aanvraag", {"naam": "Demo Ouder"}, actor="cas")
+    page = admin.get("/beheer/webhooks")
+    assert secret not in page.text and 'id="geheim"' not in page.text      # shown once: never again
+    row = text(page).split("zaaksysteem", 1)[1]
+    assert "case_started, task_completed" in row and "nee" in row and "actief sinds" in row
+    assert re.search(r"<td>1</td>", page.text)                                # the started case's event waits
+
+    page = admin.post(f"/beheer/webhooks/{hook.id}/intrekken")               # first: are you sure?
+    assert page.status_code == 200 and "Webhook zaaksysteem stoppen?" in text(page)
+    assert "1 gebeurtenis(sen)" in text(page) and engine.webhooks.list()[0].revoked_at is None
+    page = admin.post(f"/beheer/webhooks/{hook.id}/intrekken", {"bevestigd": "ja"}, follow_redirects=True)
+    assert "Webhook zaaksysteem is gestopt." in " ".join(flashes(page))
+    assert "gestopt op" in text(page) and engine.webhooks.list()[0].revoked_at is not None
+    assert admin.post("/beheer/webhooks/000000000000/intrekken", {"bevestigd": "ja"}).status_code == 404
+
+
+def test_a_refused_webhook_keeps_what_was_typed_with_the_reason(admin, engine):
+    typed = {"naam": "zaaksysteem", "adres": "http://zaak.example.nl/regie", "soorten": "case_started",
+             "proces": "aanvraag"}
+    page = admin.post("/beheer/webhooks", typed)
+    assert page.status_code == 422 and "Gebruik een https-adres" in text(page)         # https only
+    assert 'value="http://zaak.example.nl/regie"' in page.text and 'value="case_started"' in page.text
+    assert 'value="zaaksysteem"' in page.text and '<option value="aanvraag" selected>' in page.text
+    page = admin.post("/beheer/webhooks", {**typed, "adres": "https://zaak.example.nl/", "soorten": "Case-Started"})
+    assert page.status_code == 422 and "kleine letters en _" in text(page) and 'value="Case-Started"' in page.text
+    assert engine.webhooks.list() == []
+
+
+def test_personal_data_only_to_a_system_whose_key_may_read_it(admin, engine):
+    """As the API: payloads (personal data) go along only for a client with scope cases:read-personal."""
+    engine.api_clients.create("kcc", ["cases:read"], actor="ada")
+    engine.api_clients.create("zaaksysteem", ["cases:read", "cases:read-personal"], actor="ada")
+    typed = {"naam": "zaken", "adres": "https://zaak.example.nl/", "persoonlijk": "ja"}
+    page = admin.post("/beheer/webhooks", typed)
+    assert page.status_code == 422 and "Kies het systeem dat de persoonsgegevens krijgt" in text(page)
+    page = admin.post("/beheer/webhooks", {**typed, "systeem": "kcc"})
+    assert page.status_code == 422 and "De sleutel van kcc mag geen persoonsgegevens lezen" in text(page)
+    assert 'name="persoonlijk" value="ja" checked' in page.text
+    engine.api_clients.revoke(engine.api_clients.list()[1].id, actor="ada")      # a stopped key counts as none
+    assert admin.post("/beheer/webhooks", {**typed, "systeem": "zaaksysteem"}).status_code == 422
+    engine.api_clients.create("zaaksysteem2", ["cases:read-personal"], actor="ada")
+    assert admin.post("/beheer/webhooks", {**typed, "systeem": "zaaksysteem2"}).status_code == 201
+    assert [h.personal for h in engine.webhooks.list()] == [True]
+
+
+@pytest.mark.parametrize("user", ["cas", "sam", "coby", "pim"])
+def test_only_the_admin_manages_webhooks(as_user, engine, user):
+    browser = as_user(user)
+    assert browser.get("/beheer/webhooks").status_code == 403
+    assert browser.post("/beheer/webhooks", {"naam": "zaken", "adres": "https://zaak.example.nl/"}).status_code == 403
+    assert engine.webhooks.list() == []

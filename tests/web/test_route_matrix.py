@@ -115,6 +115,10 @@ ROUTES: list[Route] = [
     Route("beheer.api_keys", "GET", "/beheer/api-sleutels", ADMIN),
     Route("beheer.api_keys", "POST", "/beheer/api-sleutels", ADMIN, ok=422, data={"naam": "", "scopes": "cases:read"}),
     Route("beheer.revoke_api_key", "POST", "/beheer/api-sleutels/000000000000/intrekken", ADMIN, ok=404),
+    Route("beheer.webhooks", "GET", "/beheer/webhooks", ADMIN),
+    Route("beheer.webhooks", "POST", "/beheer/webhooks", ADMIN, ok=422, data={"naam": "x", "adres": "https://a.nl/"}),
+    Route("beheer.revoke_webhook", "POST", "/beheer/webhooks/000000000000/intrekken", ADMIN, ok=404,
+          data={"bevestigd": "ja"}),
     # policy staff (model library)
     Route("processes", "GET", "/processen", EVERYONE, ok=302, anonymous=302),
     Route("modellen.index", "GET", "/modellen/", POLICY),
