@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from engine.store import UserRow
 from engine.store.accounts import account_events
 
-from .conftest import PASSWORD, flashes, text
+from .conftest import PASSWORD, field_error, flashes, text
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_a_refused_webhook_keeps_what_was_typed_with_the_reason(admin, engine):
     typed = {"naam": "zaaksysteem", "adres": "http://zaak.example.nl/regie", "soorten": "case_started",
              "proces": "aanvraag"}
     page = admin.post("/beheer/webhooks", typed)
-    assert page.status_code == 422 and "Gebruik een https-adres" in text(page)         # https only
+    assert page.status_code == 422 and "Gebruik een https-adres" in field_error(page, "adres")   # https only
     assert 'value="http://zaak.example.nl/regie"' in page.text and 'value="case_started"' in page.text
     assert 'value="zaaksysteem"' in page.text and '<option value="aanvraag" selected>' in page.text
     page = admin.post("/beheer/webhooks", {**typed, "adres": "https://zaak.example.nl/", "soorten": "Case-Started"})
@@ -204,3 +204,12 @@ def test_only_the_admin_manages_webhooks(as_user, engine, user):
     assert browser.get("/beheer/webhooks").status_code == 403
     assert browser.post("/beheer/webhooks", {"naam": "zaken", "adres": "https://zaak.example.nl/"}).status_code == 403
     assert engine.webhooks.list() == []
+
+
+def test_webhook_forms_need_the_csrf_token(admin, engine):
+    data = {"naam": "zaaksysteem", "adres": "https://zaak.example.nl/"}
+    assert admin.post("/beheer/webhooks", data, csrf=False).status_code == 400
+    assert engine.webhooks.list() == []
+    hook, _ = engine.webhooks.create("zaaksysteem", "https://zaak.example.nl/", "ada")
+    assert admin.post(f"/beheer/webhooks/{hook.id}/intrekken", {"bevestigd": "ja"}, csrf=False).status_code == 400
+    assert engine.webhooks.list()[0].revoked_at is None
