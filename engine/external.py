@@ -221,9 +221,11 @@ def complete(engine, task_id: str, worker_id: str, variables: dict[str, Any] | N
 
 
 def failure(engine, task_id: str, worker_id: str, message: str, retries: int, retry_seconds: float = 0,
-            actor: str | None = None) -> ExternalTaskView:
+            actor: str | None = None, shown: str | None = None) -> ExternalTaskView:
     """The worker could not do the task. ``retries`` left: free again after ``retry_seconds`` (back-off);
-    none left: the task stops with an incident on the case."""
+    none left: the task stops with an incident on the case. The incident's reason is what the coordinator
+    reads: ``shown`` (Regie's own connectors say it in words) or the worker's message, then what to do; the
+    message as given stays on the task and in the ``external_task_failed`` event (``regie external list``)."""
     worker_id = _worker(worker_id)
     problems = []
     if not isinstance(message, str) or not message.strip():
@@ -247,7 +249,9 @@ def failure(engine, task_id: str, worker_id: str, message: str, retries: int, re
             events = [Event("external_task_failed", payload)]
         else:
             row.status, row.retry_at = "incident", None
-            reason = f"Externe taak '{row.topic}' mislukt, geen pogingen meer over: {message}"
+            what = shown or f"Een ander systeem ({row.topic}) kon deze stap niet doen: {message.rstrip('.')}."
+            reason = (f"{what} Regie probeert het niet meer. Vraag functioneel beheer het probleem op te lossen "
+                      "en de stap opnieuw te laten proberen.")
             step.tx.add_incident(IncidentRow(case_id=row.case_id, element=row.element, kind="external",
                                              message=reason, created_at=now))
             events = [Event("external_task_failed", payload), Event("incident", {"element": row.element, "reason": reason})]
@@ -368,7 +372,12 @@ CONNECTOR_BACKOFF = 60.0         # seconds before the first retry; doubled each 
 
 
 class ConnectorFailed(RegieError):
-    """A connector could not do its work (the reason is recorded on the task, then retried)."""
+    """A connector could not do its work (the reason is recorded on the task, then retried). ``plain``: the
+    cause in words for the coordinator (the message itself, with host, port and OS error, is for beheer)."""
+
+    def __init__(self, message: str, plain: str):
+        super().__init__(message)
+        self.plain = plain
 
 
 @dataclass(frozen=True)
@@ -393,7 +402,8 @@ class SmtpSettings:
 
 class _Fields(dict):
     def __missing__(self, key):
-        raise ConnectorFailed(f"het veld '{key}' staat niet in de zaak.")
+        raise ConnectorFailed(f"het veld '{key}' staat niet in de zaak.",
+                              "een gegeven dat in de e-mail moet staan, ontbreekt in de zaak")
 
 
 def _fill(template: str, variables: dict[str, Any]) -> str:
@@ -401,14 +411,15 @@ def _fill(template: str, variables: dict[str, Any]) -> str:
     try:
         return template.format_map(_Fields(variables))
     except (ValueError, IndexError, AttributeError, KeyError) as err:
-        raise ConnectorFailed(f"de tekst '{template[:80]}' is geen geldig sjabloon ({err}).") from err
+        raise ConnectorFailed(f"de tekst '{template[:80]}' is geen geldig sjabloon ({err}).",
+                              "de tekst van de e-mail in het procesmodel klopt niet") from err
 
 
 def send_email(inputs: dict[str, str], variables: dict[str, Any], settings: SmtpSettings) -> dict[str, Any]:
     """``regie:connector="email"``: send ``regie:subject`` / ``regie:body`` to ``regie:to`` over SMTP."""
     to = _fill(inputs.get("to", ""), variables).strip()
     if "@" not in to:
-        raise ConnectorFailed(f"'{to}' is geen e-mailadres (regie:to).")
+        raise ConnectorFailed(f"'{to}' is geen e-mailadres (regie:to).", "het e-mailadres in de zaak klopt niet")
     message = EmailMessage()
     message["From"], message["To"] = settings.sender, to
     message["Subject"] = _fill(inputs.get("subject", ""), variables)
@@ -419,7 +430,8 @@ def send_email(inputs: dict[str, str], variables: dict[str, Any], settings: Smtp
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as err:
-        raise ConnectorFailed(f"de mailserver {settings.host}:{settings.port} nam het bericht niet aan ({err}).") from err
+        raise ConnectorFailed(f"de mailserver {settings.host}:{settings.port} nam het bericht niet aan ({err}).",
+                              "de mailserver antwoordt niet of neemt het bericht niet aan") from err
     return {}
 
 
@@ -432,11 +444,13 @@ def _to_folder(message: EmailMessage, folder: Path) -> dict[str, Any]:
         with os.fdopen(fd, "wb") as out:
             out.write(bytes(message))
     except OSError as err:
-        raise ConnectorFailed(f"de map {folder} voor de demo-mail is niet te schrijven ({err}).") from err
+        raise ConnectorFailed(f"de map {folder} voor de demo-mail is niet te schrijven ({err}).",
+                              "de map voor de demo-mail is niet te schrijven") from err
     return {}
 
 
 CONNECTORS: dict[str, Callable[[dict[str, str], dict[str, Any], Any], dict[str, Any]]] = {"email": send_email}
+CONNECTOR_WORK = {"email": "De e-mail kon niet worden verstuurd"}      # what failed, for the coordinator
 
 
 def run_connectors(engine, worker_id: str = "regie-connectors", settings: SmtpSettings | None = None,
@@ -454,7 +468,8 @@ def run_connectors(engine, worker_id: str = "regie-connectors", settings: SmtpSe
         except ConnectorFailed as err:
             left = CONNECTOR_RETRIES if task.retries is None else task.retries - 1
             wait = CONNECTOR_BACKOFF * 2 ** (CONNECTOR_RETRIES - left)
-            failure(engine, task.id, worker_id, f"Connector '{name}': {err}", max(left, 0), wait, "regie-connector")
+            failure(engine, task.id, worker_id, f"Connector '{name}': {err}", max(left, 0), wait, "regie-connector",
+                    shown=f"{CONNECTOR_WORK.get(name, 'De automatische stap lukte niet')}: {err.plain}.")
             continue
         complete(engine, task.id, worker_id, result, "regie-connector")
         done += 1

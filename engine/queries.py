@@ -43,6 +43,7 @@ class OpenIncident(NamedTuple):
     message: str
     created_at: datetime
     subject: str
+    number: str | None = None           # the case number people use (HO-2026-000123), if the case has one
 
 
 @dataclass(frozen=True)

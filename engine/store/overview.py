@@ -248,7 +248,7 @@ def _statement(dialect: str, limit: int, shape: Shape = None):
         # The newest open incidents first, then their cases (joined the other way round, a planner may walk
         # every case looking for incidents).
         "incidents": select(newest.c.case_id, newest.c.element, newest.c.message, newest.c.created_at,
-                            CaseRow.subject).join(CaseRow, CaseRow.id == newest.c.case_id),
+                            CaseRow.subject, CaseRow.number).join(CaseRow, CaseRow.id == newest.c.case_id),
         "processes": select(ProcessRow.id, ProcessRow.name, ProcessRow.current_version_id),
         "people": select(UserRow.username, UserRow.name),
         # Teams (what a team coordinator's scope is made of): every team's processes, the user's memberships.
@@ -371,8 +371,8 @@ def _read(conn: Connection, now: datetime, since: datetime, limit: int, walks: l
     overdue = sorted(tasks(got["overdue"]), key=lambda r: (r.due_at, r.created_at, r.task_id))
     escalations = sorted(tasks(got["escalations"]), key=lambda r: (
         r.due_at is None, r.due_at or r.created_at, r.created_at, r.task_id))
-    incidents = sorted(((c, e, m, datetime.fromisoformat(at).replace(tzinfo=UTC), s)
-                        for c, e, m, at, s in got["incidents"]), key=lambda r: r[3], reverse=True)
+    incidents = sorted(((c, e, m, datetime.fromisoformat(at).replace(tzinfo=UTC), s, number)
+                        for c, e, m, at, s, number in got["incidents"]), key=lambda r: r[3], reverse=True)
     glass = sorted((AccessRow(seq=q, at=_time(at), actor=a, case_id=c, page=p, reason=r, hash=h)
                     for q, at, a, c, p, r, h in got["break_glass"]), key=lambda r: r.seq, reverse=True)
     return OverviewRead(

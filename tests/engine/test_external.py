@@ -277,6 +277,13 @@ def test_a_failing_connector_retries_with_back_off_then_leaves_an_incident(deplo
     assert external.run_connectors(deployed, "s1", box.settings) == 0
     [incident] = deployed.incidents(case_id)
     assert "mailserver" in incident.message and incident.kind == "external"
+    # The coordinator reads plain Dutch and what to do; host, port and OS error stay for beheer (task, event).
+    assert incident.message == ("De e-mail kon niet worden verstuurd: de mailserver antwoordt niet of neemt het "
+                                "bericht niet aan. Regie probeert het niet meer. Vraag functioneel beheer het "
+                                "probleem op te lossen en de stap opnieuw te laten proberen.")
+    [row] = external.list_tasks(deployed, case_id=case_id)
+    failed = [e for e in deployed.history(case_id) if e.type == "external_task_failed"][-1]
+    assert "127.0.0.1" in row.error and failed.payload["message"] == row.error
     box.refuse = 0
     external.retry_case(deployed, case_id)
     assert external.run_connectors(deployed, "s1", box.settings) == 1

@@ -103,7 +103,7 @@ def test_a_worker_that_runs_out_of_retries_shows_on_the_coordinators_overview(wo
            json={"worker_id": "w1", "error_message": "BRP geeft geen antwoord", "retries": 0})
     body = text(as_user("coby").get("/overzicht"))
     assert "1 zaak met een probleem" in body
-    assert "Externe taak 'brp-adres' mislukt, geen pogingen meer over: BRP geeft geen antwoord" in body
+    assert "Een ander systeem (brp-adres) kon deze stap niet doen: BRP geeft geen antwoord. Regie probeert" in body
 
 
 def test_regies_own_connector_is_named_as_regie_on_the_timeline_not_by_its_worker_id(engine):
