@@ -243,6 +243,8 @@ def failure(engine, task_id: str, worker_id: str, message: str, retries: int, re
         row.worker_id, row.locked_until, row.retries, row.error = None, None, retries, message
         payload = {"task_id": task_id, "element": row.element, "topic": row.topic, "worker": worker_id,
                    "message": message, "retries": retries}
+        if shown:
+            payload["shown"] = shown            # the cause in words, for the caseworker's timeline
         if retries > 0:
             row.retry_at = now + timedelta(seconds=retry_seconds)
             payload["retry_at"] = row.retry_at.isoformat()

@@ -137,7 +137,8 @@ def _external_locked(p, n):
 
 def _external_failed(p, n):
     return (f"Stap '{n.element(p.get('element'))}' mislukt bij {_system(p, n)}",
-            [("Melding", p.get("message", "")), ("Pogingen over", str(p.get("retries", 0)))])
+            [("Melding", p.get("message", "") if n.raw else p.get("shown") or p.get("message", "")),
+             ("Pogingen over", str(p.get("retries", 0)))])
 
 
 def _external_error(p, n):

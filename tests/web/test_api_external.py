@@ -126,5 +126,9 @@ def test_regies_own_connector_is_named_as_regie_on_the_timeline_not_by_its_worke
     assert [(m.what, m.who) for m in moments[:2]] == [
         ("Stap 'Bevestiging mailen' mislukt bij Regie (automatisch)", "Regie (automatisch)"),
         ("Stap 'Bevestiging mailen' opgehaald door Regie (automatisch)", "Regie (automatisch)")]
+    # The caseworker reads the cause in words; the auditor's raw view keeps host, port and OS error.
+    assert dict(moments[0].details)["Melding"].startswith("De e-mail kon niet worden verstuurd: de mailserver")
+    assert "127.0.0.1" not in dict(moments[0].details)["Melding"]
     raw = timeline(engine.history(case_id), version, {}, raw=True)
     assert raw[0].what.endswith("mislukt bij systeem connectors:vm:1:abc")
+    assert f"127.0.0.1:{port}" in dict(raw[0].details)["Melding"]
