@@ -28,7 +28,7 @@ def test_coordinator_answers_a_request_to_see_and_correct(chromium, server):
     page.get_by_label("Naam van de inwoner").fill("Zwaantje Quisple")
     page.get_by_role("button", name="Zoeken").click()
     page.wait_for_load_state()
-    assert "Gevonden: 1 zaak/zaken" in page.content()
+    assert "1 zaak gevonden" in page.content()
     assert violations(page) == []
     page.get_by_label("Gegeven").select_option("naam")
     page.get_by_label("Goede waarde").fill("Zwaantje Quispel")
