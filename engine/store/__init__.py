@@ -134,19 +134,18 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """A read-write transaction: commits at the end of the block, rolls back on error."""
-        with self._errors(writing=True), Session(self._writer, expire_on_commit=False, autoflush=False) as session:
-            with session.begin():
-                tx = Tx(session, self)
-                try:
-                    yield tx
-                    tx.flush()
-                finally:
-                    tx.discard()
+        with self._transaction(self._writer, writing=True) as tx:
+            yield tx
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (a consistent snapshot)."""
-        with self._errors(), Session(self.engine, expire_on_commit=False, autoflush=False) as session:
+        with self._transaction(self.engine) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, bind: SAEngine, writing: bool = False) -> Iterator[Tx]:
+        with self._errors(writing), Session(bind, expire_on_commit=False, autoflush=False) as session:
             with session.begin():
                 tx = Tx(session, self)
                 try:
