@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_http import PASSWORD, Client, free_port, raw_step_ms  # noqa: E402
-from bench.common import MODELS, median_ms, p95_ms  # noqa: E402
+from bench.common import MODELS, median_ms, p95_ms, run_together  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REGIE = ROOT / ".venv" / "bin" / "regie"
@@ -304,13 +304,7 @@ def in_process(url: str, threads: int, per_thread: int) -> tuple[float, list[flo
             fire_case(eng, case_id, eng.clock.now())          # its wait timer, as a scheduler would
 
     workers = [threading.Thread(target=work, args=pair) for pair in zip(engines, cases, strict=True)]
-    for t in workers:
-        t.start()
-    barrier.wait()
-    began = time.perf_counter()
-    for t in workers:
-        t.join()
-    rate = threads * per_thread / (time.perf_counter() - began)
+    rate = threads * per_thread / run_together(workers, barrier)
     for eng in engines:
         eng.store.dispose()
     return rate, times

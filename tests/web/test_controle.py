@@ -49,6 +49,7 @@ def test_search_finds_cases_by_number_and_masks_the_resident(as_user, engine, ca
     assert "2 zaken" in text(aud.get("/controle/?door=cas&van=05-01-2026&tot=05-01-2026"))
     assert "0 zaken" in text(aud.get("/controle/?door=niemand"))
     assert "0 zaken" in text(aud.get("/controle/?van=06-01-2026"))
+    assert 'value="aanvraag" selected' in aud.get("/controle/?proces=aanvraag").text     # the filter is kept
 
 
 def test_a_coordinator_may_search_but_not_open_the_audit_pages(as_user, case_id):
